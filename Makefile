@@ -1,0 +1,125 @@
+# backstop: stop email backscatter at local delivery.
+#
+#   make            build ./backstop (installs missing build packages)
+#   make check      every test: unit, end to end, corpus, faults, sanitizers
+#   make demo       deliver a real bounce and a forged one into ./demo-maildir
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      benchmarks against procmail, maildrop, Sisimai, SpamAssassin
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR	?=
+
+CC	?= cc
+CFLAGS	?= -g -O2
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wcast-qual -Wsign-compare -fPIE \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"'
+LDFLAGS	?=
+# Static libetpan, PCRE2 and libyaml: Debian's libetpan.so pulls in gnutls,
+# libdb, sasl and more at load time, which costs more than a whole maildir
+# write (see README, Performance).  The .a files bring only the parsers.
+LIBDIR	:= $(shell pkg-config --variable=libdir libetpan 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)
+STATIC_LIBS = $(LIBDIR)/libetpan.a $(LIBDIR)/libpcre2-8.a $(LIBDIR)/libyaml.a
+override LDFLAGS += -pie
+
+SRCS	= filter/util.c filter/hdr.c filter/rules.c filter/classify.c \
+	  filter/maildir.c filter/deliver.c filter/scan.c filter/expire.c
+OBJS	= $(SRCS:.c=.o)
+HDRS	= filter/backstop.h
+
+ASAN_DIR = build-asan
+ASAN_FLAGS = -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined -DBACKSTOP_SANITIZE
+
+all: deps backstop
+
+deps:
+	@scripts/deps.sh build
+
+backstop: $(OBJS) filter/main.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) filter/main.o $(STATIC_LIBS)
+
+filter/%.o: filter/%.c $(HDRS)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+libbackstop.a: $(OBJS)
+	rm -f $@
+	ar rcs $@ $(OBJS)
+
+# The same sources with ASan and UBSan; tests run this binary too.
+$(ASAN_DIR)/backstop: $(SRCS) filter/main.c $(HDRS)
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(CFLAGS) $(ASAN_FLAGS) -o $@ $(SRCS) filter/main.c \
+		$(STATIC_LIBS)
+
+asan: deps $(ASAN_DIR)/backstop
+
+# --- tests -----------------------------------------------------------------
+
+UNIT_TESTS = tests/unit/test_hdr tests/unit/test_rules tests/unit/test_classify
+
+tests/unit/%: tests/unit/%.c libbackstop.a $(HDRS)
+	$(CC) $(CFLAGS) -Ifilter $(LDFLAGS) -o $@ $< libbackstop.a \
+		$(STATIC_LIBS) -lcmocka
+
+check-deps:
+	@scripts/deps.sh check
+
+unit: check-deps $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
+
+# TAP suites run by prove: the binary on real maildirs, the corpus,
+# faults, fuzz smoke, then the e2e suite with real MTAs.
+TAP_TESTS = tests/t/*.t
+
+check: all check-deps unit asan
+	BACKSTOP=$(CURDIR)/backstop prove -v $(TAP_TESTS) tests/e2e.t
+	@echo "== the same suites under ASan + UBSan"
+	BACKSTOP=$(CURDIR)/$(ASAN_DIR)/backstop BACKSTOP_SANITIZED=1 \
+		prove $(TAP_TESTS)
+
+check-e2e: all
+	BACKSTOP=$(CURDIR)/backstop prove -v tests/e2e.t
+
+# --- demo, install ---------------------------------------------------------
+
+demo: all
+	@scripts/demo.sh
+
+install: backstop
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/backstop
+	install -m 0755 backstop $(DESTDIR)$(BINDIR)/backstop
+	install -m 0644 man/backstop.1 $(DESTDIR)$(MANDIR)/man1/backstop.1
+	install -m 0644 man/backstop.yaml.5 $(DESTDIR)$(MANDIR)/man5/backstop.yaml.5
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml"; \
+	else \
+		install -m 0644 rules/rules.yaml $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/backstop $(DESTDIR)$(MANDIR)/man1/backstop.1 \
+		$(DESTDIR)$(MANDIR)/man5/backstop.yaml.5
+	@if [ -f $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml ] && \
+	    cmp -s rules/rules.yaml $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/backstop 2>/dev/null || true; \
+	else \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml (changed locally)"; \
+	fi
+
+bench: all
+	@scripts/deps.sh bench
+	bench/run.sh
+
+clean:
+	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) \
+		demo-maildir fuzz/fuzz_classify
+
+.PHONY: all deps asan check check-deps unit check-e2e demo install uninstall \
+	bench clean

@@ -1,0 +1,145 @@
+/*
+ * backstop: stop email backscatter at local delivery.
+ *
+ * Shared declarations.  Every exported name carries its module's prefix
+ * (msg_, hdr_, rules_, classify_, maildir_, log_); everything else is static.
+ */
+#ifndef BACKSTOP_H
+#define BACKSTOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BACKSTOP_VERSION "0.1.0"
+
+/* Exit codes: the one contract, used only by main() and the commands. */
+#define EXIT_OK		0
+#define EXIT_USAGE	64	/* EX_USAGE: not for deliver, see below */
+#define EXIT_TEMPFAIL	75	/* EX_TEMPFAIL: every MTA retries it */
+#define EXIT_QMAIL_STOP	99	/* qmail: delivered, skip later lines */
+
+/* Limits that degrade classification, never delivery. */
+#define LIM_PARSE_BYTES	(4u * 1024 * 1024)	/* bytes handed to the parser */
+#define LIM_HEADER_BYTES (256u * 1024)		/* one header block scanned */
+#define LIM_FIELD_BYTES	(64u * 1024)		/* one field, unfolded */
+#define LIM_MIME_DEPTH	32			/* nesting of multipart/message */
+#define LIM_MIME_PARTS	2000			/* parts walked */
+#define LIM_MSGID	998			/* RFC 5322 line length */
+#define LIM_TIMEOUT	10			/* seconds for classification */
+#define LIM_MEM_MB	512			/* address space of the child */
+
+struct slice {
+	const char	*p;
+	size_t		 n;
+};
+
+enum verdict {
+	V_NOT_BOUNCE = 0,
+	V_OURS,
+	V_BACKSCATTER,
+	V_UNKNOWN,
+	V_COUNT
+};
+
+enum kind {
+	K_NONE = 0,
+	K_DSN,
+	K_NDR,
+	K_AUTOREPLY,
+	K_MDN
+};
+
+/* Fixed size so that the classifier child can write it down a pipe. */
+struct result {
+	enum verdict	verdict;
+	enum kind	kind;
+	int		failed;		/* classification could not be done */
+	char		msgid[LIM_MSGID + 1];	/* as written, brackets kept */
+	char		where[160];	/* where the original was found */
+	char		reason[240];	/* short, for a person */
+	char		rule[320];	/* FILE:LINE of the deciding rule */
+};
+
+/* A growable text buffer for explain's trace; NULL means "no trace". */
+struct trace {
+	char	*buf;
+	size_t	 len, cap;
+};
+void	 trace_add(struct trace *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 trace_free(struct trace *);
+
+/* util.c */
+extern const char *progname;
+void	*xmalloc(size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+void	 log_open(void);
+void	 log_msg(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	 warnx_(const char *, ...) __attribute__((format(printf, 1, 2)));
+int	 ascii_casecmp_n(const char *, const char *, size_t);
+int	 ascii_prefix(const char *, size_t, const char *);
+const char *ascii_memmem_ci(const char *, size_t, const char *);
+int	 read_all_fd(int, char **, size_t *, size_t);
+const char *verdict_name(enum verdict);
+const char *kind_name(enum kind);
+int	 parse_age(const char *, long *);
+void	 sanitize(char *, size_t, const char *, size_t);
+
+/* hdr.c: header blocks as (pointer, length) slices, LF or CRLF lines */
+size_t	 hdr_block_len(const char *, size_t);
+int	 hdr_next(struct slice *, struct slice *, struct slice *);
+int	 hdr_find(struct slice, const char *, struct slice *);
+size_t	 hdr_unfold(struct slice, char *, size_t);
+int	 hdr_msgid(struct slice, char *, size_t);
+int	 hdr_last_msgid(struct slice, char *, size_t);
+int	 hdr_is_field_line(const char *, size_t);
+
+/* rules.c */
+struct rules;
+struct rules *rules_new(void);
+void	 rules_free(struct rules *);
+int	 rules_load(struct rules *, const char *, int, char *, size_t);
+int	 rules_load_default(struct rules *, const char *, char *, size_t);
+int	 rules_match_msgid(const struct rules *, const char *, char *, size_t);
+int	 rules_has_evidence(const struct rules *);
+const char *rules_folder(const struct rules *, enum verdict);
+const char *rules_junk_folder(const struct rules *);
+long	 rules_expire_secs(const struct rules *);
+size_t	 rules_parse_bytes(const struct rules *);
+unsigned rules_timeout(const struct rules *);
+int	 rules_relay_match(const struct rules *, const char *, size_t,
+	    char *, size_t);
+int	 rules_sent_lookup(const struct rules *, const char *, char *, size_t);
+size_t	 rules_npatterns(const struct rules *);
+const char *rules_pattern(const struct rules *, size_t, const char **, int *);
+const char *rules_files(const struct rules *);
+
+/* classify.c: pure function of (message bytes, rules) */
+void	 classify(const char *, size_t, const struct rules *, int,
+	    struct result *, struct trace *);
+int	 classify_isolated(const char *, size_t, const struct rules *, int,
+	    struct result *);
+void	 result_header(const struct result *, char *, size_t);
+
+/* maildir.c */
+int	 maildir_deliver(const char *, const char *, const struct slice *,
+	    size_t, char *, size_t, char *, size_t);
+int	 maildir_ensure(const char *, const char *, char *, size_t);
+int	 maildir_temp_errno(int);
+int	 maildir_unique(char *, size_t);
+const char *maildir_home(void);
+
+/* commands */
+int	 cmd_deliver(int, char **);
+int	 cmd_filter(int, char **);
+int	 cmd_scan(int, char **);
+int	 cmd_explain(int, char **);
+int	 cmd_expire(int, char **);
+int	 cmd_junk(int, char **);
+int	 cmd_restore(int, char **);
+int	 cmd_learn(int, char **);
+int	 cmd_check_rules(int, char **);
+
+#endif

@@ -1,0 +1,1137 @@
+/*
+ * Classification: is this message a report about a message of ours, and
+ * which message?  A pure function of (message bytes, rules).
+ *
+ * Design.  The message is first copied, up to the parse limit, with every
+ * line end made LF (CRLF and lone CR alike), so that everything after this
+ * point sees one kind of text; the delivered bytes are never touched.
+ * libetpan then parses the MIME structure.  It recurses once per nested
+ * part with no limit of its own, so the text handed to it is cut before
+ * the LIM_COMPOSITE'th multipart or message header (deep nesting degrades
+ * to "parsed up to there").  The returned original is looked for, in
+ * order of trust:
+ *   1. a message/rfc822, message/global, text/rfc822-headers or
+ *      message/global-headers part of a multipart/report;
+ *   2. such a part anywhere else in a bounce-like message;
+ *   3. a header block pasted into a text part (decoded from base64 or
+ *      quoted-printable), after the markers real MTAs write, quoted with
+ *      "> " or not: the general mechanism is "find the returned header
+ *      block, then read its Message-ID", not one parser per MTA;
+ *   4. for auto-replies, In-Reply-To, else the last References entry;
+ *      for MDNs, Original-Message-ID.
+ * Only the top header block of a returned copy is read, never what it
+ * contains, so a digest or forward inside the original cannot lend us
+ * its Message-ID.  Whether the message is a bounce at all takes two
+ * signals together (sender, subject, report types, X-Failed-Recipients,
+ * bounce text, a returned copy), never one weak signal alone.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libetpan/libetpan.h>
+
+#include "backstop.h"
+
+#define LIM_COMPOSITE	200	/* composite Content-Type lines handed over */
+
+enum trust {
+	T_NONE = 0,
+	T_AUTOREPLY,		/* In-Reply-To / References */
+	T_INLINE_NOMARK,	/* header block in text, no marker before it */
+	T_INLINE,		/* header block in text after a marker */
+	T_ATTACHED,		/* message/rfc822 outside a report */
+	T_MDN,			/* Original-Message-ID */
+	T_REPORT		/* returned part of a multipart/report */
+};
+
+struct cls {
+	const struct rules *r;
+	struct trace	*t;
+	int		 parts;
+	int		 report;	/* multipart/report seen at the top */
+	char		 report_type[40];
+	int		 dsn_part;	/* message/(global-)delivery-status */
+	int		 mdn_part;	/* message/disposition-notification */
+	int		 copy_part;	/* a returned message/rfc822-like part */
+	int		 marker;	/* bounce text seen in a text part */
+	int		 challenge;	/* challenge-response text seen */
+	enum trust	 trust;
+	char		 id[LIM_MSGID + 1];
+	char		 where[160];
+	const char	*orig_hdr;	/* header block of the returned copy */
+	size_t		 orig_hdr_len;
+	char		*decoded[64];	/* decoded parts kept for orig_hdr */
+	int		 ndecoded;
+};
+
+/* Text that only a bounce carries, lower case. */
+static const char *const bounce_text[] = {
+	"below this line is a copy of the message",
+	"this is a copy of the message",
+	"original message headers",
+	"returned message",
+	"original message follows",
+	"the original message was received",
+	"unsent message below",
+	"message could not be delivered",
+	"could not be delivered",
+	"delivery has failed",
+	"delivery to the following recipient",
+	"permanent error",
+	"permanent fatal error",
+	"i'm afraid i wasn't able to deliver",
+	"i was unable to deliver",
+	"this is the mail system at host",
+	"mail delivery failed",
+	"delivery status notification",
+	"was not delivered",
+	"wasn't delivered",
+	"failed to deliver",
+	"unable to deliver",
+	"undeliverable",
+	"undelivered",
+	"non-delivery",
+	"delivery failure",
+	"user unknown",
+	"mailbox unavailable",
+	"mailbox is full",
+	"no such user",
+	"recipient address rejected",
+	"address rejected",
+	"message rejected",
+	"delivery failed",
+	"following address",
+	"header of the original message",
+	"headers of the original message",
+	"original message",
+	"transcript of session",
+	"message was not accepted",
+	"was rejected",
+	"could not deliver",
+	"rejected your message",
+	"returned to sender",
+	NULL
+};
+
+/* Subjects of bounces, lower case, matched anywhere in the Subject. */
+static const char *const bounce_subject[] = {
+	"undeliver", "undelivered", "delivery status notification",
+	"delivery failure", "delivery failed", "failure notice",
+	"returned mail", "mail delivery failed", "non-delivery",
+	"nondeliverable", "non remis", "unzustellbar", "could not be delivered",
+	"delivery has failed", "mail system error", "returned to sender",
+	"delivery notification", "not delivered", "delivery problem",
+	"mail delivery system", "message rejected", "rejected:",
+	"delivery report", "failed delivery", "warning: could not send",
+	"delivery error", "mail failure", "permanent error",
+	"returned message", "bounce", "message not delivered",
+	"error sending message", "mailbox full", "over quota",
+	"unknown user", "user unknown", "no such user", "mail could not be",
+	"nicht zustellbar", "error delivering", "delivery fail",
+	"email address could not be found", "was not delivered",
+	"undeliverable mail", "mail returned", "message blocked",
+	"\xe9\x85\x8d\xe4\xbf\xa1", /* UTF-8 "delivery" (ja), raw subjects */
+	NULL
+};
+
+/* Challenge-response systems, lower case. */
+static const char *const challenge_text[] = {
+	"confirm that you are", "verify that you are", "prove that you are",
+	"confirm you are a human", "confirm you are human", "not a robot",
+	"challenge-response", "challenge/response", "please confirm your",
+	"approve your message", "pending delivery", "spam arrest",
+	"spamarrest", "boxbe", "mailblocks", "tmda", "awaiting your",
+	"verify your message", "confirm your message", "whitelist",
+	NULL
+};
+
+static const char *
+match_list(const char *p, size_t n, const char *const *list)
+{
+	size_t	 i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (ascii_memmem_ci(p, n, list[i]) != NULL)
+			return list[i];
+	return NULL;
+}
+
+/* Markers after which the returned copy follows. */
+static const char *const copy_markers[] = {
+	"below this line is a copy of the message",
+	"this is a copy of the message",
+	"original message headers",
+	"returned message",
+	"original message follows",
+	"unsent message below",
+	"header of the original message",
+	"headers of the original message",
+	"original message",
+	"message headers follow",
+	"the message that caused",
+	"---- start of ",
+	"included is a copy",
+	"copy of the original",
+	"copy of your message",
+	"your message reads",
+	"bounced e-mail",
+	"the header of the message",
+	NULL
+};
+
+/*
+ * Copy (p, n) with CRLF and lone CR made LF.  The copy is at most n bytes.
+ */
+static char *
+normalize(const char *p, size_t n, size_t *len_r)
+{
+	char	*out = xmalloc(n + 1);
+	size_t	 i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r') {
+			out[o++] = '\n';
+			if (i + 1 < n && p[i + 1] == '\n')
+				i++;
+			continue;
+		}
+		out[o++] = p[i];
+	}
+	out[o] = '\0';
+	*len_r = o;
+	return out;
+}
+
+/*
+ * Cut the text before the LIM_COMPOSITE'th header line announcing a
+ * multipart or message part: libetpan recurses once per such part.
+ */
+static size_t
+guard_nesting(const char *p, size_t n)
+{
+	const char *q = p, *end = p + n, *nl;
+	int	 composite = 0;
+
+	while (q < end) {
+		nl = memchr(q, '\n', (size_t)(end - q));
+		if (nl == NULL)
+			nl = end;
+		if (ascii_prefix(q, (size_t)(nl - q), "content-type:")) {
+			const char *v = q + 13;
+			size_t vn = (size_t)(nl - v);
+
+			if (ascii_memmem_ci(v, vn, "multipart") != NULL ||
+			    ascii_memmem_ci(v, vn, "message/") != NULL)
+				if (++composite >= LIM_COMPOSITE)
+					return (size_t)(q - p);
+		}
+		q = nl + 1;
+	}
+	return n;
+}
+
+static void
+set_id(struct cls *c, enum trust tr, const char *id, const char *where)
+{
+	if (tr <= c->trust || id[0] == '\0')
+		return;
+	c->trust = tr;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->where, sizeof(c->where), "%s", where);
+	trace_add(c->t, "    candidate %s from %s\n", id, where);
+}
+
+/* Keep the header block of the best returned copy, for relays. */
+static void
+set_orig_hdr(struct cls *c, enum trust tr, const char *p, size_t n)
+{
+	if (tr == c->trust) {
+		c->orig_hdr = p;
+		c->orig_hdr_len = n;
+	}
+}
+
+/* Message-ID of a header block at the start of (p, n). */
+static int
+block_msgid(const char *p, size_t n, char *id, size_t idsz, size_t *hlen_r)
+{
+	struct slice	 blk, v;
+	size_t		 hl;
+
+	/* some NDRs leave blank lines before the returned header */
+	while (n > 0 && (*p == '\n' || *p == ' ' || *p == '\t')) {
+		const char *nl = memchr(p, '\n', n);
+
+		if (nl == NULL)
+			break;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	hl = hdr_block_len(p, n);
+	blk.p = p;
+	blk.n = hl;
+	*hlen_r = hl;
+	if (!hdr_find(blk, "Message-ID", &v))
+		return 0;
+	return hdr_msgid(v, id, idsz);
+}
+
+/* Field names that a returned header block is made of. */
+static int
+core_field(const char *p, size_t n)
+{
+	static const char *const names[] = {
+		"from", "to", "subject", "date", "received", "return-path",
+		"mime-version", "content-type", "reply-to", "cc", "sender",
+		"x-mailer", "in-reply-to", "references", "delivered-to",
+		"user-agent", "dkim-signature", "content-transfer-encoding",
+		"x-original-to", "list-unsubscribe", "authentication-results",
+		NULL
+	};
+	size_t	 i, k;
+
+	for (i = 0; names[i] != NULL; i++) {
+		k = strlen(names[i]);
+		if (n == k && ascii_casecmp_n(p, names[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Skip the quote and indent prefix of a line: "> ", ">>", "| ", blanks. */
+static size_t
+prefix_len(const char *p, size_t n, int *quotes_r)
+{
+	size_t	 i = 0;
+	int	 q = 0;
+
+	while (i < n && (p[i] == '>' || p[i] == ' ' || p[i] == '\t' ||
+	    p[i] == '|')) {
+		if (p[i] == '>' || p[i] == '|')
+			q++;
+		i++;
+	}
+	*quotes_r = q;
+	return i;
+}
+
+/*
+ * The general mechanism for inline originals: find the first run of
+ * header-like lines (quoted, indented or not) that holds a Message-ID and
+ * at least one other field a message header is made of, and return that
+ * Message-ID.  A lone "Message-ID:" line is taken only right after a
+ * marker (some MTAs return just that line).
+ */
+static int
+inline_block(const char *p, size_t n, int after_marker, char *id,
+    size_t idsz, const char **blk_r, size_t *blkn_r)
+{
+	const char *q = p, *end = p + n, *nl, *c;
+	const char *bstart = NULL;
+	char	 val[LIM_MSGID * 2 + 2], got[LIM_MSGID + 1];
+	size_t	 vl = 0, cn, pl;
+	int	 core = 0, have_id = 0, inid = 0, bq = -1, quotes;
+	int	 lines = 0, nonblank = 0;
+
+	got[0] = '\0';
+	for (; q <= end; q = nl + 1) {
+		nl = memchr(q, '\n', (size_t)(end - q));
+		if (nl == NULL)
+			nl = end;
+		pl = prefix_len(q, (size_t)(nl - q), &quotes);
+		c = q + pl;
+		cn = (size_t)(nl - c);
+		if (bq >= 0 && quotes == bq && pl > 0 && cn > 0 &&
+		    (q[pl - 1] == ' ' || q[pl - 1] == '\t') &&
+		    !hdr_is_field_line(c, cn)) {
+			/* continuation of the current field */
+			if (inid && vl + cn + 1 < sizeof(val)) {
+				val[vl++] = ' ';
+				memcpy(val + vl, c, cn);
+				vl += cn;
+			}
+		} else if (cn > 0 && hdr_is_field_line(c, cn) &&
+		    (bq < 0 || quotes == bq)) {
+			size_t k = (size_t)((const char *)memchr(c, ':', cn) -
+			    c);
+
+			if (bq < 0) {
+				bq = quotes;
+				bstart = q;
+				core = have_id = 0;
+			}
+			if (inid) {
+				struct slice s = { val, vl };
+
+				have_id = hdr_msgid(s, got, sizeof(got));
+				inid = 0;
+			}
+			if (k == 10 && ascii_casecmp_n(c, "message-id", 10) ==
+			    0 && !have_id) {
+				vl = cn - k - 1;
+				if (vl >= sizeof(val))
+					vl = sizeof(val) - 1;
+				memcpy(val, c + k + 1, vl);
+				inid = 1;
+			} else if (core_field(c, k))
+				core++;
+		} else {
+			/* the run ends here */
+			if (inid) {
+				struct slice s = { val, vl };
+
+				have_id = hdr_msgid(s, got, sizeof(got));
+				inid = 0;
+			}
+			if (have_id && (core >= 1 ||
+			    (after_marker && nonblank <= 3))) {
+				snprintf(id, idsz, "%s", got);
+				*blk_r = bstart;
+				*blkn_r = (size_t)(q - bstart);
+				return 1;
+			}
+			bq = -1;
+			have_id = core = 0;
+			if (++lines > 200000)
+				break;
+		}
+		if (bq < 0 && cn > 0)
+			nonblank++;
+		if (nl == end)
+			break;
+	}
+	if (inid) {
+		struct slice s = { val, vl };
+
+		have_id = hdr_msgid(s, got, sizeof(got));
+	}
+	if (have_id && (core >= 1 || (after_marker && nonblank <= 3))) {
+		snprintf(id, idsz, "%s", got);
+		*blk_r = bstart;
+		*blkn_r = (size_t)(end - bstart);
+		return 1;
+	}
+	return 0;
+}
+
+/* Look for a pasted original in decoded text. */
+static void
+scan_text(struct cls *c, const char *p, size_t n, const char *where)
+{
+	const char	*m = NULL, *mk, *blk;
+	char		 id[LIM_MSGID + 1], w[160];
+	size_t		 i, blkn;
+
+	if (match_list(p, n, bounce_text) != NULL)
+		c->marker = 1;
+	if (match_list(p, n, challenge_text) != NULL)
+		c->challenge = 1;
+	if (c->trust >= T_INLINE)
+		return;
+	/* the earliest copy marker */
+	for (i = 0; copy_markers[i] != NULL; i++)
+		if ((mk = ascii_memmem_ci(p, n, copy_markers[i])) != NULL &&
+		    (m == NULL || mk < m))
+			m = mk;
+	if (m != NULL) {
+		const char *nl = memchr(m, '\n', n - (size_t)(m - p));
+		const char *s = nl ? nl + 1 : p + n;
+
+		if (inline_block(s, n - (size_t)(s - p), 1, id, sizeof(id),
+		    &blk, &blkn)) {
+			snprintf(w, sizeof(w), "%s, after \"%.40s\"", where,
+			    m);
+			for (i = 0; w[i]; i++)
+				if (w[i] == '\n')
+					w[i] = ' ';
+			set_id(c, T_INLINE, id, w);
+			set_orig_hdr(c, T_INLINE, blk, blkn);
+			return;
+		}
+	}
+	if (c->trust < T_INLINE_NOMARK &&
+	    inline_block(p, n, 0, id, sizeof(id), &blk, &blkn)) {
+		snprintf(w, sizeof(w), "%s, header block in text", where);
+		set_id(c, T_INLINE_NOMARK, id, w);
+		set_orig_hdr(c, T_INLINE_NOMARK, blk, blkn);
+	}
+}
+
+static void
+ctype_of(struct mailmime *m, char *out, size_t outsz)
+{
+	struct mailmime_content *ct = m->mm_content_type;
+	const char	*t = "text", *s = "plain";
+	size_t		 i;
+
+	if (ct == NULL) {
+		/* RFC 2046 5.1.5: a digest's parts default to message/rfc822 */
+		if (m->mm_parent != NULL && m->mm_parent->mm_content_type &&
+		    m->mm_parent->mm_content_type->ct_subtype &&
+		    strcasecmp(m->mm_parent->mm_content_type->ct_subtype,
+		    "digest") == 0)
+			t = "message", s = "rfc822";
+		if (m->mm_type == MAILMIME_MULTIPLE)
+			t = "multipart", s = "mixed";
+		snprintf(out, outsz, "%s/%s", t, s);
+		return;
+	}
+	if (ct->ct_type != NULL) {
+		if (ct->ct_type->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
+			struct mailmime_discrete_type *d =
+			    ct->ct_type->tp_data.tp_discrete_type;
+
+			switch (d->dt_type) {
+			case MAILMIME_DISCRETE_TYPE_TEXT:
+				t = "text"; break;
+			case MAILMIME_DISCRETE_TYPE_IMAGE:
+				t = "image"; break;
+			case MAILMIME_DISCRETE_TYPE_AUDIO:
+				t = "audio"; break;
+			case MAILMIME_DISCRETE_TYPE_VIDEO:
+				t = "video"; break;
+			case MAILMIME_DISCRETE_TYPE_APPLICATION:
+				t = "application"; break;
+			default:
+				t = d->dt_extension ? d->dt_extension : "x";
+			}
+		} else {
+			struct mailmime_composite_type *cp =
+			    ct->ct_type->tp_data.tp_composite_type;
+
+			switch (cp->ct_type) {
+			case MAILMIME_COMPOSITE_TYPE_MESSAGE:
+				t = "message"; break;
+			case MAILMIME_COMPOSITE_TYPE_MULTIPART:
+				t = "multipart"; break;
+			default:
+				t = cp->ct_token ? cp->ct_token : "x";
+			}
+		}
+	}
+	s = ct->ct_subtype ? ct->ct_subtype : "";
+	snprintf(out, outsz, "%s/%s", t, s);
+	for (i = 0; out[i]; i++)
+		if (out[i] >= 'A' && out[i] <= 'Z')
+			out[i] = (char)(out[i] + 32);
+}
+
+static const char *
+ctype_param(struct mailmime *m, const char *name)
+{
+	clistiter *it;
+
+	if (m->mm_content_type == NULL)
+		return NULL;
+	for (it = clist_begin(m->mm_content_type->ct_parameters); it;
+	    it = clist_next(it)) {
+		struct mailmime_parameter *pa = clist_content(it);
+
+		if (pa->pa_name && strcasecmp(pa->pa_name, name) == 0)
+			return pa->pa_value;
+	}
+	return NULL;
+}
+
+static int
+encoding_of(struct mailmime *m)
+{
+	clistiter *it;
+
+	if (m->mm_mime_fields == NULL)
+		return MAILMIME_MECHANISM_8BIT;
+	for (it = clist_begin(m->mm_mime_fields->fld_list); it;
+	    it = clist_next(it)) {
+		struct mailmime_field *f = clist_content(it);
+
+		if (f->fld_type == MAILMIME_FIELD_TRANSFER_ENCODING &&
+		    f->fld_data.fld_encoding != NULL)
+			return f->fld_data.fld_encoding->enc_type;
+	}
+	return MAILMIME_MECHANISM_8BIT;
+}
+
+/*
+ * Decoded body of a single part, or NULL.  The text is kept until the end
+ * of classification (the original's header may point into it).
+ */
+static const char *
+decoded_body(struct cls *c, struct mailmime *m, struct mailmime_data *d,
+    size_t *len_r)
+{
+	int	 enc = encoding_of(m);
+	size_t	 idx = 0, dl = 0;
+	char	*dec = NULL, *copy;
+
+	if (d == NULL || d->dt_type != MAILMIME_DATA_TEXT)
+		return NULL;
+	if (enc != MAILMIME_MECHANISM_BASE64 &&
+	    enc != MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+		*len_r = d->dt_data.dt_text.dt_length;
+		return d->dt_data.dt_text.dt_data;
+	}
+	if (c->ndecoded == (int)(sizeof(c->decoded) / sizeof(c->decoded[0])))
+		return NULL;
+	if (mailmime_part_parse(d->dt_data.dt_text.dt_data,
+	    d->dt_data.dt_text.dt_length, &idx, enc, &dec, &dl) !=
+	    MAILIMF_NO_ERROR || dec == NULL)
+		return NULL;
+	/* decoded text may carry CRLF again: normalise it too */
+	copy = normalize(dec, dl, len_r);
+	mmap_string_unref(dec);
+	c->decoded[c->ndecoded++] = copy;
+	return copy;
+}
+
+static int
+is_returned_type(const char *ct)
+{
+	return strcmp(ct, "message/rfc822") == 0 ||
+	    strcmp(ct, "message/global") == 0 ||
+	    strcmp(ct, "text/rfc822-headers") == 0 ||
+	    strcmp(ct, "message/global-headers") == 0 ||
+	    strcmp(ct, "message/rfc822-headers") == 0 ||
+	    strcmp(ct, "message/partial") == 0;
+}
+
+static void
+returned_part(struct cls *c, struct mailmime *m, const char *ct,
+    int in_report, const char *path)
+{
+	struct mailmime_data *d = m->mm_body;
+	const char	*p;
+	char		 id[LIM_MSGID + 1], w[160];
+	size_t		 n = 0, hl;
+	enum trust	 tr = in_report ? T_REPORT : T_ATTACHED;
+
+	c->copy_part = 1;
+	if (m->mm_type == MAILMIME_MESSAGE && d == NULL) {
+		/* libetpan keeps the raw bytes of the embedded message */
+		p = m->mm_mime_start;
+		n = m->mm_length;
+	} else if ((p = decoded_body(c, m, d, &n)) == NULL)
+		return;
+	if (block_msgid(p, n, id, sizeof(id), &hl)) {
+		snprintf(w, sizeof(w), "%s part %s", ct, path);
+		set_id(c, tr, id, w);
+		set_orig_hdr(c, tr, p, hl);
+	} else
+		trace_add(c->t, "    %s part %s has no Message-ID\n", ct,
+		    path);
+}
+
+static void
+mdn_part(struct cls *c, struct mailmime *m, const char *path)
+{
+	const char	*p;
+	size_t		 n = 0;
+	struct slice	 blk, v;
+	char		 id[LIM_MSGID + 1], w[160];
+
+	if ((p = decoded_body(c, m, m->mm_body, &n)) == NULL)
+		return;
+	blk.p = p;
+	blk.n = hdr_block_len(p, n);
+	if (hdr_find(blk, "Original-Message-ID", &v) &&
+	    hdr_msgid(v, id, sizeof(id))) {
+		snprintf(w, sizeof(w), "Original-Message-ID in part %s", path);
+		set_id(c, T_MDN, id, w);
+	}
+}
+
+static void
+walk(struct cls *c, struct mailmime *m, int depth, int in_report,
+    const char *path)
+{
+	char		 ct[96], sub[48];
+	clistiter	*it;
+	int		 i = 0;
+	size_t		 n;
+	const char	*p;
+
+	if (m == NULL || depth > LIM_MIME_DEPTH || ++c->parts > LIM_MIME_PARTS)
+		return;
+	ctype_of(m, ct, sizeof(ct));
+	trace_add(c->t, "  %*s%s %s\n", depth * 2, "", path, ct);
+
+	switch (m->mm_type) {
+	case MAILMIME_MULTIPLE:
+		if (strcmp(ct, "multipart/report") == 0) {
+			const char *rt = ctype_param(m, "report-type");
+
+			in_report = 1;
+			if (depth <= 1 && !c->report) {
+				c->report = 1;
+				snprintf(c->report_type,
+				    sizeof(c->report_type), "%s",
+				    rt ? rt : "");
+			}
+		}
+		for (it = clist_begin(m->mm_data.mm_multipart.mm_mp_list); it;
+		    it = clist_next(it)) {
+			if ((size_t)snprintf(sub, sizeof(sub), "%s%s%d", path,
+			    *path ? "." : "", ++i) >= sizeof(sub))
+				return;
+			walk(c, clist_content(it), depth + 1, in_report, sub);
+		}
+		return;
+	case MAILMIME_MESSAGE:
+		if (depth == 0) {
+			/* the message itself */
+			walk(c, m->mm_data.mm_message.mm_msg_mime, depth + 1,
+			    0, path);
+			return;
+		}
+		returned_part(c, m, ct, in_report, path);
+		return;
+	default:
+		break;
+	}
+	if (strcmp(ct, "message/delivery-status") == 0 ||
+	    strcmp(ct, "message/global-delivery-status") == 0) {
+		c->dsn_part = 1;
+		return;
+	}
+	if (strcmp(ct, "message/disposition-notification") == 0 ||
+	    strcmp(ct, "message/global-disposition-notification") == 0) {
+		c->mdn_part = 1;
+		mdn_part(c, m, path);
+		return;
+	}
+	if (is_returned_type(ct)) {
+		returned_part(c, m, ct, in_report, path);
+		return;
+	}
+	if (strncmp(ct, "text/", 5) != 0 && strcmp(ct, "message/feedback-report"))
+		return;
+	if ((p = decoded_body(c, m, m->mm_body, &n)) != NULL) {
+		char w[160];
+
+		snprintf(w, sizeof(w), "%s part %s", ct, *path ? path : "1");
+		scan_text(c, p, n, w);
+	}
+}
+
+/* Signals from the top header block. */
+struct top {
+	int	 null_sender;
+	int	 daemon;
+	int	 subject;
+	int	 failed_rcpt;
+	int	 autoreply;
+	int	 fwd;		/* Subject: Fwd:/Re: ... a person's message */
+	int	 bulk;
+	char	 subj[200];
+	char	 from[200];
+};
+
+static int
+daemon_from(const char *from)
+{
+	static const char *const locals[] = {
+		"mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon",
+		"postmaster", "mdaemon", "mail.daemon", "mailerdaemon",
+		"smtp-gateway", "mail delivery", "mailadmin",
+		"returned-mail", "mailer daemon", "mail administrator",
+		"mail system", "nobody@", "bounce-notification",
+		NULL
+	};
+	size_t	 i;
+
+	for (i = 0; locals[i] != NULL; i++)
+		if (ascii_memmem_ci(from, strlen(from), locals[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+top_signals(struct slice hb, int env_null, struct top *t,
+    struct trace *tr)
+{
+	struct slice	 v;
+	char		 buf[512];
+	size_t		 n;
+	const char	*s;
+
+	memset(t, 0, sizeof(*t));
+	t->null_sender = env_null;
+	if (hdr_find(hb, "Return-Path", &v)) {
+		n = hdr_unfold(v, buf, sizeof(buf));
+		if ((n == 2 && memcmp(buf, "<>", 2) == 0) ||
+		    ascii_prefix(buf, n, "<mailer-daemon") ||
+		    ascii_prefix(buf, n, "mailer-daemon"))
+			t->null_sender = 1;
+	}
+	if (hdr_find(hb, "From", &v)) {
+		hdr_unfold(v, t->from, sizeof(t->from));
+		t->daemon = daemon_from(t->from);
+	}
+	if (hdr_find(hb, "Subject", &v)) {
+		n = hdr_unfold(v, t->subj, sizeof(t->subj));
+		/* a person forwarding or replying to a bounce */
+		if (ascii_prefix(t->subj, n, "fwd:") ||
+		    ascii_prefix(t->subj, n, "fw:") ||
+		    ascii_prefix(t->subj, n, "re:") ||
+		    ascii_prefix(t->subj, n, "aw:") ||
+		    ascii_prefix(t->subj, n, "wg:") ||
+		    ascii_prefix(t->subj, n, "tr:"))
+			t->fwd = 1;
+		else if (match_list(t->subj, n, bounce_subject) != NULL)
+			t->subject = 1;
+	}
+	if (hdr_find(hb, "X-Failed-Recipients", &v))
+		t->failed_rcpt = 1;
+	if (hdr_find(hb, "Auto-Submitted", &v)) {
+		n = hdr_unfold(v, buf, sizeof(buf));
+		if (ascii_prefix(buf, n, "auto-replied"))
+			t->autoreply = 1;
+		if (ascii_prefix(buf, n, "auto-"))
+			t->bulk = 1;
+	}
+	/* vacation responders' own markers (not X-Auto-Response-Suppress,
+	 * which is a request to others, not a marker) */
+	if (hdr_find(hb, "X-Autoreply", &v) ||
+	    hdr_find(hb, "X-Autorespond", &v) ||
+	    hdr_find(hb, "X-Autoresponder", &v) ||
+	    hdr_find(hb, "X-Vacation", &v))
+		t->autoreply = 1;
+	if (hdr_find(hb, "X-Apple-Action", &v)) {
+		n = hdr_unfold(v, buf, sizeof(buf));
+		if (ascii_memmem_ci(buf, n, "vacation") != NULL)
+			t->autoreply = 1;
+	}
+	if (hdr_find(hb, "Precedence", &v)) {
+		n = hdr_unfold(v, buf, sizeof(buf));
+		if (ascii_prefix(buf, n, "auto_reply") ||
+		    ascii_prefix(buf, n, "auto-reply"))
+			t->autoreply = 1;
+		if (ascii_prefix(buf, n, "bulk") ||
+		    ascii_prefix(buf, n, "junk"))
+			t->bulk = 1;
+	}
+	if (hdr_find(hb, "X-Spam-Arrest", &v) || hdr_find(hb, "X-Boxbe-Id",
+	    &v) || hdr_find(hb, "X-TMDA-Confirm", &v) ||
+	    hdr_find(hb, "X-Challenge", &v))
+		t->bulk = 1;
+	s = t->subj;
+	trace_add(tr, "signals: null-sender=%d daemon-from=%d bounce-subject=%d "
+	    "x-failed-recipients=%d auto-reply=%d\n", t->null_sender,
+	    t->daemon, t->subject, t->failed_rcpt, t->autoreply);
+	(void)s;
+}
+
+static void
+free_decoded(struct cls *c)
+{
+	int	 i;
+
+	for (i = 0; i < c->ndecoded; i++)
+		free(c->decoded[i]);
+	c->ndecoded = 0;
+}
+
+/* Does a Received: line of the returned original name one of our relays? */
+static int
+relay_evidence(const struct rules *r, const struct cls *c, char *rule,
+    size_t rulesz)
+{
+	struct slice	 cur, nm, v;
+
+	if (c->orig_hdr == NULL)
+		return 0;
+	cur.p = c->orig_hdr;
+	cur.n = c->orig_hdr_len;
+	while (hdr_next(&cur, &nm, &v))
+		if (nm.n == 8 && ascii_casecmp_n(nm.p, "received", 8) == 0 &&
+		    rules_relay_match(r, v.p, v.n, rule, rulesz))
+			return 1;
+	return 0;
+}
+
+void
+classify(const char *msg, size_t len, const struct rules *r, int env_null,
+    struct result *res, struct trace *t)
+{
+	struct cls	 c;
+	struct top	 top;
+	struct slice	 hb, v;
+	struct mailmime	*mm = NULL;
+	char		*norm;
+	size_t		 nlen, plen, idx = 0, hl;
+	size_t		 limit = r ? rules_parse_bytes(r) : LIM_PARSE_BYTES;
+	char		 id[LIM_MSGID + 1];
+	int		 ndr, rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.t = t;
+
+	if (len > limit) {
+		trace_add(t, "message of %zu bytes: classifying the first %zu\n",
+		    len, limit);
+		len = limit;
+	}
+	norm = normalize(msg, len, &nlen);
+	hl = hdr_block_len(norm, nlen);
+	hb.p = norm;
+	hb.n = hl;
+	top_signals(hb, env_null, &top, t);
+
+	plen = guard_nesting(norm, nlen);
+	if (plen < nlen)
+		trace_add(t, "nesting limit: parsing the first %zu bytes\n",
+		    plen);
+	trace_add(t, "MIME structure:\n");
+	rc = mailmime_parse(norm, plen, &idx, &mm);
+	if (rc == MAILIMF_NO_ERROR && mm != NULL)
+		walk(&c, mm, 0, 0, "");
+	else {
+		/* not MIME we can parse: read the body as text */
+		const char *b = norm + hl;
+		size_t bn = nlen - hl;
+
+		trace_add(t, "  (libetpan could not parse it: body read as "
+		    "text)\n");
+		scan_text(&c, b, bn, "body");
+	}
+	if (c.parts >= LIM_MIME_PARTS)
+		trace_add(t, "part limit reached: %d parts walked\n",
+		    LIM_MIME_PARTS);
+
+	/* Which kind of report is this, if any? */
+	ndr = ((top.null_sender || top.daemon) &&
+	    (top.subject || top.failed_rcpt || c.copy_part || c.marker)) ||
+	    (top.failed_rcpt && (top.subject || c.marker)) ||
+	    (top.subject && c.marker && c.trust >= T_INLINE && !top.fwd);
+	if (c.report && strcasecmp(c.report_type,
+	    "disposition-notification") == 0)
+		res->kind = K_MDN;
+	else if (c.report || c.dsn_part)
+		res->kind = K_DSN;
+	else if (c.mdn_part)
+		res->kind = K_MDN;
+	else if (ndr)
+		res->kind = K_NDR;
+	else if (top.autoreply ||
+	    (c.challenge && (top.bulk || top.null_sender || top.daemon)))
+		res->kind = K_AUTOREPLY;
+	else
+		res->kind = K_NONE;
+
+	/* auto-replies and reports without a copy: In-Reply-To/References */
+	if (res->kind != K_NONE && c.trust < T_INLINE_NOMARK) {
+		if (hdr_find(hb, "In-Reply-To", &v) &&
+		    hdr_msgid(v, id, sizeof(id)))
+			set_id(&c, T_AUTOREPLY, id, "In-Reply-To");
+		else if (hdr_find(hb, "References", &v) &&
+		    hdr_last_msgid(v, id, sizeof(id)))
+			set_id(&c, T_AUTOREPLY, id, "References");
+	}
+	/* a header block in text without a marker is weak: only in an NDR */
+	if (c.trust == T_INLINE_NOMARK && res->kind != K_NDR &&
+	    res->kind != K_DSN && res->kind != K_MDN) {
+		c.trust = T_NONE;
+		c.id[0] = '\0';
+	}
+
+	if (res->kind == K_NONE) {
+		res->verdict = V_NOT_BOUNCE;
+		snprintf(res->reason, sizeof(res->reason), "not a bounce");
+	} else if (c.trust == T_NONE) {
+		res->verdict = V_UNKNOWN;
+		snprintf(res->reason, sizeof(res->reason),
+		    "%s without the original Message-ID", kind_name(res->kind));
+	} else {
+		snprintf(res->msgid, sizeof(res->msgid), "%s", c.id);
+		snprintf(res->where, sizeof(res->where), "%s", c.where);
+		if (r == NULL || !rules_has_evidence(r)) {
+			res->verdict = V_UNKNOWN;
+			snprintf(res->reason, sizeof(res->reason),
+			    "no outbound patterns in the rules");
+		} else if ((rc = rules_match_msgid(r, c.id, res->rule,
+		    sizeof(res->rule))) == 1) {
+			res->verdict = V_OURS;
+			snprintf(res->reason, sizeof(res->reason),
+			    "original Message-ID matches an outbound pattern");
+		} else if (rc == -1) {
+			res->verdict = V_UNKNOWN;
+			snprintf(res->reason, sizeof(res->reason),
+			    "pattern match limit reached");
+		} else if (relay_evidence(r, &c, res->rule,
+		    sizeof(res->rule))) {
+			res->verdict = V_OURS;
+			snprintf(res->reason, sizeof(res->reason),
+			    "returned original passed an outbound relay");
+		} else {
+			res->verdict = V_BACKSCATTER;
+			snprintf(res->reason, sizeof(res->reason),
+			    "original Message-ID matches no outbound pattern");
+		}
+	}
+	if (mm != NULL)
+		mailmime_free(mm);
+	free_decoded(&c);
+	free(norm);
+}
+
+/*
+ * The X-Backstop: field body for a delivered bounce: verdict, kind, the
+ * original and the rule, all printable ASCII.
+ */
+void
+result_header(const struct result *res, char *out, size_t outsz)
+{
+	char	 id[256], rule[256];
+
+	sanitize(id, sizeof(id), res->msgid[0] ? res->msgid : "-",
+	    strlen(res->msgid[0] ? res->msgid : "-"));
+	sanitize(rule, sizeof(rule), res->rule[0] ? res->rule : "-",
+	    strlen(res->rule[0] ? res->rule : "-"));
+	snprintf(out, outsz, "%s; kind=%s; original=%s; rule=%s",
+	    verdict_name(res->verdict), kind_name(res->kind), id, rule);
+}
+
+/*
+ * Classify in a child process with a deadline and resource limits, so
+ * that a crash or a hang inside the parsers cannot cost the message.
+ * Returns 0 with res filled in, or -1 with res->failed set and res->reason
+ * saying why (the caller then delivers as not-bounce).
+ */
+int
+classify_isolated(const char *msg, size_t len, const struct rules *r,
+    int env_null, struct result *res)
+{
+	int		 fds[2], status, prc;
+	pid_t		 pid;
+	struct pollfd	 pfd;
+	size_t		 got = 0;
+	ssize_t		 k;
+	struct timespec	 t0, t1;
+	long		 left_ms;
+	unsigned	 timeout = r ? rules_timeout(r) : LIM_TIMEOUT;
+	const char	*inject = getenv("BACKSTOP_TEST_INJECT");
+
+	memset(res, 0, sizeof(*res));
+	if (pipe(fds) == -1)
+		goto fail_errno;
+	if ((pid = fork()) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		goto fail_errno;
+	}
+	if (pid == 0) {
+		struct result	 cr;
+		struct rlimit	 rl;
+		const char	*p = (const char *)&cr;
+		size_t		 off = 0;
+
+		close(fds[0]);
+		rl.rlim_cur = rl.rlim_max = timeout + 1;
+		setrlimit(RLIMIT_CPU, &rl);
+#ifndef BACKSTOP_SANITIZE	/* ASan reserves terabytes of shadow */
+		rl.rlim_cur = rl.rlim_max = (rlim_t)len + LIM_MEM_MB * 1048576UL;
+		setrlimit(RLIMIT_AS, &rl);
+#endif
+		/* test hooks: prove that a crash or hang costs nothing */
+		if (inject != NULL && strcmp(inject, "crash") == 0)
+			raise(SIGSEGV);
+		if (inject != NULL && strcmp(inject, "hang") == 0)
+			for (;;)
+				pause();
+		classify(msg, len, r, env_null, &cr, NULL);
+		while (off < sizeof(cr)) {
+			k = write(fds[1], p + off, sizeof(cr) - off);
+			if (k <= 0) {
+				if (k < 0 && errno == EINTR)
+					continue;
+				_exit(1);
+			}
+			off += (size_t)k;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left_ms = (long)timeout * 1000 -
+		    ((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left_ms <= 0) {
+			kill(pid, SIGKILL);
+			snprintf(res->reason, sizeof(res->reason),
+			    "classification timed out after %us", timeout);
+			break;
+		}
+		prc = poll(&pfd, 1, (int)left_ms);
+		if (prc < 0 && errno == EINTR)
+			continue;
+		if (prc < 0) {
+			kill(pid, SIGKILL);
+			snprintf(res->reason, sizeof(res->reason), "poll: %s",
+			    strerror(errno));
+			break;
+		}
+		if (prc == 0)
+			continue;
+		k = read(fds[0], (char *)res + got, sizeof(*res) - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		if (got == sizeof(*res))
+			break;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (got == sizeof(*res) && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0) {
+		res->msgid[sizeof(res->msgid) - 1] = '\0';
+		res->where[sizeof(res->where) - 1] = '\0';
+		res->reason[sizeof(res->reason) - 1] = '\0';
+		res->rule[sizeof(res->rule) - 1] = '\0';
+		if ((unsigned)res->verdict >= V_COUNT)
+			res->verdict = V_UNKNOWN;
+		return 0;
+	}
+	if (res->reason[0] == '\0' || got == sizeof(*res)) {
+		char why[200];
+
+		if (WIFSIGNALED(status))
+			snprintf(why, sizeof(why), "classifier killed by "
+			    "signal %d", WTERMSIG(status));
+		else
+			snprintf(why, sizeof(why), "classifier exited with "
+			    "status %d", WEXITSTATUS(status));
+		memset(res, 0, sizeof(*res));
+		snprintf(res->reason, sizeof(res->reason), "%s", why);
+	} else {
+		char why[sizeof(res->reason)];
+
+		memcpy(why, res->reason, sizeof(why));
+		memset(res, 0, sizeof(*res));
+		memcpy(res->reason, why, sizeof(why));
+	}
+	res->failed = 1;
+	res->verdict = V_NOT_BOUNCE;
+	return -1;
+fail_errno:
+	snprintf(res->reason, sizeof(res->reason), "cannot isolate the "
+	    "classifier: %s", strerror(errno));
+	res->failed = 1;
+	res->verdict = V_NOT_BOUNCE;
+	return -1;
+}

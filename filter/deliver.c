@@ -1,0 +1,304 @@
+/*
+ * backstop deliver and backstop filter: one message on stdin.
+ *
+ * deliver: read stdin to EOF once, classify in an isolated child, pick
+ * the folder by the rules, write by the Maildir protocol, exit 0 only when
+ * the message is safely there.  Every failure that leaves the message
+ * undelivered is exit 75 with one line on stderr, never starting with a
+ * status code (Postfix would read "4.x.x"/"5.x.x" as its own).  Under
+ * qmail (RPLINE and DTLINE set, or --qmail) the two lines are prepended as
+ * qmail-local does, and success is 99 so later .qmail lines do not deliver
+ * the message twice.
+ *
+ * filter: the same classification, the message written to stdout with the
+ * X-Backstop: field added to bounces (procmail ":0 fw", maildrop xfilter,
+ * Pigeonhole vnd.dovecot.filter); exit 75 on any failure.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "backstop.h"
+
+#define DELIVER_DEADLINE	600	/* seconds; Postfix allows 1000 */
+
+extern char maildir_tmp_inflight[];
+
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "backstop: delivery deadline reached, "
+	    "temporary failure\n";
+
+	(void)sig;
+	if (maildir_tmp_inflight[0] != '\0')
+		unlink(maildir_tmp_inflight);
+	(void)!write(2, msg, sizeof(msg) - 1);
+	_exit(EXIT_TEMPFAIL);
+}
+
+/* Length of a leading mbox "From " line (Postfix and Exim prepend one). */
+static size_t
+from_line_len(const char *p, size_t n)
+{
+	const char *nl;
+
+	if (n < 5 || memcmp(p, "From ", 5) != 0)
+		return 0;
+	if ((nl = memchr(p, '\n', n)) == NULL)
+		return 0;
+	return (size_t)(nl - p) + 1;
+}
+
+/* Was the envelope sender null?  Postfix and qmail say so in $SENDER. */
+static int
+env_null_sender(void)
+{
+	const char *s = getenv("SENDER");
+
+	return s != NULL && (*s == '\0' || strcmp(s, "<>") == 0 ||
+	    strcasecmp(s, "MAILER-DAEMON") == 0);
+}
+
+struct msgctx {
+	char		*buf;
+	size_t		 len;
+	size_t		 skip;		/* From_ line */
+	struct rules	*rules;
+	int		 rules_ok;
+	char		 rules_err[512];
+	struct result	 res;
+	int		 crlf;
+};
+
+/* Read, load rules and classify: everything but the output. */
+static int
+prepare(struct msgctx *m, const char *rulesfile, int isolated)
+{
+	memset(m, 0, sizeof(*m));
+	if (read_all_fd(0, &m->buf, &m->len, 0) == -1) {
+		warnx_("cannot read the message: %s", strerror(errno));
+		return -1;
+	}
+	m->skip = from_line_len(m->buf, m->len);
+	m->crlf = m->skip < m->len && memchr(m->buf + m->skip, '\r',
+	    m->len - m->skip) != NULL &&
+	    ((const char *)memchr(m->buf + m->skip, '\n', m->len - m->skip) >
+	    (const char *)memchr(m->buf + m->skip, '\r', m->len - m->skip));
+	m->rules = rules_new();
+	m->rules_ok = rules_load_default(m->rules, rulesfile, m->rules_err,
+	    sizeof(m->rules_err)) == 0;
+	if (!m->rules_ok) {
+		/* a broken rule file never costs a message: inbox + log */
+		log_msg(LOG_ERR, "rules not used: %s", m->rules_err);
+		m->res.verdict = V_NOT_BOUNCE;
+		m->res.failed = 1;
+		snprintf(m->res.reason, sizeof(m->res.reason),
+		    "rules not used");
+		return 0;
+	}
+	if (isolated) {
+		if (classify_isolated(m->buf + m->skip, m->len - m->skip,
+		    m->rules, env_null_sender(), &m->res) == -1)
+			log_msg(LOG_ERR, "classification failed, delivering as "
+			    "not-bounce: %s", m->res.reason);
+	} else
+		classify(m->buf + m->skip, m->len - m->skip, m->rules,
+		    env_null_sender(), &m->res, NULL);
+	return 0;
+}
+
+static void
+msg_free(struct msgctx *m)
+{
+	free(m->buf);
+	rules_free(m->rules);
+}
+
+static void
+make_header(const struct msgctx *m, char *out, size_t outsz)
+{
+	char	 body[900];
+
+	out[0] = '\0';
+	if (m->res.failed || m->res.verdict == V_NOT_BOUNCE)
+		return;
+	result_header(&m->res, body, sizeof(body));
+	snprintf(out, outsz, "X-Backstop: %s%s", body, m->crlf ? "\r\n" : "\n");
+}
+
+static void
+usage_deliver(void)
+{
+	fprintf(stderr, "usage: backstop deliver [--qmail] [-d MAILDIR] "
+	    "[-r RULES] < message\n");
+}
+
+int
+cmd_deliver(int argc, char **argv)
+{
+	struct msgctx	 m;
+	const char	*maildir = NULL, *rulesfile = NULL, *folder, *home;
+	char		 root[PATH_MAX], err[PATH_MAX + 256], path[PATH_MAX];
+	char		 hdr[1024], idlog[256];
+	const char	*rp = getenv("RPLINE"), *dt = getenv("DTLINE");
+	struct slice	 iov[4];
+	size_t		 niov = 0;
+	int		 ch, qmail = 0;
+	static const struct option longopts[] = {
+		{ "qmail", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	signal(SIGALRM, on_alarm);
+	alarm(DELIVER_DEADLINE);
+	signal(SIGPIPE, SIG_IGN);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:r:qh", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'd':
+			maildir = optarg;
+			break;
+		case 'r':
+			rulesfile = optarg;
+			break;
+		case 'q':
+			qmail = 1;
+			break;
+		case 'h':
+			usage_deliver();
+			return EXIT_OK;
+		default:
+			/* never a permanent code from deliver: the MTA
+			 * would bounce the message */
+			usage_deliver();
+			return EXIT_TEMPFAIL;
+		}
+	if (optind != argc) {
+		usage_deliver();
+		return EXIT_TEMPFAIL;
+	}
+	if (rp != NULL && dt != NULL)
+		qmail = 1;
+
+	if (maildir == NULL) {
+		if ((home = maildir_home()) == NULL) {
+			warnx_("no home directory: set HOME or use -d, "
+			    "temporary failure");
+			return EXIT_TEMPFAIL;
+		}
+		if ((size_t)snprintf(root, sizeof(root), "%s/Maildir", home) >=
+		    sizeof(root)) {
+			warnx_("HOME too long, temporary failure");
+			return EXIT_TEMPFAIL;
+		}
+	} else
+		snprintf(root, sizeof(root), "%s", maildir);
+	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
+		root[strlen(root) - 1] = '\0';
+
+	if (prepare(&m, rulesfile, 1) == -1)
+		return EXIT_TEMPFAIL;
+	folder = m.rules_ok && !m.res.failed ?
+	    rules_folder(m.rules, m.res.verdict) : NULL;
+	make_header(&m, hdr, sizeof(hdr));
+
+	if (qmail && rp != NULL && dt != NULL) {
+		iov[niov].p = rp;
+		iov[niov++].n = strlen(rp);
+		iov[niov].p = dt;
+		iov[niov++].n = strlen(dt);
+	}
+	if (hdr[0] != '\0') {
+		iov[niov].p = hdr;
+		iov[niov++].n = strlen(hdr);
+	}
+	iov[niov].p = m.buf + m.skip;
+	iov[niov++].n = m.len - m.skip;
+
+	if (maildir_deliver(root, folder, iov, niov, path, sizeof(path), err,
+	    sizeof(err)) == -1) {
+		warnx_("%s, temporary failure", err);
+		log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
+		msg_free(&m);
+		return EXIT_TEMPFAIL;
+	}
+	sanitize(idlog, sizeof(idlog), m.res.msgid[0] ? m.res.msgid : "-",
+	    strlen(m.res.msgid[0] ? m.res.msgid : "-"));
+	log_msg(LOG_INFO, "verdict=%s kind=%s original=%s folder=%s%s%s",
+	    verdict_name(m.res.verdict), kind_name(m.res.kind), idlog,
+	    folder ? folder : "inbox", m.res.failed ? " note=" : "",
+	    m.res.failed ? m.res.reason : "");
+	msg_free(&m);
+	return qmail ? EXIT_QMAIL_STOP : EXIT_OK;
+}
+
+int
+cmd_filter(int argc, char **argv)
+{
+	struct msgctx	 m;
+	const char	*rulesfile = NULL;
+	char		 hdr[1024];
+	struct slice	 iov[3];
+	size_t		 i, off;
+	ssize_t		 k;
+	int		 ch;
+
+	signal(SIGALRM, on_alarm);
+	alarm(DELIVER_DEADLINE);
+	signal(SIGPIPE, SIG_IGN);
+	optind = 1;
+	while ((ch = getopt(argc, argv, "r:h")) != -1)
+		switch (ch) {
+		case 'r':
+			rulesfile = optarg;
+			break;
+		case 'h':
+			fprintf(stdout, "usage: backstop filter [-r RULES] "
+			    "< message > message\n");
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "usage: backstop filter [-r RULES] "
+			    "< message > message\n");
+			return EXIT_TEMPFAIL;
+		}
+	if (optind != argc) {
+		fprintf(stderr, "usage: backstop filter [-r RULES]\n");
+		return EXIT_TEMPFAIL;
+	}
+	if (prepare(&m, rulesfile, 1) == -1)
+		return EXIT_TEMPFAIL;
+	make_header(&m, hdr, sizeof(hdr));
+	/* the From_ line stays first: procmail and maildrop expect it */
+	iov[0].p = m.buf;
+	iov[0].n = m.skip;
+	iov[1].p = hdr;
+	iov[1].n = strlen(hdr);
+	iov[2].p = m.buf + m.skip;
+	iov[2].n = m.len - m.skip;
+	for (i = 0; i < 3; i++)
+		for (off = 0; off < iov[i].n; off += (size_t)k) {
+			k = write(1, iov[i].p + off, iov[i].n - off);
+			if (k < 0 && errno == EINTR) {
+				k = 0;
+				continue;
+			}
+			if (k < 0) {
+				warnx_("write: %s, temporary failure",
+				    strerror(errno));
+				msg_free(&m);
+				return EXIT_TEMPFAIL;
+			}
+		}
+	log_msg(LOG_INFO, "filter verdict=%s kind=%s",
+	    verdict_name(m.res.verdict), kind_name(m.res.kind));
+	msg_free(&m);
+	return EXIT_OK;
+}

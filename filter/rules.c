@@ -1,0 +1,681 @@
+/*
+ * Rule files: YAML read with libyaml's document API.
+ *
+ * The system file (/etc/backstop/rules.yaml) is read first, then the
+ * user's (~/.backstop.yaml, or -r FILE); lists add up, scalars of the
+ * later file win.  Every error names FILE:LINE:COLUMN.  A file that group
+ * or others may write, or that is owned by another user than the caller
+ * or root, is refused as procmail refuses such an rc file.  Patterns are
+ * compiled once per run and matched with match, depth and heap limits, so
+ * that neither a hostile pattern nor a hostile Message-ID can hang us.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "backstop.h"
+
+#define RULES_MAX_BYTES		(1024 * 1024)
+#define RULES_MAX_NODES		20000
+#define RULES_MAX_PATTERN	4096
+
+struct pattern {
+	pcre2_code	*re;
+	char		*src;
+	const char	*file;
+	int		 line;
+};
+
+struct relay {
+	char		*host;
+	const char	*file;
+	int		 line;
+};
+
+struct rules {
+	struct pattern	*pats;
+	size_t		 npats;
+	struct relay	*relays;
+	size_t		 nrelays;
+	char		*folder[V_COUNT];	/* NULL: default */
+	char		*junk;
+	long		 expire;
+	size_t		 parse_bytes;
+	unsigned	 timeout;
+	char		*files[4];		/* files loaded, owned */
+	size_t		 nfiles;
+	char		 filelist[1024];
+	pcre2_match_context *mctx;
+	pcre2_match_data *mdata;
+};
+
+struct ctx {
+	struct rules	*r;
+	yaml_document_t	*doc;
+	const char	*file;
+	char		*err;
+	size_t		 errsz;
+	int		 visits;
+};
+
+static int	 walk_top(struct ctx *, yaml_node_t *);
+static int	 ensure_match(struct rules *);
+
+struct rules *
+rules_new(void)
+{
+	struct rules *r = xmalloc(sizeof(*r));
+
+	memset(r, 0, sizeof(*r));
+	r->expire = 30L * 86400;
+	r->parse_bytes = LIM_PARSE_BYTES;
+	r->timeout = LIM_TIMEOUT;
+	return r;
+}
+
+void
+rules_free(struct rules *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->npats; i++) {
+		pcre2_code_free(r->pats[i].re);
+		free(r->pats[i].src);
+	}
+	free(r->pats);
+	for (i = 0; i < r->nrelays; i++)
+		free(r->relays[i].host);
+	free(r->relays);
+	for (i = 0; i < V_COUNT; i++)
+		free(r->folder[i]);
+	free(r->junk);
+	for (i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	pcre2_match_data_free(r->mdata);
+	pcre2_match_context_free(r->mctx);
+	free(r);
+}
+
+static int
+fail(struct ctx *c, yaml_node_t *n, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n != NULL)
+		snprintf(c->err, c->errsz, "%s:%lu:%lu: %s", c->file,
+		    (unsigned long)n->start_mark.line + 1,
+		    (unsigned long)n->start_mark.column + 1, msg);
+	else
+		snprintf(c->err, c->errsz, "%s: %s", c->file, msg);
+	return -1;
+}
+
+static yaml_node_t *
+node(struct ctx *c, int id)
+{
+	if (++c->visits > RULES_MAX_NODES)
+		return NULL;
+	return yaml_document_get_node(c->doc, id);
+}
+
+static const char *
+scalar(struct ctx *c, yaml_node_t *n, const char *what)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE) {
+		fail(c, n, "%s: expected a string", what);
+		return NULL;
+	}
+	if (strlen((const char *)n->data.scalar.value) !=
+	    n->data.scalar.length) {
+		fail(c, n, "%s: NUL byte in value", what);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+/* A Maildir++ folder: "inbox", "junk", or one name such as ".Junk". */
+static int
+set_folder(struct ctx *c, yaml_node_t *n, char **dst, int allow_special)
+{
+	const char *v = scalar(c, n, "folder");
+	char	 buf[256];
+
+	if (v == NULL)
+		return -1;
+	if (allow_special && (strcmp(v, "inbox") == 0 ||
+	    strcmp(v, "junk") == 0)) {
+		free(*dst);
+		*dst = xstrdup(v);
+		return 0;
+	}
+	if (*v == '\0' || strlen(v) > 200 || strchr(v, '/') != NULL ||
+	    strstr(v, "..") != NULL || strcmp(v, ".") == 0)
+		return fail(c, n, "invalid folder name '%s' (one Maildir++ "
+		    "folder name such as .Junk, without '/' or '..')", v);
+	snprintf(buf, sizeof(buf), "%s%s", v[0] == '.' ? "" : ".", v);
+	free(*dst);
+	*dst = xstrdup(buf);
+	return 0;
+}
+
+static int
+add_pattern(struct ctx *c, yaml_node_t *n)
+{
+	const char	*v = scalar(c, n, "outbound.message_id");
+	pcre2_code	*re;
+	int		 ec;
+	PCRE2_SIZE	 eo;
+	PCRE2_UCHAR	 emsg[256];
+	struct pattern	*p;
+
+	if (v == NULL)
+		return -1;
+	if (strlen(v) > RULES_MAX_PATTERN)
+		return fail(c, n, "pattern longer than %d bytes",
+		    RULES_MAX_PATTERN);
+	re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
+	    NULL);
+	if (re == NULL) {
+		pcre2_get_error_message(ec, emsg, sizeof(emsg));
+		return fail(c, n, "bad pattern '%s': %s at offset %lu", v,
+		    (char *)emsg, (unsigned long)eo);
+	}
+	c->r->pats = xrealloc(c->r->pats,
+	    (c->r->npats + 1) * sizeof(*c->r->pats));
+	p = &c->r->pats[c->r->npats++];
+	p->re = re;
+	p->src = xstrdup(v);
+	p->file = c->file;
+	p->line = (int)n->start_mark.line + 1;
+	if (ensure_match(c->r) == -1)
+		return fail(c, n, "out of memory");
+	return 0;
+}
+
+static int
+add_relay(struct ctx *c, yaml_node_t *n)
+{
+	const char	*v = scalar(c, n, "outbound.relays");
+	struct relay	*rl;
+	size_t		 i;
+
+	if (v == NULL)
+		return -1;
+	if (*v == '\0' || strlen(v) > 255 || strchr(v, ' ') != NULL)
+		return fail(c, n, "invalid relay host name '%s'", v);
+	c->r->relays = xrealloc(c->r->relays,
+	    (c->r->nrelays + 1) * sizeof(*c->r->relays));
+	rl = &c->r->relays[c->r->nrelays++];
+	rl->host = xstrdup(v);
+	for (i = 0; rl->host[i] != '\0'; i++)	/* matched case-insensitively */
+		if (rl->host[i] >= 'A' && rl->host[i] <= 'Z')
+			rl->host[i] = (char)(rl->host[i] + 32);
+	rl->file = c->file;
+	rl->line = (int)n->start_mark.line + 1;
+	return 0;
+}
+
+typedef int (*item_fn)(struct ctx *, yaml_node_t *);
+
+static int
+each_item(struct ctx *c, yaml_node_t *seq, const char *what, item_fn fn)
+{
+	yaml_node_item_t *it;
+	yaml_node_t	 *n;
+
+	if (seq->type == YAML_SCALAR_NODE && seq->data.scalar.length == 0)
+		return 0;	/* "key:" with nothing: an empty list */
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return fail(c, seq, "%s: expected a list", what);
+	for (it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		if ((n = node(c, *it)) == NULL)
+			return fail(c, seq, "too many nodes");
+		if (fn(c, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Call fn(key, value) for each pair of a mapping. */
+typedef int (*pair_fn)(struct ctx *, const char *, yaml_node_t *,
+    yaml_node_t *);
+
+static int
+each_pair(struct ctx *c, yaml_node_t *map, const char *what, pair_fn fn)
+{
+	yaml_node_pair_t *pr;
+	yaml_node_t	 *k, *v;
+	const char	 *key;
+
+	if (map->type == YAML_SCALAR_NODE && map->data.scalar.length == 0)
+		return 0;
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(c, map, "%s: expected a mapping", what);
+	for (pr = map->data.mapping.pairs.start;
+	    pr < map->data.mapping.pairs.top; pr++) {
+		if ((k = node(c, pr->key)) == NULL ||
+		    (v = node(c, pr->value)) == NULL)
+			return fail(c, map, "too many nodes");
+		if ((key = scalar(c, k, "key")) == NULL)
+			return -1;
+		if (fn(c, key, k, v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	if (strcmp(key, "message_id") == 0)
+		return each_item(c, v, "outbound.message_id", add_pattern);
+	if (strcmp(key, "relays") == 0)
+		return each_item(c, v, "outbound.relays", add_relay);
+	return fail(c, k, "unknown key 'outbound.%s' (known: message_id, "
+	    "relays)", key);
+}
+
+static int
+on_junk(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *s;
+
+	if (strcmp(key, "folder") == 0)
+		return set_folder(c, v, &c->r->junk, 0);
+	if (strcmp(key, "expire_after") == 0) {
+		if ((s = scalar(c, v, "junk.expire_after")) == NULL)
+			return -1;
+		if (parse_age(s, &c->r->expire) == -1)
+			return fail(c, v, "junk.expire_after: '%s' is not an "
+			    "age such as 30d, 12h or 2w", s);
+		return 0;
+	}
+	return fail(c, k, "unknown key 'junk.%s' (known: folder, "
+	    "expire_after)", key);
+}
+
+static int
+on_verdicts(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	int	 i;
+
+	for (i = 0; i < V_COUNT; i++)
+		if (strcmp(key, verdict_name((enum verdict)i)) == 0)
+			return set_folder(c, v, &c->r->folder[i], 1);
+	return fail(c, k, "unknown verdict '%s' (known: not-bounce, ours, "
+	    "backscatter, unknown)", key);
+}
+
+static int
+on_limits(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	const char	*s;
+	char		*end;
+	unsigned long	 n;
+	long		 secs;
+
+	if ((s = scalar(c, v, key)) == NULL)
+		return -1;
+	if (strcmp(key, "parse_bytes") == 0) {
+		errno = 0;
+		n = strtoul(s, &end, 10);
+		if (*end == 'k' || *end == 'K')
+			n *= 1024, end++;
+		else if (*end == 'M')
+			n *= 1024 * 1024, end++;
+		if (errno || *end != '\0' || n < 4096 || n > 64UL << 20)
+			return fail(c, v, "limits.parse_bytes: '%s' is not a "
+			    "size from 4096 to 64M", s);
+		c->r->parse_bytes = n;
+		return 0;
+	}
+	if (strcmp(key, "timeout") == 0) {
+		if (parse_age(s, &secs) == -1 || secs < 1 || secs > 300)
+			return fail(c, v, "limits.timeout: '%s' is not a time "
+			    "from 1s to 300s", s);
+		c->r->timeout = (unsigned)secs;
+		return 0;
+	}
+	return fail(c, k, "unknown key 'limits.%s' (known: parse_bytes, "
+	    "timeout)", key);
+}
+
+static int
+on_top(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	if (strcmp(key, "outbound") == 0)
+		return each_pair(c, v, "outbound", on_outbound);
+	if (strcmp(key, "junk") == 0)
+		return each_pair(c, v, "junk", on_junk);
+	if (strcmp(key, "verdicts") == 0)
+		return each_pair(c, v, "verdicts", on_verdicts);
+	if (strcmp(key, "limits") == 0)
+		return each_pair(c, v, "limits", on_limits);
+	return fail(c, k, "unknown key '%s' (known: outbound, junk, "
+	    "verdicts, limits)", key);
+}
+
+static int
+walk_top(struct ctx *c, yaml_node_t *root)
+{
+	if (root == NULL)
+		return 0;	/* an empty file is a valid, empty rule set */
+	if (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0)
+		return 0;
+	return each_pair(c, root, "top level", on_top);
+}
+
+/* Refuse what procmail refuses: writable by others, or not ours. */
+static int
+check_file(int fd, const char *path, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errsz, "%s: writable by group or others "
+		    "(chmod go-w), refused", path);
+		return -1;
+	}
+	if (st.st_uid != getuid() && st.st_uid != 0) {
+		snprintf(err, errsz, "%s: owned by uid %lu, not by you or root, "
+		    "refused", path, (unsigned long)st.st_uid);
+		return -1;
+	}
+	if (st.st_size > RULES_MAX_BYTES) {
+		snprintf(err, errsz, "%s: larger than %d bytes, refused", path,
+		    RULES_MAX_BYTES);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Load one rule file into r.  required: a missing file is an error (else
+ * it is silently skipped).  Returns 0, or -1 with err filled in.
+ */
+int
+rules_load(struct rules *r, const char *path, int required, char *err,
+    size_t errsz)
+{
+	yaml_parser_t	 parser;
+	yaml_document_t	 doc;
+	struct ctx	 c;
+	char		*buf;
+	size_t		 len;
+	int		 fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		if (errno == ENOENT && !required)
+			return 0;
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (check_file(fd, path, err, errsz) == -1 ||
+	    read_all_fd(fd, &buf, &len, RULES_MAX_BYTES) == -1) {
+		if (errno != 0 && err[0] == '\0')
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (r->nfiles == sizeof(r->files) / sizeof(r->files[0])) {
+		free(buf);
+		snprintf(err, errsz, "%s: too many rule files", path);
+		return -1;
+	}
+	r->files[r->nfiles++] = xstrdup(path);
+	snprintf(r->filelist + strlen(r->filelist),
+	    sizeof(r->filelist) - strlen(r->filelist), "%s%s",
+	    r->nfiles > 1 ? " " : "", path);
+
+	if (!yaml_parser_initialize(&parser)) {
+		free(buf);
+		snprintf(err, errsz, "%s: out of memory", path);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errsz, "%s:%lu:%lu: %s%s%s", path,
+		    (unsigned long)parser.problem_mark.line + 1,
+		    (unsigned long)parser.problem_mark.column + 1,
+		    parser.problem ? parser.problem : "YAML error",
+		    parser.context ? " " : "",
+		    parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		free(buf);
+		return -1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.doc = &doc;
+	c.file = r->files[r->nfiles - 1];
+	c.err = err;
+	c.errsz = errsz;
+	rc = walk_top(&c, yaml_document_get_root_node(&doc));
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	free(buf);
+	return rc;
+}
+
+/*
+ * The usual pair: the system file (BACKSTOP_SYSTEM_RULES overrides its
+ * path, for tests and unusual layouts; empty means none), then the user's
+ * file or the one given with -r.
+ */
+int
+rules_load_default(struct rules *r, const char *user_file, char *err,
+    size_t errsz)
+{
+	const char	*sys = getenv("BACKSTOP_SYSTEM_RULES");
+	const char	*home;
+	char		 path[4096];
+
+	err[0] = '\0';
+	if (sys == NULL)
+		sys = SYSCONFDIR "/backstop/rules.yaml";
+	if (*sys != '\0' && rules_load(r, sys, 0, err, errsz) == -1)
+		return -1;
+	if (user_file != NULL)
+		return rules_load(r, user_file, 1, err, errsz);
+	if ((home = maildir_home()) == NULL)
+		return 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/.backstop.yaml", home) >=
+	    sizeof(path)) {
+		snprintf(err, errsz, "$HOME too long");
+		return -1;
+	}
+	return rules_load(r, path, 0, err, errsz);
+}
+
+/* Limits for every match: a hostile pattern or id cannot hang us. */
+static int
+ensure_match(struct rules *r)
+{
+	if (r->mctx == NULL) {
+		if ((r->mctx = pcre2_match_context_create(NULL)) == NULL)
+			return -1;
+		pcre2_set_match_limit(r->mctx, 200000);
+		pcre2_set_depth_limit(r->mctx, 2000);
+		pcre2_set_heap_limit(r->mctx, 8192);	/* KiB */
+	}
+	if (r->mdata == NULL &&
+	    (r->mdata = pcre2_match_data_create(4, NULL)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Match an original Message-ID (with or without brackets) against the
+ * outbound patterns, always in its "<id>" form.  Returns 1 and the rule's
+ * FILE:LINE on a match, 0 for none, -1 when a match hit a limit (then the
+ * caller cannot say "not ours").
+ */
+int
+rules_match_msgid(const struct rules *r, const char *id, char *rule,
+    size_t rulesz)
+{
+	char	 buf[LIM_MSGID + 3];
+	size_t	 i, n = strlen(id);
+	int	 rc, hit_limit = 0;
+
+	if (id[0] == '<')
+		snprintf(buf, sizeof(buf), "%s", id);
+	else
+		snprintf(buf, sizeof(buf), "<%s>", id);
+	n = strlen(buf);
+	if (r->npats && r->mdata == NULL)
+		return -1;
+	for (i = 0; i < r->npats; i++) {
+		rc = pcre2_match(r->pats[i].re, (PCRE2_SPTR)buf, n, 0, 0,
+		    r->mdata, r->mctx);
+		if (rc >= 0) {
+			snprintf(rule, rulesz, "%s:%d", r->pats[i].file,
+			    r->pats[i].line);
+			return 1;
+		}
+		if (rc != PCRE2_ERROR_NOMATCH)
+			hit_limit = 1;
+	}
+	return hit_limit ? -1 : 0;
+}
+
+static int
+host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+}
+
+/*
+ * Does a Received: value name one of our relays as a whole host name
+ * ("by smtp.example.org", "from smtp.example.org (...)")?
+ */
+int
+rules_relay_match(const struct rules *r, const char *v, size_t n,
+    char *rule, size_t rulesz)
+{
+	size_t		 i, k;
+	const char	*p, *q, *end = v + n;
+
+	for (i = 0; i < r->nrelays; i++) {
+		k = strlen(r->relays[i].host);
+		for (p = v; p < end &&
+		    (q = ascii_memmem_ci(p, (size_t)(end - p),
+		    r->relays[i].host)) != NULL; p = q + 1) {
+			if ((q > v && host_char(q[-1])) ||
+			    (q + k < end && host_char(q[k]) && q[k] != '.'))
+				continue;
+			if (q + k < end && q[k] == '.' && q + k + 1 < end &&
+			    host_char(q[k + 1]))
+				continue;
+			snprintf(rule, rulesz, "%s:%d", r->relays[i].file,
+			    r->relays[i].line);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+rules_sent_lookup(const struct rules *r, const char *id, char *rule,
+    size_t rulesz)
+{
+	(void)r;
+	(void)id;
+	(void)rule;
+	(void)rulesz;
+	return 0;
+}
+
+int
+rules_has_evidence(const struct rules *r)
+{
+	return r->npats > 0 || r->nrelays > 0;
+}
+
+/* NULL means the inbox. */
+const char *
+rules_folder(const struct rules *r, enum verdict v)
+{
+	const char *f = r->folder[v];
+
+	if (f == NULL)
+		f = (v == V_BACKSCATTER) ? "junk" : "inbox";
+	if (strcmp(f, "inbox") == 0)
+		return NULL;
+	if (strcmp(f, "junk") == 0)
+		return rules_junk_folder(r);
+	return f;
+}
+
+const char *
+rules_junk_folder(const struct rules *r)
+{
+	return r->junk ? r->junk : ".Junk";
+}
+
+long
+rules_expire_secs(const struct rules *r)
+{
+	return r->expire;
+}
+
+size_t
+rules_parse_bytes(const struct rules *r)
+{
+	return r->parse_bytes;
+}
+
+unsigned
+rules_timeout(const struct rules *r)
+{
+	return r->timeout;
+}
+
+size_t
+rules_npatterns(const struct rules *r)
+{
+	return r->npats;
+}
+
+const char *
+rules_pattern(const struct rules *r, size_t i, const char **file_r,
+    int *line_r)
+{
+	if (i >= r->npats)
+		return NULL;
+	*file_r = r->pats[i].file;
+	*line_r = r->pats[i].line;
+	return r->pats[i].src;
+}
+
+const char *
+rules_files(const struct rules *r)
+{
+	return r->nfiles ? r->filelist : "(none)";
+}

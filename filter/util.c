@@ -1,0 +1,308 @@
+/*
+ * Small helpers shared by every command: allocation that cannot return
+ * NULL, syslog, ASCII-only case folding (never tolower() on a signed char),
+ * and the verdict and kind names that scan's stable output depends on.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "backstop.h"
+
+const char *progname = "backstop";
+static int log_opened;
+
+void *
+xmalloc(size_t n)
+{
+	void	*p;
+
+	if ((p = malloc(n ? n : 1)) == NULL) {
+		/* Only main() decides exit codes, but out of memory is the
+		 * one failure every caller maps to a temporary failure. */
+		fprintf(stderr, "%s: out of memory\n", progname);
+		_exit(EXIT_TEMPFAIL);
+	}
+	return p;
+}
+
+void *
+xrealloc(void *o, size_t n)
+{
+	void	*p;
+
+	if ((p = realloc(o, n ? n : 1)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", progname);
+		_exit(EXIT_TEMPFAIL);
+	}
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p = xmalloc(n);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+void
+log_open(void)
+{
+	if (!log_opened) {
+		openlog("backstop", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		log_opened = 1;
+	}
+}
+
+void
+log_msg(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	log_open();
+	va_start(ap, fmt);
+	vsyslog(pri, fmt, ap);
+	va_end(ap);
+	if (getenv("BACKSTOP_LOG_STDERR") != NULL) {
+		va_start(ap, fmt);
+		fprintf(stderr, "%s: log: ", progname);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		va_end(ap);
+	}
+}
+
+void
+warnx_(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void
+trace_add(struct trace *t, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (t == NULL)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->buf ? t->buf + t->len : NULL,
+		    t->buf ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (t->buf != NULL && t->len + (size_t)n < t->cap) {
+			t->len += (size_t)n;
+			return;
+		}
+		t->cap = (t->cap + (size_t)n + 1) * 2;
+		t->buf = xrealloc(t->buf, t->cap);
+	}
+}
+
+void
+trace_free(struct trace *t)
+{
+	if (t == NULL)
+		return;
+	free(t->buf);
+	t->buf = NULL;
+	t->len = t->cap = 0;
+}
+
+static inline unsigned char
+lc(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Compare n bytes, ASCII case-insensitively. */
+int
+ascii_casecmp_n(const char *a, const char *b, size_t n)
+{
+	size_t	 i;
+	int	 d;
+
+	for (i = 0; i < n; i++) {
+		d = lc((unsigned char)a[i]) - lc((unsigned char)b[i]);
+		if (d != 0)
+			return d;
+	}
+	return 0;
+}
+
+/* Does (p, n) start with the NUL-terminated prefix, ignoring case? */
+int
+ascii_prefix(const char *p, size_t n, const char *pfx)
+{
+	size_t	 k = strlen(pfx);
+
+	return n >= k && ascii_casecmp_n(p, pfx, k) == 0;
+}
+
+/* Case-insensitive search of a lower-case needle in (h, n). */
+const char *
+ascii_memmem_ci(const char *h, size_t n, const char *needle)
+{
+	size_t		 k = strlen(needle), i;
+	unsigned char	 c0;
+
+	if (k == 0)
+		return h;
+	if (k > n)
+		return NULL;
+	c0 = (unsigned char)needle[0];
+	for (i = 0; i + k <= n; i++) {
+		if (lc((unsigned char)h[i]) != c0)
+			continue;
+		if (ascii_casecmp_n(h + i + 1, needle + 1, k - 1) == 0)
+			return h + i;
+	}
+	return NULL;
+}
+
+/*
+ * Read fd to EOF into a malloc'd buffer.  Returns 0, or -1 with errno set.
+ * max bounds the size (0: none); on reaching it errno is EFBIG.
+ */
+int
+read_all_fd(int fd, char **buf_r, size_t *len_r, size_t max)
+{
+	size_t	 cap = 65536, len = 0;
+	char	*buf = xmalloc(cap);
+	ssize_t	 r;
+
+	for (;;) {
+		if (len == cap) {
+			if (cap > SIZE_MAX / 2) {
+				free(buf);
+				errno = ENOMEM;
+				return -1;
+			}
+			cap *= 2;
+			if ((buf = realloc(buf, cap)) == NULL) {
+				errno = ENOMEM;
+				return -1;
+			}
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -1;
+		}
+		len += (size_t)r;
+		if (max && len > max) {
+			free(buf);
+			errno = EFBIG;
+			return -1;
+		}
+	}
+	*buf_r = buf;
+	*len_r = len;
+	return 0;
+}
+
+const char *
+verdict_name(enum verdict v)
+{
+	static const char *const names[V_COUNT] = {
+		"not-bounce", "ours", "backscatter", "unknown"
+	};
+
+	return (unsigned)v < V_COUNT ? names[v] : "unknown";
+}
+
+const char *
+kind_name(enum kind k)
+{
+	switch (k) {
+	case K_DSN:
+		return "dsn";
+	case K_NDR:
+		return "ndr";
+	case K_AUTOREPLY:
+		return "autoreply";
+	case K_MDN:
+		return "mdn";
+	default:
+		return "none";
+	}
+}
+
+/* "30d", "12h", "2w", "90m", "45s", or a plain number of days. */
+int
+parse_age(const char *s, long *secs_r)
+{
+	char	*end;
+	long	 n, mul;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || n < 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 'd':
+		mul = 86400;
+		break;
+	case 'w':
+		mul = 7 * 86400;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 's':
+		mul = 1;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (n > 100L * 365 * 86400 / mul)
+		return -1;
+	*secs_r = n * mul;
+	return 0;
+}
+
+/*
+ * Copy (s, n) into dst for a header or a log line: printable ASCII only,
+ * anything else becomes '?', so that hostile bytes from a message never
+ * reach a header, a terminal or syslog as control characters.
+ */
+void
+sanitize(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	size_t	 i, o = 0;
+
+	if (dstsz == 0)
+		return;
+	for (i = 0; i < n && o + 1 < dstsz; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[o] = '\0';
+}
