@@ -26,8 +26,7 @@ LIBDIR	:= $(shell pkg-config --variable=libdir libetpan 2>/dev/null || echo /usr
 STATIC_LIBS = $(LIBDIR)/libetpan.a $(LIBDIR)/libpcre2-8.a $(LIBDIR)/libyaml.a
 override LDFLAGS += -pie
 
-SRCS	= filter/util.c filter/hdr.c filter/rules.c filter/classify.c \
-	  filter/maildir.c filter/deliver.c filter/scan.c filter/expire.c
+SRCS	= $(filter-out filter/main.c,$(sort $(wildcard filter/*.c)))
 OBJS	= $(SRCS:.c=.o)
 HDRS	= filter/backstop.h
 

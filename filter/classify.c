@@ -70,7 +70,14 @@ struct cls {
 	size_t		 orig_hdr_len;
 	char		*decoded[64];	/* decoded parts kept for orig_hdr */
 	int		 ndecoded;
+	int		 json;		/* a JSON bounce notification */
+	int		 nest;		/* bounce inside a bounce: depth */
+	int		 env_null;
 };
+
+static void	 analyze(struct cls *, const char *, size_t);
+static void	 decode_subject(char *, size_t);
+static int	 daemon_from(const char *);
 
 /* Text that only a bounce carries, lower case. */
 static const char *const bounce_text[] = {
@@ -116,6 +123,10 @@ static const char *const bounce_text[] = {
 	"message was not accepted",
 	"was rejected",
 	"could not deliver",
+	"original mail as follows",
+	"message text follows",
+	"no valid recipients",
+	"invalid user",
 	"rejected your message",
 	"returned to sender",
 	NULL
@@ -132,13 +143,23 @@ static const char *const bounce_subject[] = {
 	"mail delivery system", "message rejected", "rejected:",
 	"delivery report", "failed delivery", "warning: could not send",
 	"delivery error", "mail failure", "permanent error",
-	"returned message", "bounce", "message not delivered",
+	"returned message", "message not delivered",
 	"error sending message", "mailbox full", "over quota",
 	"unknown user", "user unknown", "no such user", "mail could not be",
 	"nicht zustellbar", "error delivering", "delivery fail",
 	"email address could not be found", "was not delivered",
 	"undeliverable mail", "mail returned", "message blocked",
-	"\xe9\x85\x8d\xe4\xbf\xa1", /* UTF-8 "delivery" (ja), raw subjects */
+	"mail failed", "returning to sender", "complaint about message",
+	"abuse report", "loop alert", "mail loop", "loop detected",
+	/* UTF-8, for raw and RFC 2047-decoded subjects */
+	"\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\xe3\x82\xa8\xe3\x83\xa9"
+	"\xe3\x83\xbc",				/* (ja) mail error */
+	"\xe4\xb8\x8d\xe9\x81\x94",		/* (ja) undelivered */
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
+						/* (ja) delivery error */
+	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
+						/* (ja) sending error */
+	"\xe9\x80\x80\xe4\xbf\xa1",		/* (zh) returned letter */
 	NULL
 };
 
@@ -184,6 +205,9 @@ static const char *const copy_markers[] = {
 	"your message reads",
 	"bounced e-mail",
 	"the header of the message",
+	"original mail as follows",
+	"message text follows",
+	"content of the original message",
 	NULL
 };
 
@@ -422,6 +446,102 @@ inline_block(const char *p, size_t n, int after_marker, char *id,
 	return 0;
 }
 
+/*
+ * A pasted header block that is itself a bounce's (a report returned
+ * inside a report, as some ISPs forward them): the original is the one
+ * that inner bounce returns, so read it as a message of its own.
+ */
+static int
+nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
+{
+	struct slice	 blk, v;
+	struct cls	 in;
+	char		 from[256], ct[256], w[160];
+	int		 i, bounce = 0;
+
+	if (c->nest >= 2)
+		return 0;
+	blk.p = p;
+	blk.n = hdr_block_len(p, n);
+	if (hdr_find(blk, "From", &v)) {
+		hdr_unfold(v, from, sizeof(from));
+		bounce = daemon_from(from);
+	}
+	if (hdr_find(blk, "Content-Type", &v)) {
+		hdr_unfold(v, ct, sizeof(ct));
+		if (ascii_memmem_ci(ct, strlen(ct), "multipart/report"))
+			bounce = 1;
+	}
+	if (!bounce)
+		return 0;
+	memset(&in, 0, sizeof(in));
+	in.r = c->r;
+	in.t = c->t;
+	in.nest = c->nest + 1;
+	trace_add(c->t, "    a bounce is pasted in %s: reading it\n", where);
+	analyze(&in, p, n);
+	if (in.trust > T_AUTOREPLY) {
+		snprintf(w, sizeof(w), "bounce pasted in %s: %.100s", where,
+		    in.where);
+		set_id(c, in.trust > T_INLINE ? T_INLINE : in.trust, in.id, w);
+		set_orig_hdr(c, in.trust > T_INLINE ? T_INLINE : in.trust,
+		    in.orig_hdr, in.orig_hdr_len);
+	}
+	/* the inner decoded texts may hold orig_hdr: keep them */
+	for (i = 0; i < in.ndecoded; i++) {
+		if (c->ndecoded < (int)(sizeof(c->decoded) /
+		    sizeof(c->decoded[0])))
+			c->decoded[c->ndecoded++] = in.decoded[i];
+		else {
+			if (c->orig_hdr >= in.decoded[i] &&
+			    c->orig_hdr < in.decoded[i] + strlen(in.decoded[i]))
+				c->orig_hdr = NULL;
+			free(in.decoded[i]);
+		}
+	}
+	return in.trust > T_AUTOREPLY;
+}
+
+/*
+ * Amazon SES bounce and complaint notifications (sent by SNS as mail) are
+ * JSON: {"notificationType":"Bounce", ..., "mail":{..., "messageId":"..."}}.
+ * The original's id is mail.messageId (SES's own id, without brackets).
+ */
+static void
+json_notification(struct cls *c, const char *p, size_t n)
+{
+	const char	*q, *end = p + n, *v;
+	char		 id[LIM_MSGID + 1];
+	size_t		 k;
+
+	/* plain JSON, or JSON escaped inside an SNS envelope's "Message" */
+	if ((q = ascii_memmem_ci(p, n, "notificationtype")) == NULL &&
+	    (q = ascii_memmem_ci(p, n, "eventtype")) == NULL)
+		return;
+	if (ascii_memmem_ci(q, (size_t)(end - q), "bounce") == NULL &&
+	    ascii_memmem_ci(q, (size_t)(end - q), "complaint") == NULL &&
+	    ascii_memmem_ci(q, (size_t)(end - q), "delivery") == NULL)
+		return;
+	if ((q = ascii_memmem_ci(q, (size_t)(end - q), "\"mail\\\"")) ==
+	    NULL && (q = ascii_memmem_ci(p, n, "\"mail\"")) == NULL)
+		return;
+	c->json = 1;
+	if ((q = ascii_memmem_ci(q, (size_t)(end - q), "messageid")) == NULL)
+		return;
+	for (q += 9; q < end && (*q == ' ' || *q == ':' || *q == '"' ||
+	    *q == '\\'); q++)
+		;
+	v = q;
+	while (q < end && *q != '"' && *q != '\\' && *q > ' ' && *q < 0x7f)
+		q++;
+	k = (size_t)(q - v);
+	if (k == 0 || k >= sizeof(id))
+		return;
+	memcpy(id, v, k);
+	id[k] = '\0';
+	set_id(c, T_INLINE, id, "mail.messageId of a JSON notification");
+}
+
 /* Look for a pasted original in decoded text. */
 static void
 scan_text(struct cls *c, const char *p, size_t n, const char *where)
@@ -436,6 +556,9 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 		c->challenge = 1;
 	if (c->trust >= T_INLINE)
 		return;
+	json_notification(c, p, n);
+	if (c->trust >= T_INLINE)
+		return;
 	/* the earliest copy marker */
 	for (i = 0; copy_markers[i] != NULL; i++)
 		if ((mk = ascii_memmem_ci(p, n, copy_markers[i])) != NULL &&
@@ -447,6 +570,8 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 
 		if (inline_block(s, n - (size_t)(s - p), 1, id, sizeof(id),
 		    &blk, &blkn)) {
+			if (nested_bounce(c, blk, (size_t)(p + n - blk), where))
+				return;
 			snprintf(w, sizeof(w), "%s, after \"%.40s\"", where,
 			    m);
 			for (i = 0; w[i]; i++)
@@ -459,6 +584,8 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	}
 	if (c->trust < T_INLINE_NOMARK &&
 	    inline_block(p, n, 0, id, sizeof(id), &blk, &blkn)) {
+		if (nested_bounce(c, blk, (size_t)(p + n - blk), where))
+			return;
 		snprintf(w, sizeof(w), "%s, header block in text", where);
 		set_id(c, T_INLINE_NOMARK, id, w);
 		set_orig_hdr(c, T_INLINE_NOMARK, blk, blkn);
@@ -647,6 +774,32 @@ mdn_part(struct cls *c, struct mailmime *m, const char *path)
 	}
 }
 
+/*
+ * A returned header pasted right after a MIME boundary, with no part
+ * header of its own: libetpan reads it as the part's header.  A part
+ * header never carries a Message-ID, so one with a Message-ID and fields
+ * of a message header is the returned original's.
+ */
+static void
+part_header(struct cls *c, struct mailmime *m, const char *path)
+{
+	const char	*blk;
+	char		 id[LIM_MSGID + 1], w[160];
+	size_t		 blkn, hl;
+
+	/* a part whose parent is a message: its header is that message's */
+	if (m->mm_mime_start == NULL || c->trust >= T_INLINE ||
+	    m->mm_parent_type != MAILMIME_MULTIPLE)
+		return;
+	hl = hdr_block_len(m->mm_mime_start, m->mm_length);
+	if (inline_block(m->mm_mime_start, hl, 0, id, sizeof(id), &blk,
+	    &blkn)) {
+		snprintf(w, sizeof(w), "header of part %s", path);
+		set_id(c, T_INLINE, id, w);
+		set_orig_hdr(c, T_INLINE, blk, blkn);
+	}
+}
+
 static void
 walk(struct cls *c, struct mailmime *m, int depth, int in_report,
     const char *path)
@@ -660,6 +813,8 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
 	if (m == NULL || depth > LIM_MIME_DEPTH || ++c->parts > LIM_MIME_PARTS)
 		return;
 	ctype_of(m, ct, sizeof(ct));
+	if (depth == 0)
+		snprintf(ct, sizeof(ct), "message");
 	trace_add(c->t, "  %*s%s %s\n", depth * 2, "", path, ct);
 
 	switch (m->mm_type) {
@@ -710,6 +865,7 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
 		returned_part(c, m, ct, in_report, path);
 		return;
 	}
+	part_header(c, m, path);
 	if (strncmp(ct, "text/", 5) != 0 && strcmp(ct, "message/feedback-report"))
 		return;
 	if ((p = decoded_body(c, m, m->mm_body, &n)) != NULL) {
@@ -742,6 +898,7 @@ daemon_from(const char *from)
 		"smtp-gateway", "mail delivery", "mailadmin",
 		"returned-mail", "mailer daemon", "mail administrator",
 		"mail system", "nobody@", "bounce-notification",
+		"post_master", "mailer-deamon",
 		NULL
 	};
 	size_t	 i;
@@ -775,7 +932,9 @@ top_signals(struct slice hb, int env_null, struct top *t,
 		t->daemon = daemon_from(t->from);
 	}
 	if (hdr_find(hb, "Subject", &v)) {
-		n = hdr_unfold(v, t->subj, sizeof(t->subj));
+		hdr_unfold(v, t->subj, sizeof(t->subj));
+		decode_subject(t->subj, sizeof(t->subj));
+		n = strlen(t->subj);
 		/* a person forwarding or replying to a bounce */
 		if (ascii_prefix(t->subj, n, "fwd:") ||
 		    ascii_prefix(t->subj, n, "fw:") ||
@@ -856,6 +1015,58 @@ relay_evidence(const struct rules *r, const struct cls *c, char *rule,
 	return 0;
 }
 
+/*
+ * Parse (p, n), LF text, as a message: walk its MIME structure and look
+ * for the returned original everywhere it may be.
+ */
+static void
+analyze(struct cls *c, const char *p, size_t n)
+{
+	struct mailmime	*mm = NULL;
+	size_t		 hl = hdr_block_len(p, n), plen, idx = 0;
+	int		 rc;
+
+	plen = guard_nesting(p, n);
+	if (plen < n)
+		trace_add(c->t, "nesting limit: parsing the first %zu bytes\n",
+		    plen);
+	trace_add(c->t, "MIME structure:\n");
+	rc = mailmime_parse(p, plen, &idx, &mm);
+	if (rc == MAILIMF_NO_ERROR && mm != NULL)
+		walk(c, mm, 0, 0, "");
+	else
+		trace_add(c->t, "  (libetpan could not parse it)\n");
+	if (c->parts >= LIM_MIME_PARTS)
+		trace_add(c->t, "part limit reached: %d parts walked\n",
+		    LIM_MIME_PARTS);
+	/*
+	 * Nothing found in the structure (a boundary that does not match its
+	 * declaration, a part libetpan could not read): the body as text.
+	 */
+	if (c->trust < T_INLINE_NOMARK && hl < n) {
+		trace_add(c->t, "  reading the whole body as text\n");
+		scan_text(c, p + hl, n - hl, "body");
+	}
+	if (mm != NULL)
+		mailmime_free(mm);
+}
+
+/* Decode RFC 2047 words of a Subject for matching (UTF-8 out). */
+static void
+decode_subject(char *subj, size_t sz)
+{
+	size_t	 idx = 0;
+	char	*dec = NULL;
+
+	if (strstr(subj, "=?") == NULL)
+		return;
+	if (mailmime_encoded_phrase_parse("us-ascii", subj, strlen(subj), &idx,
+	    "utf-8", &dec) == MAILIMF_NO_ERROR && dec != NULL) {
+		snprintf(subj, sz, "%s", dec);
+		free(dec);
+	}
+}
+
 void
 classify(const char *msg, size_t len, const struct rules *r, int env_null,
     struct result *res, struct trace *t)
@@ -863,17 +1074,17 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	struct cls	 c;
 	struct top	 top;
 	struct slice	 hb, v;
-	struct mailmime	*mm = NULL;
 	char		*norm;
-	size_t		 nlen, plen, idx = 0, hl;
+	size_t		 nlen, hl;
 	size_t		 limit = r ? rules_parse_bytes(r) : LIM_PARSE_BYTES;
 	char		 id[LIM_MSGID + 1];
-	int		 ndr, rc;
+	int		 hdr_sig, body_sig, strong, ndr, rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&c, 0, sizeof(c));
 	c.r = r;
 	c.t = t;
+	c.env_null = env_null;
 
 	if (len > limit) {
 		trace_add(t, "message of %zu bytes: classifying the first %zu\n",
@@ -885,33 +1096,22 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	hb.p = norm;
 	hb.n = hl;
 	top_signals(hb, env_null, &top, t);
+	analyze(&c, norm, nlen);
 
-	plen = guard_nesting(norm, nlen);
-	if (plen < nlen)
-		trace_add(t, "nesting limit: parsing the first %zu bytes\n",
-		    plen);
-	trace_add(t, "MIME structure:\n");
-	rc = mailmime_parse(norm, plen, &idx, &mm);
-	if (rc == MAILIMF_NO_ERROR && mm != NULL)
-		walk(&c, mm, 0, 0, "");
-	else {
-		/* not MIME we can parse: read the body as text */
-		const char *b = norm + hl;
-		size_t bn = nlen - hl;
-
-		trace_add(t, "  (libetpan could not parse it: body read as "
-		    "text)\n");
-		scan_text(&c, b, bn, "body");
-	}
-	if (c.parts >= LIM_MIME_PARTS)
-		trace_add(t, "part limit reached: %d parts walked\n",
-		    LIM_MIME_PARTS);
-
-	/* Which kind of report is this, if any? */
-	ndr = ((top.null_sender || top.daemon) &&
-	    (top.subject || top.failed_rcpt || c.copy_part || c.marker)) ||
-	    (top.failed_rcpt && (top.subject || c.marker)) ||
-	    (top.subject && c.marker && c.trust >= T_INLINE && !top.fwd);
+	/*
+	 * Is it a bounce?  Header signals (null sender, daemon sender, bounce
+	 * subject, X-Failed-Recipients) and body signals (a returned copy,
+	 * bounce text) add up; one weak signal alone never makes a bounce.
+	 * Without a strong signal (null or daemon sender, X-Failed-Recipients)
+	 * a bounce may be "ours" or "unknown", never "backscatter".
+	 */
+	hdr_sig = 2 * top.null_sender + 2 * top.daemon + 2 * top.subject +
+	    3 * top.failed_rcpt;
+	body_sig = (c.copy_part || c.trust >= T_INLINE_NOMARK) + c.marker;
+	strong = top.null_sender || top.daemon || top.failed_rcpt || c.json;
+	ndr = (hdr_sig >= 2 && hdr_sig + body_sig >= 3) || c.json;
+	trace_add(t, "bounce score: header %d + body %d%s\n", hdr_sig,
+	    body_sig, strong ? " (strong)" : "");
 	if (c.report && strcasecmp(c.report_type,
 	    "disposition-notification") == 0)
 		res->kind = K_MDN;
@@ -926,6 +1126,8 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 		res->kind = K_AUTOREPLY;
 	else
 		res->kind = K_NONE;
+	if (res->kind != K_NDR)
+		strong = 1;	/* a report type or an explicit auto-reply */
 
 	/* auto-replies and reports without a copy: In-Reply-To/References */
 	if (res->kind != K_NONE && c.trust < T_INLINE_NOMARK) {
@@ -935,12 +1137,6 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 		else if (hdr_find(hb, "References", &v) &&
 		    hdr_last_msgid(v, id, sizeof(id)))
 			set_id(&c, T_AUTOREPLY, id, "References");
-	}
-	/* a header block in text without a marker is weak: only in an NDR */
-	if (c.trust == T_INLINE_NOMARK && res->kind != K_NDR &&
-	    res->kind != K_DSN && res->kind != K_MDN) {
-		c.trust = T_NONE;
-		c.id[0] = '\0';
 	}
 
 	if (res->kind == K_NONE) {
@@ -971,14 +1167,16 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 			res->verdict = V_OURS;
 			snprintf(res->reason, sizeof(res->reason),
 			    "returned original passed an outbound relay");
+		} else if (!strong) {
+			res->verdict = V_UNKNOWN;
+			snprintf(res->reason, sizeof(res->reason),
+			    "not ours, but too little bounce evidence for junk");
 		} else {
 			res->verdict = V_BACKSCATTER;
 			snprintf(res->reason, sizeof(res->reason),
 			    "original Message-ID matches no outbound pattern");
 		}
 	}
-	if (mm != NULL)
-		mailmime_free(mm);
 	free_decoded(&c);
 	free(norm);
 }
