@@ -1,0 +1,340 @@
+#!/bin/sh
+# backstop expire, junk and restore on real maildirs (issue 4).
+#
+# expire: a Junk folder with files of chosen mtimes, flag-renamed files in
+# cur/, a symlink pointing outside, a dotfile, a stale and a fresh tmp/
+# file and a maildirsize file; exactly what remains is checked, and that
+# --dry-run removes nothing.  junk: what it lists.  restore: byte for byte.
+. "$(dirname "$0")/../lib.sh"
+scratch
+export TZ=UTC LC_ALL=C
+unset BACKSTOP_LOG_STDERR
+export HOME="$T/home"
+mkdir -p "$HOME"
+: > "$T/empty.yaml"; chmod 600 "$T/empty.yaml"
+
+# mk FILE AGE [CONTENT]: a file whose mtime (and atime) is AGE ago
+mk() {
+	mkdir -p "$(dirname "$1")"
+	printf '%s' "${3:-message $1
+}" > "$1"
+	touch -d "$2 ago" "$1"
+}
+
+# The tree below a directory: type, name, and for files the size, as
+# stable text; a second snapshot must be identical after a dry run.
+snap() {
+	(cd "$1" && find . -mindepth 1 \( -type l -printf 'l %p -> %l\n' \) \
+	    -o \( -type f -printf 'f %p %s %T@\n' \) -o \( -type d \
+	    -printf 'd %p\n' \) | sort)
+}
+
+# What remains in a folder's cur/ new/ tmp/, one name per line, sorted.
+left() {
+	(cd "$1" && find cur new tmp -mindepth 1 2>/dev/null | sort | tr '\n' ' ')
+}
+
+# build DIR: the maildir used by the expiry tests
+build() {
+	M=$1
+	mkdir -p "$M/cur" "$M/new" "$M/tmp" "$M/.Junk/cur" "$M/.Junk/new" \
+	    "$M/.Junk/tmp" "$T/outside"
+	: > "$M/.Junk/maildirfolder"
+	J=$M/.Junk
+	mk "$J/new/a40,S=1000" "40 days"	# ,S= counts, not its 16 bytes
+	mk "$J/cur/b40:2,S" "40 days" "0123456789"	# 10 bytes
+	mk "$J/cur/c20,S=200:2,RS" "20 days"
+	mk "$J/new/d10" "10 days" "0123456789012345678901234567890123"
+	mk "$J/cur/e13h:2,S" "13 hours"
+	mk "$J/new/f1h" "1 hour"
+	mk "$J/cur/.dot40:2,S" "40 days"	# dot names are never touched
+	mk "$J/tmp/stale" "37 hours" "12345"	# an abandoned delivery
+	mk "$J/tmp/fresh" "2 hours" "123"	# a delivery in progress
+	mkdir -p "$J/cur/dir40"; touch -d "40 days ago" "$J/cur/dir40"
+	mk "$T/outside/victim" "40 days" "not junk"
+	ln -sf "$T/outside/victim" "$J/cur/link40:2,S"
+	touch -h -d "40 days ago" "$J/cur/link40:2,S"
+	ln -sf "$T/outside/victim" "$J/tmp/link40"
+	touch -h -d "40 days ago" "$J/tmp/link40"
+	# old mail outside Junk: never expired
+	mk "$M/new/inbox40" "40 days"
+	mk "$M/cur/inbox40:2,S" "40 days"
+	mk "$M/.Other/cur/other40:2,S" "40 days"
+	printf '100000S,1000C\n1226 3\n' > "$M/maildirsize"
+}
+
+# --- default age (30d from the rules' default), default maildir ----------
+build "$HOME/Maildir"
+before=$(snap "$HOME/Maildir")
+out=$("$BACKSTOP" expire --dry-run -r "$T/empty.yaml"); rc=$?
+is "$rc" 0 "dry run exits 0"
+is "$(snap "$HOME/Maildir")" "$before" "dry run removed nothing, touched nothing"
+is "$(printf '%s\n' "$out" | sed -n '$p')" \
+    "would remove 3, keep 4, free 1015 bytes" "dry run summary"
+is "$(printf '%s\n' "$out" | sed '$d' | sed "s|^$HOME/Maildir/||" | sort | \
+    tr '\n' ' ')" \
+    ".Junk/cur/b40:2,S .Junk/new/a40,S=1000 .Junk/tmp/stale " \
+    "dry run lists exactly what it would remove"
+
+out=$("$BACKSTOP" expire -r "$T/empty.yaml" 2>"$T/err"); rc=$?
+is "$rc" 0 "expire exits 0"
+is "$out" "removed 3, kept 4, freed 1015 bytes" "one-line summary on stdout"
+is "$(cat "$T/err")" "" "nothing on stderr"
+is "$(left "$HOME/Maildir/.Junk")" \
+    "cur/.dot40:2,S cur/c20,S=200:2,RS cur/dir40 cur/e13h:2,S cur/link40:2,S new/d10 new/f1h tmp/fresh tmp/link40 " \
+    "exactly the old regular files of cur/ new/ and the stale tmp/ file went"
+is "$(cat "$T/outside/victim")" "not junk" "the symlinks' target survives"
+test -f "$HOME/Maildir/new/inbox40" && test -f "$HOME/Maildir/cur/inbox40:2,S" \
+    && test -f "$HOME/Maildir/.Other/cur/other40:2,S"
+ok $? "old mail outside the Junk folder stays"
+is "$(cat "$HOME/Maildir/maildirsize")" "100000S,1000C
+1226 3
+-1010 -2" "maildirsize: one line with the negative size and count (,S= or length; tmp/ not counted)"
+
+out=$("$BACKSTOP" expire -r "$T/empty.yaml"); rc=$?
+is "$rc:$out" "0:removed 0, kept 4, freed 0 bytes" "a second run finds nothing more"
+is "$(sed -n '$p' "$HOME/Maildir/maildirsize")" "-1010 -2" \
+    "nothing removed: maildirsize untouched"
+
+# --- AGE forms: 2w, 12h, 30d, plain days --------------------------------
+for case in "2w:4:c20,S=200:2,RS" "12h:6:e13h:2,S" "30d:3:" "15:4:c20,S=200:2,RS" \
+    "36h:5:"; do
+	age=${case%%:*}; rest=${case#*:}; want=${rest%%:*}; extra=${rest#*:}
+	rm -rf "$T/m-$age"; build "$T/m-$age"
+	out=$("$BACKSTOP" expire -r "$T/empty.yaml" --older-than "$age" \
+	    "$T/m-$age"); rc=$?
+	is "$rc:$(echo "$out" | sed 's/,.*//')" "0:removed $want" \
+	    "--older-than $age removes $want"
+	if [ -n "$extra" ]; then
+		case " $(left "$T/m-$age/.Junk") " in
+		*" cur/$extra "*) ok 1 "--older-than $age: $extra removed" ;;
+		*) ok 0 "--older-than $age: $extra removed" ;;
+		esac
+	fi
+done
+rm -rf "$T/m-eq"; build "$T/m-eq"
+"$BACKSTOP" expire -r "$T/empty.yaml" --older-than=1h "$T/m-eq" >/dev/null
+is "$(left "$T/m-eq/.Junk")" \
+    "cur/.dot40:2,S cur/dir40 cur/link40:2,S tmp/fresh tmp/link40 " \
+    "--older-than=1h: every message filed an hour ago or earlier"
+
+# --- rules: junk.folder and junk.expire_after ----------------------------
+rm -rf "$T/mr"; build "$T/mr"
+mv "$T/mr/.Junk" "$T/mr/.Spam"
+mkdir -p "$T/mr/.Junk/cur"; mk "$T/mr/.Junk/cur/x40:2,S" "40 days"
+rules "$T/spam.yaml" <<'EOF'
+junk:
+  folder: Spam
+  expire_after: 15d
+EOF
+out=$("$BACKSTOP" expire -r "$T/spam.yaml" "$T/mr/"); rc=$?
+is "$rc:$out" "0:removed 4, kept 3, freed 1215 bytes" \
+    "junk.folder and junk.expire_after from the rule file"
+test -f "$T/mr/.Junk/cur/x40:2,S"
+ok $? "with folder: Spam, .Junk is not touched"
+out=$(BACKSTOP_SYSTEM_RULES="$T/spam.yaml" "$BACKSTOP" expire -r "$T/empty.yaml" \
+    --dry-run "$T/mr"); rc=$?
+is "$rc:$(echo "$out" | sed -n '$p')" "0:would remove 0, keep 3, free 0 bytes" \
+    "the system file's junk settings apply under an empty user file"
+out=$("$BACKSTOP" expire -r "$T/spam.yaml" --older-than 1w --dry-run "$T/mr")
+is "$(echo "$out" | sed -n '$p')" "would remove 1, keep 2, free 34 bytes" \
+    "--older-than wins over junk.expire_after"
+
+# --- refusals and errors -------------------------------------------------
+rm -rf "$T/ml"; mkdir -p "$T/ml" "$T/elsewhere/cur"
+mk "$T/elsewhere/cur/precious40:2,S" "40 days"
+ln -s "$T/elsewhere" "$T/ml/.Junk"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/ml" >/dev/null 2>"$T/err"; rc=$?
+is "$rc" 75 "a Junk folder that is a symbolic link: temporary failure"
+test -f "$T/elsewhere/cur/precious40:2,S"
+ok $? "... and nothing behind the link is removed"
+grep -q 'symbolic link' "$T/err"
+ok $? "... with a message that says why"
+
+rm -rf "$T/mc"; mkdir -p "$T/mc/.Junk" "$T/elsewhere2"
+mk "$T/elsewhere2/precious40" "40 days"
+ln -s "$T/elsewhere2" "$T/mc/.Junk/cur"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mc" >/dev/null 2>&1; rc=$?
+is "$rc" 75 "cur/ a symbolic link: temporary failure"
+test -f "$T/elsewhere2/precious40"
+ok $? "... and its target directory is left alone"
+
+mkdir -p "$T/nojunk/cur"
+out=$("$BACKSTOP" expire -r "$T/empty.yaml" "$T/nojunk"); rc=$?
+is "$rc:$out" "0:removed 0, kept 0, freed 0 bytes" "no Junk folder yet: nothing to do"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/does-not-exist" >/dev/null 2>&1
+is "$?" 75 "a missing maildir: temporary failure"
+
+rules "$T/bad.yaml" <<'EOF'
+junk: [
+EOF
+"$BACKSTOP" expire -r "$T/bad.yaml" "$HOME/Maildir" >/dev/null 2>&1
+is "$?" 75 "a broken rule file: temporary failure, nothing expired"
+rules "$T/open.yaml" < /dev/null; chmod 666 "$T/open.yaml"
+"$BACKSTOP" expire -r "$T/open.yaml" "$HOME/Maildir" >/dev/null 2>&1
+is "$?" 75 "a rule file others can write: refused, temporary failure"
+rules "$T/slash.yaml" <<'EOF'
+junk:
+  folder: ../../outside
+EOF
+"$BACKSTOP" expire -r "$T/slash.yaml" "$HOME/Maildir" >/dev/null 2>&1
+is "$?" 75 "junk.folder with '/' or '..': refused"
+
+for args in "--older-than 3x" "--older-than -1d" "--older-than 12hh" \
+    "--older-than" "--bogus" "a b" "-x"; do
+	# shellcheck disable=SC2086
+	"$BACKSTOP" expire -r "$T/empty.yaml" $args >/dev/null 2>&1
+	is "$?" 64 "usage error: expire $args"
+done
+"$BACKSTOP" expire --help >/dev/null
+is "$?" 0 "expire --help"
+
+# read-only Junk directories cannot be tested as root (root may unlink)
+if [ "$(id -u)" != 0 ]; then
+	rm -rf "$T/mro"; build "$T/mro"; chmod 555 "$T/mro/.Junk/cur"
+	"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mro" >/dev/null 2>&1
+	is "$?" 75 "an unlink that fails: temporary failure"
+	chmod 755 "$T/mro/.Junk/cur"
+fi
+
+# maildirsize whose last line was cut short: our line stays a line
+rm -rf "$T/mq"; build "$T/mq"; printf '100000S,1000C\n12' > "$T/mq/maildirsize"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mq" >/dev/null
+is "$(sed -n '$p' "$T/mq/maildirsize")" "-1010 -2" "maildirsize without a final newline"
+rm -rf "$T/mq"; build "$T/mq"; rm "$T/mq/maildirsize"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mq" >/dev/null
+test ! -e "$T/mq/maildirsize"
+ok $? "no maildirsize: none is created"
+rm -rf "$T/mq"; build "$T/mq"; rm "$T/mq/maildirsize"
+: > "$T/outside/quota"; ln -s "$T/outside/quota" "$T/mq/maildirsize"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mq" >/dev/null 2>&1
+is "$(wc -c < "$T/outside/quota" | tr -d ' ')" 0 "a maildirsize symlink is not written through"
+
+# --- junk: the listing ---------------------------------------------------
+rules "$T/ours.yaml" <<'EOF'
+outbound:
+  message_id:
+    - '^<[0-9]{14}\.[0-9A-F]{6,20}@mail\.example\.org>$'
+EOF
+cat > "$T/dsn.eml" <<'EOF'
+Return-Path: <>
+From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: ann@example.org
+Subject: Undelivered Mail Returned to Sender
+Date: Mon, 5 Jan 2026 10:00:00 +0000
+Message-ID: <20260105100000.BOUNCE1@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+	boundary="BOUNDARY"
+
+--BOUNDARY
+Content-Type: text/plain
+
+This is the mail system at host mx.example.net.
+Your message could not be delivered.
+
+--BOUNDARY
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+
+Final-Recipient: rfc822; nobody@example.net
+Action: failed
+Status: 5.1.1
+
+--BOUNDARY
+Content-Type: text/rfc822-headers
+
+From: ann@example.org
+To: nobody@example.net
+Subject: cheap pills
+Message-ID: <FORGED.1234@spammer.example>
+
+--BOUNDARY--
+EOF
+MJ=$T/mj
+"$BACKSTOP" deliver -d "$MJ" -r "$T/ours.yaml" < "$T/dsn.eml"
+is "$?" 0 "a forged bounce is delivered"
+set -- "$MJ"/.Junk/new/*
+JF=$1
+test -f "$JF"
+ok $? "... into .Junk/new"
+touch -d "2026-01-05 10:01:00" "$JF"
+# a hand-filed one with hostile bytes and a folded subject, in cur/
+printf 'X-Backstop: backscatter; kind=ndr; original=<a;b@x>; rule=-\r\nFrom: \033[31mpostmaster@evil.example\r\nSubject: Returned\r\n\tmail:\tsee\007 below\r\n\r\nbody\r\n' \
+    > "$MJ/.Junk/cur/2.host:2,S"
+touch -d "2026-01-04 09:00:00" "$MJ/.Junk/cur/2.host:2,S"
+printf 'From: someone@example.com\nSubject: moved here by hand\n\nhi\n' \
+    > "$MJ/.Junk/cur/3.host:2,"
+touch -d "2026-01-06 00:00:00" "$MJ/.Junk/cur/3.host:2,"
+mk "$MJ/.Junk/cur/.hidden" "1 day"
+ln -s "$T/outside/victim" "$MJ/.Junk/new/link"
+TAB=$(printf '\t')
+out=$("$BACKSTOP" junk -r "$T/ours.yaml" "$MJ"); rc=$?
+is "$rc" 0 "junk exits 0"
+is "$(echo "$out" | wc -l | tr -d ' ')" 3 "one line per message (no dotfile, no link)"
+is "$(echo "$out" | sed -n 1p)" \
+    "2026-01-04 09:00${TAB}<a;b@x>${TAB}?[31mpostmaster@evil.example${TAB}Returned mail: see? below${TAB}backscatter; kind=ndr; rule=-${TAB}$MJ/.Junk/cur/2.host:2,S" \
+    "oldest first; control bytes shown as '?', folded subject on one line"
+is "$(echo "$out" | sed -n 2p)" \
+    "2026-01-05 10:01${TAB}<FORGED.1234@spammer.example>${TAB}Mail Delivery System <MAILER-DAEMON@mx.example.net>${TAB}Undelivered Mail Returned to Sender${TAB}backscatter; kind=dsn; rule=-${TAB}$JF" \
+    "date filed, original Message-ID, From, Subject, why, file"
+is "$(echo "$out" | sed -n 3p)" \
+    "2026-01-06 00:00${TAB}-${TAB}someone@example.com${TAB}moved here by hand${TAB}-${TAB}$MJ/.Junk/cur/3.host:2," \
+    "no X-Backstop: header: '-'"
+out=$(cd "$T" && HOME=$T/nohome "$BACKSTOP" junk -r "$T/ours.yaml" mj/ | cut -f6)
+is "$(echo "$out" | sed -n 1p)" "mj/.Junk/cur/2.host:2,S" "the FILE column can be given to restore"
+mkdir -p "$T/mj-home/Maildir/new"
+out=$(HOME="$T/mj-home" "$BACKSTOP" junk -r "$T/ours.yaml"); rc=$?
+is "$rc:$out" "0:" "no maildir Junk folder: empty list, exit 0"
+"$BACKSTOP" junk -r "$T/ours.yaml" a b >/dev/null 2>&1
+is "$?" 64 "junk: usage error"
+
+# --- restore -------------------------------------------------------------
+cp "$JF" "$T/saved"
+out=$("$BACKSTOP" restore -d "$MJ" "$JF"); rc=$?
+is "$rc" 0 "restore exits 0"
+NEW=$(only_new "$MJ")
+test -n "$NEW" && cmp -s "$NEW" "$T/saved"
+ok $? "restored into the inbox's new/ byte for byte (X-Backstop: kept)"
+grep -q '^X-Backstop: backscatter; kind=dsn' "$NEW"
+ok $? "... the X-Backstop: header stays as the record"
+test ! -e "$JF"
+ok $? "... and the Junk copy is gone"
+is "$out" "$JF -> $NEW" "restore says where it went"
+is "$(ls -A "$MJ/tmp")" "" "no tmp file left behind"
+
+# default maildir, several files, one of them a flag-renamed cur/ file
+mkdir -p "$HOME/Maildir/.Junk/cur"
+printf 'Subject: one\r\n\r\nCRLF body\r\n' > "$HOME/Maildir/.Junk/cur/r1:2,S"
+printf 'Subject: two\n\n\000NUL and 8-bit \351\n' > "$HOME/Maildir/.Junk/cur/r2:2,RS"
+cp "$HOME/Maildir/.Junk/cur/r1:2,S" "$T/r1"; cp "$HOME/Maildir/.Junk/cur/r2:2,RS" "$T/r2"
+rm -f "$HOME"/Maildir/new/*
+(cd "$HOME/Maildir/.Junk/cur" && "$BACKSTOP" restore "r1:2,S" "r2:2,RS" >/dev/null)
+is "$?" 0 "restore of two files into \$HOME/Maildir"
+n=0
+for f in "$HOME"/Maildir/new/*; do
+	if cmp -s "$f" "$T/r1" || cmp -s "$f" "$T/r2"; then n=$((n + 1)); fi
+done
+is "$n" 2 "... both byte for byte (CRLF, NUL, 8-bit)"
+
+# failures leave the message where it was
+ln -s "$T/outside/victim" "$MJ/.Junk/cur/link:2,S"
+"$BACKSTOP" restore -d "$MJ" "$MJ/.Junk/cur/link:2,S" >/dev/null 2>&1
+is "$?" 75 "restore of a symbolic link: refused"
+test -L "$MJ/.Junk/cur/link:2,S" && [ "$(cat "$T/outside/victim")" = "not junk" ]
+ok $? "... the link and its target stay"
+"$BACKSTOP" restore -d "$MJ" "$T/no-such-file" >/dev/null 2>&1
+is "$?" 75 "restore of a missing file: temporary failure"
+mkdir -p "$T/broken"; : > "$T/broken/new"
+"$BACKSTOP" restore -d "$T/broken" "$MJ/.Junk/cur/3.host:2," >/dev/null 2>&1
+is "$?" 75 "inbox cannot be written: temporary failure"
+test -f "$MJ/.Junk/cur/3.host:2,"
+ok $? "... and the Junk copy is kept"
+is "$(ls -A "$T/broken/tmp" 2>/dev/null)" "" "... with no tmp file left behind"
+"$BACKSTOP" restore >/dev/null 2>&1
+is "$?" 64 "restore without FILE: usage error"
+"$BACKSTOP" restore -z x >/dev/null 2>&1
+is "$?" 64 "restore with an unknown option: usage error"
+
+done_testing

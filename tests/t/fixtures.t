@@ -1,0 +1,22 @@
+#!/bin/sh
+# Our own fixtures (tests/fixtures/*.eml): what the corpus lacks (MDNs,
+# challenge-response, RFC 6533 global reports, CR-only and CRLF bounces,
+# base64 and quoted-printable originals, folded and bare ids) and ham
+# look-alikes that must never be bounces.  Golden file: expected.tsv.
+. "$(dirname "$0")/../lib.sh"
+cd "$FIX" || exit 1
+scratch
+"$BACKSTOP" scan -r rules.yaml *.eml | cut -f1-4 > "$T/got"
+ok $? "scan of the fixtures exits 0"
+grep -v '^#' expected.tsv > "$T/want"
+while IFS='	' read -r f verdict kind id; do
+	got=$(grep "^$f	" "$T/got")
+	is "$got" "$f	$verdict	$kind	$id" "$f: $verdict $kind $id"
+done < "$T/want"
+is "$(wc -l < "$T/got")" "$(wc -l < "$T/want")" "every fixture is in expected.tsv"
+# ham look-alikes: never a bounce, whatever the patterns
+for f in ham-*.eml; do
+	v=$("$BACKSTOP" scan -r rules.yaml "$f" | cut -f2)
+	is "$v" not-bounce "$f is not a bounce"
+done
+done_testing
