@@ -1109,7 +1109,13 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	    3 * top.failed_rcpt;
 	body_sig = (c.copy_part || c.trust >= T_INLINE_NOMARK) + c.marker;
 	strong = top.null_sender || top.daemon || top.failed_rcpt || c.json;
-	ndr = (hdr_sig >= 2 && hdr_sig + body_sig >= 3) || c.json;
+	/*
+	 * Without a strong signal, only a bounce subject together with a
+	 * returned copy (attached, or pasted after a marker) makes a bounce:
+	 * a bug tracker's "delivery fails" mail is not one.
+	 */
+	ndr = (strong && hdr_sig + body_sig >= 3) || c.json ||
+	    (top.subject && (c.copy_part || c.trust >= T_INLINE));
 	trace_add(t, "bounce score: header %d + body %d%s\n", hdr_sig,
 	    body_sig, strong ? " (strong)" : "");
 	if (c.report && strcasecmp(c.report_type,
