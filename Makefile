@@ -62,8 +62,8 @@ asan: deps $(ASAN_DIR)/backstop
 UNIT_TESTS = tests/unit/test_hdr tests/unit/test_rules tests/unit/test_classify
 
 tests/unit/%: tests/unit/%.c libbackstop.a $(HDRS)
-	$(CC) $(CFLAGS) -Ifilter $(LDFLAGS) -o $@ $< libbackstop.a \
-		$(STATIC_LIBS) -lcmocka
+	$(CC) $(CFLAGS) -Wno-unused-parameter -Ifilter $(LDFLAGS) -o $@ $< \
+		libbackstop.a $(STATIC_LIBS) -lcmocka
 
 check-deps:
 	@scripts/deps.sh check

@@ -1,0 +1,171 @@
+/* classify(): message in, (kind, original, verdict) out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "backstop.h"
+
+static struct rules *rules;
+
+static const struct {
+	const char	*label;
+	const char	*msg;
+	enum kind	 kind;
+	const char	*id;		/* NULL: none */
+	enum verdict	 verdict;
+} rows[] = {
+	{ "plain ham",
+	  "From: a@b.example\nSubject: hi\nMessage-ID: <h@b>\n\nhello\n",
+	  K_NONE, NULL, V_NOT_BOUNCE },
+	{ "RFC 3464 with text/rfc822-headers, ours",
+	  "From: MAILER-DAEMON@x.example\nSubject: Delivery Status Notification\n"
+	  "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n"
+	  "Message-ID: <report@x.example>\n\n--B\nContent-Type: text/plain\n\nfailed\n"
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+	  "Final-Recipient: rfc822; z@x\nAction: failed\nStatus: 5.1.1\n\n"
+	  "--B\nContent-Type: text/rfc822-headers\n\nFrom: me@example.org\n"
+	  "Message-ID: <1.2@mail.example.org>\nSubject: x\n\n--B--\n",
+	  K_DSN, "<1.2@mail.example.org>", V_OURS },
+	{ "qmail inline copy, forged",
+	  "Return-Path: <>\nFrom: MAILER-DAEMON@q.example\nSubject: failure notice\n\n"
+	  "Hi. This is the qmail-send program at q.example.\n\n"
+	  "--- Below this line is a copy of the message.\n\n"
+	  "Return-Path: <me@example.org>\nMessage-ID: <zz@spam.example>\n"
+	  "From: me@example.org\nSubject: buy\n\nbuy\n",
+	  K_NDR, "<zz@spam.example>", V_BACKSCATTER },
+	{ "original headers right after a MIME boundary",
+	  "From: \"Mail Deliver System\" <MAILER-DAEMON@x.example>\n"
+	  "Subject: Returned Mail: User unknown\n"
+	  "Content-Type: multipart/mixed; boundary=\"-b\"\n\n"
+	  "---b\nContent-Type: text/plain\n\nuser unknown\n"
+	  "---b\nReceived: from a by b\nMessage-Id: <p@spam.example>\n"
+	  "From: me@example.org\nTo: x@y\n\nbody\n---b--\n",
+	  K_NDR, "<p@spam.example>", V_BACKSCATTER },
+	{ "vacation auto-reply",
+	  "From: b@b.example\nSubject: away\nAuto-Submitted: auto-replied\n"
+	  "In-Reply-To: <7.8@mail.example.org>\n\naway\n",
+	  K_AUTOREPLY, "<7.8@mail.example.org>", V_OURS },
+	{ "X-Auto-Response-Suppress is a request, not a marker",
+	  "From: b@b.example\nSubject: Accepted: meeting\n"
+	  "X-Auto-Response-Suppress: All\nIn-Reply-To: <x@spam.example>\n\nok\n",
+	  K_NONE, NULL, V_NOT_BOUNCE },
+	{ "forwarded bounce from a person",
+	  "From: bob@b.example\nSubject: Fwd: Undelivered Mail Returned to Sender\n"
+	  "Content-Type: multipart/mixed; boundary=F\n\n--F\nContent-Type: text/plain\n\n"
+	  "see below, it could not be delivered\n--F\nContent-Type: message/rfc822\n\n"
+	  "Message-ID: <q@spam.example>\nFrom: me@example.org\n\nx\n--F--\n",
+	  K_NONE, NULL, V_NOT_BOUNCE },
+	{ "bounce without any copy",
+	  "Return-Path: <>\nFrom: postmaster@x.example\nSubject: Undeliverable\n\n"
+	  "Your message could not be delivered.\n",
+	  K_NDR, NULL, V_UNKNOWN },
+	{ "MDN Original-Message-ID",
+	  "From: b@b.example\nSubject: Read: x\n"
+	  "Content-Type: multipart/report; report-type=disposition-notification; boundary=M\n\n"
+	  "--M\nContent-Type: message/disposition-notification\n\n"
+	  "Final-Recipient: rfc822; b@b.example\nOriginal-Message-ID: <9@mail.example.org>\n"
+	  "Disposition: manual-action/MDN-sent-manually; displayed\n\n--M--\n",
+	  K_MDN, "<9@mail.example.org>", V_OURS },
+	{ "Amazon SES JSON bounce",
+	  "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification Message\n\n"
+	  "{\"notificationType\":\"Bounce\",\"bounce\":{},\"mail\":{\"messageId\":"
+	  "\"0101-abc-000000\"}}\n",
+	  K_NDR, "0101-abc-000000", V_BACKSCATTER },
+};
+
+static void
+test_rows(void **state)
+{
+	struct result	 res;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		classify(rows[i].msg, strlen(rows[i].msg), rules, 0, &res,
+		    NULL);
+		if (res.kind != rows[i].kind)
+			fail_msg("%s: kind %s, want %s", rows[i].label,
+			    kind_name(res.kind), kind_name(rows[i].kind));
+		if (strcmp(res.msgid, rows[i].id ? rows[i].id : "") != 0)
+			fail_msg("%s: id '%s', want '%s'", rows[i].label,
+			    res.msgid, rows[i].id ? rows[i].id : "");
+		if (res.verdict != rows[i].verdict)
+			fail_msg("%s: verdict %s, want %s (%s)", rows[i].label,
+			    verdict_name(res.verdict),
+			    verdict_name(rows[i].verdict), res.reason);
+	}
+}
+
+/* No rules, no evidence: a bounce is never backscatter. */
+static void
+test_no_rules(void **state)
+{
+	struct result	 res;
+
+	classify(rows[2].msg, strlen(rows[2].msg), NULL, 0, &res, NULL);
+	assert_int_equal(res.kind, K_NDR);
+	assert_int_equal(res.verdict, V_UNKNOWN);
+}
+
+/* 5000 nested multiparts: bounded, no crash, still a verdict. */
+static void
+test_deep_nesting(void **state)
+{
+	size_t	 cap = 5000 * 80 + 1000, n = 0, i;
+	char	*m = malloc(cap);
+	struct result res;
+
+	assert_non_null(m);
+	n += (size_t)snprintf(m + n, cap - n, "Return-Path: <>\nFrom: "
+	    "MAILER-DAEMON@x\nSubject: Undelivered\n");
+	for (i = 0; i < 5000; i++)
+		n += (size_t)snprintf(m + n, cap - n, "Content-Type: "
+		    "multipart/mixed; boundary=b%zu\n\n--b%zu\n", i, i);
+	n += (size_t)snprintf(m + n, cap - n, "\nx\n");
+	classify(m, n, rules, 0, &res, NULL);
+	assert_int_equal(res.kind, K_NDR);
+	free(m);
+}
+
+static int
+setup(void **state)
+{
+	char	 path[] = "/tmp/backstop-unit-rules.XXXXXX", err[512];
+	int	 fd = mkstemp(path);
+	const char *y = "outbound:\n  message_id: ['@mail\\.example\\.org>$']\n";
+
+	if (fd == -1 || write(fd, y, strlen(y)) != (ssize_t)strlen(y))
+		return -1;
+	close(fd);
+	rules = rules_new();
+	if (rules_load(rules, path, 1, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	unlink(path);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	rules_free(rules);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_no_rules),
+		cmocka_unit_test(test_deep_nesting),
+	};
+
+	return cmocka_run_group_tests_name("classify", tests, setup, teardown);
+}

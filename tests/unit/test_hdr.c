@@ -1,0 +1,116 @@
+/* Table-driven tests of header scanning and Message-ID extraction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "backstop.h"
+
+static void
+test_msgid(void **state)
+{
+	static const struct {
+		const char *label, *in, *want;
+	} rows[] = {
+		{ "plain", " <a@b>", "<a@b>" },
+		{ "folded", "\n <abc@\n def.example>", "<abc@def.example>" },
+		{ "crlf folded", "\r\n\t<x.y@z>\r\n", "<x.y@z>" },
+		{ "comment after", " <id@h> (added by postmaster)", "<id@h>" },
+		{ "comment before", " (c) <id@h>", "<id@h>" },
+		{ "bare", " bare.id@host", "bare.id@host" },
+		{ "bare with comment", " bare@host (x)", "bare@host" },
+		{ "space inside brackets", " <a b@c>", "<ab@c>" },
+		{ "empty", "   ", NULL },
+		{ "empty brackets", " <>", NULL },
+		{ "cut short: no id rather than a wrong one", " <abc@def", NULL },
+		{ "comment only", " (nothing)", NULL },
+	};
+	size_t	 i;
+	char	 out[LIM_MSGID + 1];
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct slice v = { rows[i].in, strlen(rows[i].in) };
+		int got = hdr_msgid(v, out, sizeof(out));
+
+		if (rows[i].want == NULL) {
+			if (got)
+				fail_msg("%s: got %s, want none", rows[i].label,
+				    out);
+		} else if (!got || strcmp(out, rows[i].want) != 0)
+			fail_msg("%s: got %s, want %s", rows[i].label,
+			    got ? out : "(none)", rows[i].want);
+	}
+}
+
+static void
+test_last_msgid(void **state)
+{
+	const char *in = " <a@b>\n <c@d>\t<e@f>";
+	struct slice v = { in, strlen(in) };
+	char	 out[100];
+
+	assert_true(hdr_last_msgid(v, out, sizeof(out)));
+	assert_string_equal(out, "<e@f>");
+}
+
+static void
+test_find(void **state)
+{
+	const char *h = "From: a@b\nmessage-id:\n <x@y>\nX-Junk\nSubject: s\n\nbody";
+	struct slice blk = { h, hdr_block_len(h, strlen(h)) }, v;
+	char	 out[100];
+
+	assert_int_equal(blk.n, strlen("From: a@b\nmessage-id:\n <x@y>\n"
+	    "X-Junk\nSubject: s\n"));
+	assert_true(hdr_find(blk, "Message-ID", &v));
+	assert_true(hdr_msgid(v, out, sizeof(out)));
+	assert_string_equal(out, "<x@y>");
+	/* a line without a colon inside the block is skipped, not an end */
+	assert_true(hdr_find(blk, "subject", &v));
+	assert_false(hdr_find(blk, "body", &v));
+}
+
+static void
+test_field_line(void **state)
+{
+	assert_true(hdr_is_field_line("Received: x", 11));
+	assert_false(hdr_is_field_line("no colon here", 13));
+	assert_false(hdr_is_field_line(": empty name", 12));
+	assert_false(hdr_is_field_line("two words: x", 12));
+	assert_false(hdr_is_field_line("caf\xe9: x", 7));
+}
+
+static void
+test_age(void **state)
+{
+	long s;
+
+	assert_int_equal(parse_age("30d", &s), 0);
+	assert_int_equal(s, 30L * 86400);
+	assert_int_equal(parse_age("2w", &s), 0);
+	assert_int_equal(s, 14L * 86400);
+	assert_int_equal(parse_age("12h", &s), 0);
+	assert_int_equal(s, 12L * 3600);
+	assert_int_equal(parse_age("7", &s), 0);
+	assert_int_equal(s, 7L * 86400);
+	assert_int_equal(parse_age("x", &s), -1);
+	assert_int_equal(parse_age("3y", &s), -1);
+	assert_int_equal(parse_age("-1d", &s), -1);
+	assert_int_equal(parse_age("1dd", &s), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_msgid),
+		cmocka_unit_test(test_last_msgid),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_field_line),
+		cmocka_unit_test(test_age),
+	};
+
+	return cmocka_run_group_tests_name("hdr", tests, NULL, NULL);
+}
