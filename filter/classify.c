@@ -41,6 +41,7 @@
 #include "backstop.h"
 
 #define LIM_COMPOSITE	200	/* composite Content-Type lines handed over */
+#define LIM_COMMENT	100	/* nested comments "(((" in one field */
 
 enum trust {
 	T_NONE = 0,
@@ -150,6 +151,17 @@ static const char *const bounce_subject[] = {
 	"email address could not be found", "was not delivered",
 	"undeliverable mail", "mail returned", "message blocked",
 	"mail failed", "returning to sender", "complaint about message",
+	/* other languages' NDR subjects (Exchange, Notes, webmails) */
+	"non recapitabile", "mancata consegna", "onbestelbaar",
+	"no se puede entregar", "no entregado", "entrega fallida",
+	"n\xc3\xa3o entregue", "nao entregue", "falha na entrega",
+	"n\xc3\xa3o foi poss\xc3\xadvel entregar", "niet afgeleverd",
+	"olevererbart", "kan ikke leveres", "ei voitu toimittaa",
+	"nie mo\xc5\xbcna dostarczy\xc4\x87", "nedoru\xc4\x8diteln",
+	"\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",
+						/* (ru) not delivered */
+	"unzustellbar", "nicht zugestellt", "non distribu",
+	"impossible de remettre", "\xc3\xa9" "chec de la remise",
 	"abuse report", "loop alert", "mail loop", "loop detected",
 	/* UTF-8, for raw and RFC 2047-decoded subjects */
 	"\xe3\x83\xa1\xe3\x83\xbc\xe3\x83\xab\xe3\x82\xa8\xe3\x83\xa9"
@@ -169,8 +181,8 @@ static const char *const challenge_text[] = {
 	"confirm you are a human", "confirm you are human", "not a robot",
 	"challenge-response", "challenge/response", "please confirm your",
 	"approve your message", "pending delivery", "spam arrest",
-	"spamarrest", "boxbe", "mailblocks", "tmda", "awaiting your",
-	"verify your message", "confirm your message", "whitelist",
+	"spamarrest", "boxbe", "mailblocks", "tmda",
+	"verify your message", "confirm your message",
 	NULL
 };
 
@@ -235,25 +247,47 @@ normalize(const char *p, size_t n, size_t *len_r)
 }
 
 /*
- * Cut the text before the LIM_COMPOSITE'th header line announcing a
- * multipart or message part: libetpan recurses once per such part.
+ * Cut the text before the LIM_COMPOSITE'th header field announcing a
+ * multipart or message part: libetpan recurses once per such part.  The
+ * field may be folded ("Content-Type:\n multipart/mixed") or have blanks
+ * before its colon; libetpan reads both.  libetpan also recurses once per
+ * nested comment, "((((...": cut before a field nested LIM_COMMENT deep
+ * (fuzzing: 150000 '(' overflowed an 8 MB stack).
  */
 static size_t
 guard_nesting(const char *p, size_t n)
 {
-	const char *q = p, *end = p + n, *nl;
-	int	 composite = 0;
+	const char *q = p, *end = p + n, *nl, *field = p, *s;
+	int	 composite = 0, depth = 0;
 
 	while (q < end) {
 		nl = memchr(q, '\n', (size_t)(end - q));
 		if (nl == NULL)
 			nl = end;
-		if (ascii_prefix(q, (size_t)(nl - q), "content-type:")) {
-			const char *v = q + 13;
-			size_t vn = (size_t)(nl - v);
+		if (*q != ' ' && *q != '\t') {
+			field = q;
+			depth = 0;
+		}
+		for (s = q; s < nl; s++)
+			if (*s == '(' && ++depth >= LIM_COMMENT)
+				return (size_t)(field - p);
+			else if (*s == ')' && depth > 0)
+				depth--;
+		if (ascii_prefix(q, (size_t)(nl - q), "content-type")) {
+			const char *v = q + 12, *fe = nl;
+			size_t vn;
 
-			if (ascii_memmem_ci(v, vn, "multipart") != NULL ||
-			    ascii_memmem_ci(v, vn, "message/") != NULL)
+			while (v < nl && (*v == ' ' || *v == '\t'))
+				v++;
+			/* the value with its continuation lines */
+			while (fe + 1 < end && (fe[1] == ' ' || fe[1] == '\t') &&
+			    (s = memchr(fe + 1, '\n', (size_t)(end - fe - 1))) !=
+			    NULL)
+				fe = s;
+			vn = (size_t)(fe - v);
+			if (v < nl && *v == ':' &&
+			    (ascii_memmem_ci(v, vn, "multipart") != NULL ||
+			    ascii_memmem_ci(v, vn, "message/") != NULL))
 				if (++composite >= LIM_COMPOSITE)
 					return (size_t)(q - p);
 		}
@@ -729,6 +763,40 @@ is_returned_type(const char *ct)
 	    strcmp(ct, "message/partial") == 0;
 }
 
+/*
+ * An original attached as a file, "name.eml" (Outlook and webmails attach
+ * returned messages so, as application/octet-stream).
+ */
+static int
+eml_attachment(struct mailmime *m)
+{
+	const char	*name = ctype_param(m, "name");
+	clistiter	*it, *jt;
+	size_t		 k;
+
+	if (name == NULL && m->mm_mime_fields != NULL)
+		for (it = clist_begin(m->mm_mime_fields->fld_list); it;
+		    it = clist_next(it)) {
+			struct mailmime_field *f = clist_content(it);
+
+			if (f->fld_type != MAILMIME_FIELD_DISPOSITION ||
+			    f->fld_data.fld_disposition == NULL)
+				continue;
+			for (jt = clist_begin(f->fld_data.fld_disposition->
+			    dsp_parms); jt; jt = clist_next(jt)) {
+				struct mailmime_disposition_parm *dp =
+				    clist_content(jt);
+
+				if (dp->pa_type ==
+				    MAILMIME_DISPOSITION_PARM_FILENAME)
+					name = dp->pa_data.pa_filename;
+			}
+		}
+	if (name == NULL || (k = strlen(name)) < 4)
+		return 0;
+	return strcasecmp(name + k - 4, ".eml") == 0;
+}
+
 static void
 returned_part(struct cls *c, struct mailmime *m, const char *ct,
     int in_report, const char *path)
@@ -861,7 +929,7 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
 		mdn_part(c, m, path);
 		return;
 	}
-	if (is_returned_type(ct)) {
+	if (is_returned_type(ct) || eml_attachment(m)) {
 		returned_part(c, m, ct, in_report, path);
 		return;
 	}
@@ -884,6 +952,7 @@ struct top {
 	int	 failed_rcpt;
 	int	 autoreply;
 	int	 fwd;		/* Subject: Fwd:/Re: ... a person's message */
+	int	 in_reply_to;
 	int	 bulk;
 	char	 subj[200];
 	char	 from[200];
@@ -948,6 +1017,8 @@ top_signals(struct slice hb, int env_null, struct top *t,
 	}
 	if (hdr_find(hb, "X-Failed-Recipients", &v))
 		t->failed_rcpt = 1;
+	if (hdr_find(hb, "In-Reply-To", &v))
+		t->in_reply_to = 1;
 	if (hdr_find(hb, "Auto-Submitted", &v)) {
 		n = hdr_unfold(v, buf, sizeof(buf));
 		if (ascii_prefix(buf, n, "auto-replied"))
@@ -1127,8 +1198,10 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 		res->kind = K_MDN;
 	else if (ndr)
 		res->kind = K_NDR;
-	else if (top.autoreply ||
-	    (c.challenge && (top.bulk || top.null_sender || top.daemon)))
+	else if (top.autoreply || (c.challenge && (top.bulk ||
+	    top.null_sender || top.daemon) && (top.in_reply_to ||
+	    c.trust >= T_INLINE)))
+		/* a challenge is about one message: it names or returns it */
 		res->kind = K_AUTOREPLY;
 	else
 		res->kind = K_NONE;
@@ -1153,12 +1226,36 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 		snprintf(res->reason, sizeof(res->reason),
 		    "%s without the original Message-ID", kind_name(res->kind));
 	} else {
+		char	 srule[sizeof(res->rule)];
+		int	 ev, sent;
+
 		snprintf(res->msgid, sizeof(res->msgid), "%s", c.id);
 		snprintf(res->where, sizeof(res->where), "%s", c.where);
-		if (r == NULL || !rules_has_evidence(r)) {
+		/*
+		 * The signals: a sent-index hit, a pattern or a relay
+		 * match each make it ours.  Junk only when every source
+		 * configured could answer and none did: a sent index that
+		 * cannot answer (stale beyond the budget, missing folder)
+		 * gives unknown, never backscatter.
+		 */
+		ev = r != NULL ? rules_has_evidence(r) : 0;
+		sent = (ev & RULES_EV_SENT) ? rules_sent_lookup(r, c.id,
+		    srule, sizeof(srule)) : -1;
+		if (ev & RULES_EV_SENT)
+			trace_add(t, "sent evidence: %s (%s)\n", sent == 1 ?
+			    "sent by you" : sent == 0 ? "not in your sent "
+			    "folders" : "no answer", sent == 0 ? "index up to "
+			    "date" : srule);
+		if (ev == 0) {
 			res->verdict = V_UNKNOWN;
 			snprintf(res->reason, sizeof(res->reason),
 			    "no outbound patterns in the rules");
+		} else if (sent == 1) {
+			res->verdict = V_OURS;
+			snprintf(res->rule, sizeof(res->rule), "%s", srule);
+			snprintf(res->reason, sizeof(res->reason),
+			    "original Message-ID is in the sent index: you "
+			    "sent it");
 		} else if ((rc = rules_match_msgid(r, c.id, res->rule,
 		    sizeof(res->rule))) == 1) {
 			res->verdict = V_OURS;
@@ -1173,13 +1270,20 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 			res->verdict = V_OURS;
 			snprintf(res->reason, sizeof(res->reason),
 			    "returned original passed an outbound relay");
+		} else if ((ev & RULES_EV_SENT) && sent == -1) {
+			res->verdict = V_UNKNOWN;
+			snprintf(res->reason, sizeof(res->reason),
+			    "no outbound pattern or relay matches, and the "
+			    "sent index cannot answer: %.160s", srule);
 		} else if (!strong) {
 			res->verdict = V_UNKNOWN;
 			snprintf(res->reason, sizeof(res->reason),
 			    "not ours, but too little bounce evidence for junk");
 		} else {
 			res->verdict = V_BACKSCATTER;
-			snprintf(res->reason, sizeof(res->reason),
+			snprintf(res->reason, sizeof(res->reason), "%s",
+			    sent == 0 ? "original Message-ID is not in the "
+			    "sent index and matches no outbound pattern" :
 			    "original Message-ID matches no outbound pattern");
 		}
 	}
