@@ -71,11 +71,21 @@ check-deps:
 unit: check-deps $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
 
+# The unit tests again, under ASan + UBSan.
+unit-asan: check-deps
+	@mkdir -p $(ASAN_DIR)
+	@for t in $(UNIT_TESTS); do \
+		$(CC) $(CFLAGS) -Wno-unused-parameter $(ASAN_FLAGS) -Ifilter \
+			-o $(ASAN_DIR)/$${t##*/} $$t.c $(SRCS) $(STATIC_LIBS) \
+			-lcmocka || exit 1; \
+		./$(ASAN_DIR)/$${t##*/} || exit 1; \
+	done
+
 # TAP suites run by prove: the binary on real maildirs, the corpus,
 # faults, fuzz smoke, then the e2e suite with real MTAs.
 TAP_TESTS = tests/t/*.t
 
-check: all check-deps unit asan
+check: all check-deps unit asan unit-asan
 	BACKSTOP=$(CURDIR)/backstop prove -v $(TAP_TESTS) tests/e2e.t
 	@echo "== the same suites under ASan + UBSan"
 	BACKSTOP=$(CURDIR)/$(ASAN_DIR)/backstop BACKSTOP_SANITIZED=1 \
@@ -120,5 +130,5 @@ clean:
 	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) \
 		demo-maildir fuzz/fuzz_classify
 
-.PHONY: all deps asan check check-deps unit check-e2e demo install uninstall \
+.PHONY: all deps asan check check-deps unit unit-asan check-e2e demo install uninstall \
 	bench clean
