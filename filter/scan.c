@@ -194,6 +194,24 @@ cmd_scan(int argc, char **argv)
 	return rc;
 }
 
+/* The pattern at FILE:LINE, for a person reading explain. */
+static void
+print_pattern(const struct rules *r, const char *rule)
+{
+	const char	*src, *file;
+	char		 at[400];
+	size_t		 i;
+	int		 line;
+
+	for (i = 0; (src = rules_pattern(r, i, &file, &line)) != NULL; i++) {
+		snprintf(at, sizeof(at), "%s:%d", file, line);
+		if (strcmp(at, rule) == 0) {
+			printf("pattern: %s\n", src);
+			return;
+		}
+	}
+}
+
 int
 cmd_explain(int argc, char **argv)
 {
@@ -245,6 +263,7 @@ cmd_explain(int argc, char **argv)
 	if (res.where[0])
 		printf("found in: %s\n", res.where);
 	printf("rule: %s\n", res.rule[0] ? res.rule : "-");
+	print_pattern(r, res.rule);
 	printf("verdict: %s (%s)\n", verdict_name(res.verdict), res.reason);
 	folder = rok ? rules_folder(r, res.verdict) : NULL;
 	printf("deliver would file it in: %s\n", folder ? folder : "inbox");
