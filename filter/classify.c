@@ -872,7 +872,7 @@ static void
 walk(struct cls *c, struct mailmime *m, int depth, int in_report,
     const char *path)
 {
-	char		 ct[96], sub[48];
+	char		 ct[96], sub[256];	/* 32 levels of "2000." */
 	clistiter	*it;
 	int		 i = 0;
 	size_t		 n;

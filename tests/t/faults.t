@@ -1,0 +1,337 @@
+#!/bin/sh
+# Faults on the way to disk and in classification: whatever fails, deliver
+# exits 0 with the message complete in its maildir, or 75 with one stderr
+# line and nothing left in new/ or tmp/.  Read-only and full filesystems
+# are real mounts (CI runs as root); as another user, chmod stands in.
+. "$(dirname "$0")/../lib.sh"
+scratch
+MOUNTS=
+cleanup() {
+	for m in $MOUNTS; do umount -l "$m" 2>/dev/null; done
+	chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"
+}
+trap cleanup EXIT
+R=$T/rules.yaml
+cp "$FIX/rules.yaml" "$R"; chmod 600 "$R"
+FORGED=$FIX/dsn-forged.eml	# backscatter: goes to .Junk
+HAM=$FIX/ham-plain.eml
+ROOT=0; [ "$(id -u)" = 0 ] && ROOT=1
+
+# a tmpfs of SIZE at DIR, or fail (not root, no mount in a container)
+tmpfs() {
+	mkdir -p "$2"
+	mount -t tmpfs -o "size=$1,mode=0700" backstop-test "$2" 2>/dev/null ||
+		return 1
+	MOUNTS="$2 $MOUNTS"
+}
+mkmaildir() { mkdir -p "$1/tmp" "$1/new" "$1/cur"; }
+# nothing in DIR/new nor DIR/tmp
+empty_md() {
+	[ -z "$(ls -A "$1/new" 2>/dev/null)" ] &&
+	    [ -z "$(ls -A "$1/tmp" 2>/dev/null)" ]
+}
+# exit 75 and exactly one stderr line starting with "backstop: ", no
+# status code at its start (Postfix would take "4.x.x" as its own)
+tempfail() {	# RC ERRFILE WHAT
+	is "$1" 75 "$3: exit 75"
+	is "$(wc -l < "$2" | tr -d ' ')" 1 "$3: one line on stderr"
+	grep -q '^backstop: [^0-9]' "$2"; ok $? "$3: stderr says why"
+}
+
+# --- a read-only maildir -------------------------------------------------
+M=$T/ro/Maildir
+if [ $ROOT = 1 ] && tmpfs 1m "$T/ro"; then
+	mkmaildir "$M"
+	mount -o remount,ro "$T/ro"; how="read-only mount"
+else
+	mkmaildir "$M"; chmod a-w "$M/tmp" "$M/new" "$M"; how="chmod a-w"
+fi
+diag "read-only maildir by $how"
+"$BACKSTOP" deliver -d "$M" -r "$R" < "$HAM" 2> "$T/err"
+tempfail $? "$T/err" "read-only maildir"
+empty_md "$M"; ok $? "read-only maildir: nothing in new/ or tmp/"
+"$BACKSTOP" deliver -d "$M/sub" -r "$R" < "$HAM" 2> "$T/err"
+tempfail $? "$T/err" "maildir to create on a read-only filesystem"
+[ ! -e "$M/sub" ]; ok $? "read-only: nothing created"
+
+# --- a full filesystem ----------------------------------------------------
+if [ $ROOT = 1 ] && tmpfs 64k "$T/full"; then
+	M=$T/full/Maildir
+	"$BACKSTOP" deliver -d "$M" -r "$R" < "$HAM"
+	ok $? "64k tmpfs: a small message fits"
+	rm -f "$M"/new/*
+	# bigger than the filesystem: ENOSPC in the middle of write()
+	perl -e 'print "x" x 76, "\n" for 1 .. 2000' | cat "$HAM" - > "$T/big"
+	"$BACKSTOP" deliver -d "$M" -r "$R" < "$T/big" 2> "$T/err"
+	tempfail $? "$T/err" "message larger than the filesystem"
+	grep -q 'No space left' "$T/err"; ok $? "full: stderr names ENOSPC"
+	empty_md "$M"; ok $? "full: nothing left in new/ or tmp/"
+	# completely full: even a small message, and a Junk folder to create
+	dd if=/dev/zero of="$T/full/filler" bs=1k count=1000 2>/dev/null
+	"$BACKSTOP" deliver -d "$M" -r "$R" < "$HAM" 2> "$T/err"
+	tempfail $? "$T/err" "full filesystem"
+	empty_md "$M"; ok $? "full filesystem: nothing left in new/ or tmp/"
+	"$BACKSTOP" deliver -d "$M" -r "$R" < "$FORGED" 2> "$T/err"
+	tempfail $? "$T/err" "full filesystem, backscatter"
+	empty_md "$M" && empty_md "$M/.Junk"
+	ok $? "full filesystem: nothing in the inbox or .Junk"
+	rm -f "$T/full/filler"
+	"$BACKSTOP" deliver -d "$M" -r "$R" < "$HAM"
+	ok $? "space again: delivered"
+else
+	ok 0 "# SKIP no tmpfs mount (not root?)"
+fi
+
+# --- no home directory ----------------------------------------------------
+env HOME="$T/nohome" "$BACKSTOP" deliver < "$HAM" 2> "$T/err"
+tempfail $? "$T/err" "HOME that does not exist"
+[ ! -e "$T/nohome" ]; ok $? "HOME that does not exist: nothing created"
+if [ $ROOT = 1 ] && command -v setpriv > /dev/null &&
+    ! getent passwd 54321 > /dev/null; then
+	# a uid without a passwd entry: no fallback for a missing HOME
+	for h in unset "" relative/dir; do
+		if [ "$h" = unset ]; then set -- env -u HOME
+		else set -- env HOME="$h"; fi
+		(cd "$T" && "$@" setpriv --reuid=54321 --regid=54321 \
+		    --clear-groups "$BACKSTOP" deliver < "$HAM" 2> "$T/err")
+		tempfail $? "$T/err" "HOME $h and no passwd entry"
+		grep -q 'home' "$T/err"; ok $? "HOME $h: says no home"
+	done
+	[ ! -e "$T/relative" ]; ok $? "relative HOME: nothing created"
+else
+	ok 0 "# SKIP setpriv to a uid without a passwd entry needs root"
+fi
+
+# --- Junk unwritable, inbox fine: never fall back to the inbox --------------
+M=$T/junk/Maildir
+mkmaildir "$M"
+if [ $ROOT = 1 ] && tmpfs 1m "$M/.Junk"; then
+	mkmaildir "$M/.Junk"; : > "$M/.Junk/maildirfolder"
+	mount -o remount,ro "$M/.Junk"; how="read-only mount"
+else
+	mkmaildir "$M/.Junk"; chmod a-w "$M/.Junk/tmp" "$M/.Junk/new"
+	how="chmod a-w"
+fi
+diag "unwritable Junk by $how"
+"$BACKSTOP" deliver -d "$M" -r "$R" < "$FORGED" 2> "$T/err"
+tempfail $? "$T/err" "unwritable Junk"
+empty_md "$M"; ok $? "unwritable Junk: backscatter not put in the inbox"
+empty_md "$M/.Junk"; ok $? "unwritable Junk: nothing in .Junk"
+"$BACKSTOP" deliver -d "$M" -r "$R" < "$HAM"
+ok $? "unwritable Junk: ordinary mail still delivered"
+cmp -s "$(only_new "$M")" "$HAM"; ok $? "unwritable Junk: ham in the inbox"
+# a Junk folder whose new/ is a file: also exit 75, never the inbox
+M=$T/junk2/Maildir
+mkmaildir "$M"; mkdir -p "$M/.Junk/tmp" "$M/.Junk/cur"; : > "$M/.Junk/new"
+"$BACKSTOP" deliver -d "$M" -r "$R" < "$FORGED" 2> "$T/err"
+tempfail $? "$T/err" "Junk/new is a file"
+empty_md "$M" && [ -z "$(ls -A "$M/.Junk/tmp")" ]
+ok $? "Junk/new is a file: nothing in the inbox, nothing in Junk/tmp"
+
+# --- EEXIST on the unique name ---------------------------------------------
+# An LD_PRELOAD shim creates the tmp/ name just before deliver's
+# open(O_EXCL), the first SHIM_EEXIST times: a real collision.
+M=$T/eexist/Maildir
+mkmaildir "$M"
+cat > "$T/shim.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static int left = -1;
+static int squat(const char *path, int flags)
+{
+	int (*real)(const char *, int, ...) =
+	    (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	const char *e = getenv("SHIM_EEXIST");
+	int fd;
+	if (e == NULL || !(flags & O_EXCL) || strstr(path, "/tmp/") == NULL)
+		return 0;
+	if (left < 0)
+		left = atoi(e);
+	if (left == 0)
+		return 0;
+	left--;
+	if ((fd = real(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0) {
+		(void)!write(fd, "squatter\n", 9);
+		close(fd);
+	}
+	return 0;
+}
+int open(const char *path, int flags, ...)
+{
+	int (*real)(const char *, int, ...) =
+	    (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	va_list ap;
+	int mode = 0;
+	if (flags & O_CREAT) {
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	squat(path, flags);
+	return real(path, flags, mode);
+}
+int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	int mode = 0;
+	if (flags & O_CREAT) {
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	return open(path, flags, mode);
+}
+EOF
+if cc -shared -fPIC -o "$T/shim.so" "$T/shim.c" -ldl 2> "$T/cc.err"; then
+	# gcc's ASan runtime wants to come first; the shim only wraps open()
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	SHIM_EEXIST=3 LD_PRELOAD=$T/shim.so \
+	    "$BACKSTOP" deliver -d "$M" -r "$R" < "$HAM" 2> "$T/err"
+	ok $? "3 collisions on the tmp/ name: delivered with a new name"
+	cmp -s "$(only_new "$M")" "$HAM"; ok $? "after collisions: byte for byte"
+	is "$(ls "$M/tmp" | wc -l | tr -d ' ')" 3 "the 3 colliding files are left alone"
+	is "$(cat "$M"/tmp/* | sort -u)" squatter "and not overwritten"
+	rm -f "$M"/tmp/* "$M"/new/*
+	SHIM_EEXIST=1000 LD_PRELOAD=$T/shim.so \
+	    "$BACKSTOP" deliver -d "$M" -r "$R" < "$HAM" 2> "$T/err"
+	tempfail $? "$T/err" "every unique name taken"
+	grep -q 'File exists' "$T/err"; ok $? "every name taken: says EEXIST"
+	n=$(ls "$M/tmp" | wc -l | tr -d ' ')
+	ok "$([ "$n" -ge 1 ] && [ "$n" -le 10 ]; echo $?)" \
+	    "retries are bounded ($n names tried)"
+	is "$(cat "$M"/tmp/* | sort -u)" squatter "no file of ours left in tmp/"
+	[ -z "$(ls -A "$M/new")" ]; ok $? "every name taken: nothing in new/"
+else
+	ok 0 "# SKIP no C compiler for the LD_PRELOAD shim"
+fi
+
+# --- kill -9 at random moments ---------------------------------------------
+# An 800 KB bounce of ours (inbox, with X-Backstop:), killed 1000 times at
+# a random moment within its measured delivery time: new/ never holds a
+# partial file, and exit 0 always means the message is there, complete.
+M=$T/kill/Maildir
+mkdir -p "$T/kill"
+(cat "$FIX/dsn-ours.eml"
+ perl -e 'print "padding line $_ of the epilogue, text to read\n" for 1..15000'
+) > "$T/kill.eml"
+perl - "$BACKSTOP" "$M" "$R" "$T/kill.eml" 1000 > "$T/kill.out" <<'EOF'
+use strict;
+use warnings;
+use Time::HiRes qw(time sleep);
+my ($bin, $md, $rules, $msgf, $n) = @ARGV;
+open(my $fh, '<', $msgf) or die; binmode $fh; local $/; my $want = <$fh>;
+close $fh;
+my %c = (exit0 => 0, killed => 0, killed_after => 0, bad => 0,
+    tmpleft => 0);
+sub run {
+	my ($delay) = @_;
+	my $pid = fork();
+	die "fork: $!" unless defined $pid;
+	if ($pid == 0) {
+		open(STDIN, '<', $msgf) or die;
+		open(STDERR, '>', '/dev/null');
+		exec($bin, 'deliver', '-d', $md, '-r', $rules) or exit 127;
+	}
+	if (defined $delay) { sleep($delay); kill 'KILL', $pid; }
+	waitpid($pid, 0);
+	return $?;
+}
+sub new_files {
+	opendir(my $d, "$md/new") or return ();
+	my @f = grep { !/^\./ } readdir($d);
+	closedir($d);
+	return @f;
+}
+sub check {	# every file in new/: the input, or the input plus X-Backstop:
+	my @f = new_files();
+	for my $f (@f) {
+		open(my $h, '<', "$md/new/$f") or die; binmode $h;
+		my $got = <$h>; close $h;
+		$got =~ s/\AX-Backstop: [^\n]*\n//;
+		if ($got ne $want) {
+			$c{bad}++;
+			print "# partial or wrong file in new/: $f (",
+			    length($got), " bytes)\n";
+		}
+		unlink("$md/new/$f");
+	}
+	return scalar @f;
+}
+# the time one delivery takes, to aim the kills inside it
+my $t0 = time;
+for (1 .. 5) { run(undef); }
+my $dur = (time - $t0) / 5;
+check();
+$t0 = time;
+for my $i (1 .. $n) {
+	my $st = run(rand($dur));
+	my $got = check();
+	if (($st & 127) == 0) {
+		my $rc = $st >> 8;
+		if ($rc != 0) { print "# exit $rc\n"; $c{bad}++; next; }
+		$c{exit0}++;
+		if ($got != 1) { print "# exit 0 but $got files\n"; $c{bad}++; }
+	} else {
+		$c{killed}++;
+		$c{killed_after}++ if $got;
+		$c{bad}++, print "# $got files\n" if $got > 1;
+	}
+	my $d;
+	if (opendir($d, "$md/tmp")) {
+		for (grep { !/^\./ } readdir($d)) {
+			$c{tmpleft}++; unlink("$md/tmp/$_");
+		}
+		closedir($d);
+	}
+}
+printf("runs=%d delivery=%.1fms exit0=%d killed=%d killed_after_link=%d " .
+    "tmp_left_by_kill=%d bad=%d seconds=%.1f\n", $n, $dur * 1000,
+    $c{exit0}, $c{killed}, $c{killed_after}, $c{tmpleft}, $c{bad},
+    time - $t0);
+exit($c{bad} ? 1 : 0);
+EOF
+rc=$?
+diag "$(cat "$T/kill.out")"
+is $rc 0 "kill -9 x1000: never a partial file in new/, exit 0 always delivered"
+grep -q 'killed=[1-9]' "$T/kill.out"; ok $? "kill -9: some runs were killed"
+grep -q 'exit0=[1-9]' "$T/kill.out"; ok $? "kill -9: some runs completed"
+
+# --- a crash or a hang in classification ------------------------------------
+M=$T/inject/Maildir
+mkdir -p "$T/inject"
+BACKSTOP_TEST_INJECT=crash BACKSTOP_LOG_STDERR=1 \
+    "$BACKSTOP" deliver -d "$M" -r "$R" < "$FORGED" 2> "$T/err"
+ok $? "classifier crash: exit 0"
+cmp -s "$(only_new "$M")" "$FORGED"; ok $? "classifier crash: inbox, byte for byte"
+[ -z "$(ls -A "$M/.Junk/new" 2>/dev/null)" ]; ok $? "classifier crash: not in Junk"
+grep -Eq 'log: classification failed.*(signal 11|status)' "$T/err"
+ok $? "classifier crash: logged"
+rm -f "$M"/new/*
+rules "$T/timeout.yaml" <<'EOF'
+outbound:
+  message_id:
+    - '^<[0-9]{14}\.[0-9A-F]+@mail\.example\.org>$'
+limits: {timeout: 1s}
+EOF
+start=$(date +%s)
+BACKSTOP_TEST_INJECT=hang BACKSTOP_LOG_STDERR=1 timeout 60 \
+    "$BACKSTOP" deliver -d "$M" -r "$T/timeout.yaml" < "$FORGED" 2> "$T/err"
+ok $? "classifier hang: exit 0"
+took=$(( $(date +%s) - start ))
+ok "$([ $took -le 10 ]; echo $?)" "classifier hang: cut by the 1 s deadline (took ${took}s)"
+cmp -s "$(only_new "$M")" "$FORGED"; ok $? "classifier hang: inbox, byte for byte"
+grep -q 'log: classification failed.*timed out after 1s' "$T/err"
+ok $? "classifier hang: logged"
+if ps -eo args | grep -v grep | grep -qF "deliver -d $M"; then
+	ok 1 "classifier hang: no child left running"
+else
+	ok 0 "classifier hang: no child left running"
+fi
+[ -z "$(ls -A "$M/tmp")" ]; ok $? "injected faults: nothing left in tmp/"
+
+done_testing
