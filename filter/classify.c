@@ -527,8 +527,10 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 		    sizeof(c->decoded[0])))
 			c->decoded[c->ndecoded++] = in.decoded[i];
 		else {
-			if (c->orig_hdr >= in.decoded[i] &&
-			    c->orig_hdr < in.decoded[i] + strlen(in.decoded[i]))
+			/* not strlen(): decoded text may hold NULs (one
+			 * before the header: use after free in relay_evidence) */
+			if (c->orig_hdr != NULL && c->orig_hdr == in.orig_hdr &&
+			    (in.orig_hdr < p || in.orig_hdr >= p + n))
 				c->orig_hdr = NULL;
 			free(in.decoded[i]);
 		}

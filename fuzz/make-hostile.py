@@ -102,6 +102,24 @@ def main():
     for i in range(60000):
         s += b"Content-Type : message/rfc822\n\nSubject: %d\n" % i
     w("crash-blank-before-colon.eml", s + b"\n" + ORIG)
+    # 64 decoded parts fill the outer list; the inner bounce's decoded
+    # original starts with a NUL, so strlen() said 0 and it was freed
+    # while still pointed to (read by relay_evidence with relays set)
+    s = BOUNCE + b'Content-Type: multipart/mixed; boundary="o"\n\n'
+    for i in range(64):
+        s += (b"--o\nContent-Type: text/plain\n"
+              b"Content-Transfer-Encoding: base64\n\naGVsbG8K\n")
+    inner = (b"\0\nReceived: from smtp.example.org by x\nFrom: a@b\n"
+             b"Message-ID: <x@evil.example>\nSubject: s\n\nbody\n")
+    s += (b"--o\nContent-Type: text/plain\n\nYour message could not be "
+          b"delivered.\nBelow this line is a copy of the message.\n\n"
+          b"From: MAILER-DAEMON@inner.example\nTo: ann@example.org\n"
+          b"Subject: failure\nMessage-ID: <inner@inner.example>\n"
+          b'Content-Type: multipart/report; report-type=delivery-status; '
+          b'boundary="i"\n\n--i\nContent-Type: message/rfc822\n'
+          b"Content-Transfer-Encoding: base64\n\n" +
+          base64.encodebytes(inner) + b"--i--\n\n--o--\n")
+    w("crash-nul-nested-uaf.eml", s)
 
 
 main()
