@@ -242,7 +242,7 @@ if have hyperfine; then
 	hf=$(sort -t'	' -k1,1 -k2,2g "$out/raw/hyperfine.times" | awk -F'\t' '
 		{ v[$1, ++n[$1]] = $2 }
 		function med(k) { return (n[k] % 2) ? v[k, (n[k] + 1) / 2] : (v[k, n[k] / 2] + v[k, n[k] / 2 + 1]) / 2 }
-		END { if (n["floor"] && n["backstop"]) printf "floor %.3f ms, backstop %.3f ms, ratio of medians %.2fx (%d+%d runs; the feeder is in both)", med("floor") * 1e3, med("backstop") * 1e3, med("backstop") / med("floor"), n["floor"], n["backstop"] }')
+		END { if (n["floor"] && n["backstop"]) printf "median floor %.2f ms, backstop %.2f ms (%.2fx); fastest floor %.2f ms, backstop %.2f ms (%.2fx); %d runs each in blocks of %d, feeder included", med("floor") * 1e3, med("backstop") * 1e3, med("backstop") / med("floor"), v["floor", 1] * 1e3, v["backstop", 1] * 1e3, v["backstop", 1] / v["floor", 1], n["floor"], n["floor"] / 10 }')
 fi
 
 # --- scan throughput, one process, one core ---------------------------------
