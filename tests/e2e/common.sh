@@ -1,0 +1,232 @@
+# shellcheck shell=bash
+# Settings and helpers for tests/e2e.t (bash; sourced after tests/lib.sh).
+#
+# Everything the suite creates lives under $W, a fixed path so that a run
+# that was killed leaves state the next run finds and removes (e2e_teardown
+# runs first and last).  Ports are on 127.0.0.1 only: SMTP 2525 (Exim, then
+# Postfix), IMAP 1143 (Dovecot).
+
+E2E=$TOP/tests/e2e
+W=/tmp/backstop-e2e
+E2E_LOCK=/tmp/backstop-e2e.lock
+E2E_DIR=/usr/local/lib/backstop-e2e	# the binary under test, for all users
+E2E_BIN=$E2E_DIR/backstop
+SMTP_PORT=2525
+IMAP_PORT=1143
+DOMAIN=backstop-e2e.test
+IMAP_PASS=e2e-imap-secret
+PF_LOG=$W/postfix.log
+EXIM_LOG=/var/log/exim4/mainlog
+DC_CONF=$W/dovecot/dovecot.conf
+WAIT=${E2E_WAIT:-30}	# seconds to wait for one delivery
+# fwd: ~/.forward under Postfix   ex: ~/.forward under Exim
+# pm: procmail   md: maildrop   sv: dovecot-lda + Sieve   q: qmail harness
+E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq"
+# Outgoing Message-IDs of the test users' own server: what ~/.backstop.yaml
+# lists, and what "ours" bounces return.
+OUR_MID_RE='^<[0-9]{14}\.[0-9A-Z]{6,20}@out\.backstop-e2e\.test>$'
+
+# --- small helpers ----------------------------------------------------------
+
+# Debian's python3 (install.sh installs it), not whatever python3 is first
+# in root's PATH
+py() {
+	if [ -x /usr/bin/python3 ]; then /usr/bin/python3 "$@"; else python3 "$@"; fi
+}
+
+home_of() { getent passwd "$1" | cut -d: -f6; }
+
+# wait_for SECONDS CMD...: retry CMD every 0.2 s until it succeeds
+wait_for() {
+	local n=$(($1 * 5))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+
+# as_user USER CMD...: run CMD as USER with a login-like environment
+as_user() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
+		env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$(home_of "$u")" \
+		USER="$u" LOGNAME="$u" "$@"
+}
+
+# put USER MODE PATH: stdin into PATH, owned by USER
+put() {
+	cat > "$3" && chown "$1:" "$3" && chmod "$2" "$3"
+}
+
+# conf NAME: a file of tests/e2e/conf with the placeholders filled in
+conf() {
+	sed -e "s|@BACKSTOP@|$E2E_BIN|g" -e "s|@W@|$W|g" \
+		-e "s|@IMAP_PORT@|$IMAP_PORT|g" \
+		-e "s|@SIEVE_FILTER_DIR@|$W/sieve-filter|g" "$E2E/conf/$1"
+}
+
+# A tag unique to one message (in its Message-ID and Subject), and Message-IDs
+# that our outgoing server writes (they match OUR_MID_RE) or that spam had.
+# Called in $(...): no state may be kept, the clock makes them unique.
+tag() { printf 'E2E%sR%05d' "${EPOCHREALTIME/./}" "$RANDOM"; }
+our_mid() {
+	printf '<%s.%s%05d@out.backstop-e2e.test>' "$(date -u +%Y%m%d%H%M%S)" \
+		"${EPOCHREALTIME#*.}" "$RANDOM"
+}
+forged_mid() { printf '<%s.%05d@spam-relay.example>' "${EPOCHREALTIME/./}" "$RANDOM"; }
+
+# mkmsg KIND ARGS...: a fixture message into a new file; prints its path
+mkmsg() {
+	local f
+	f=$(mktemp "$W/msg.XXXXXX") && py "$E2E/mkmsg.py" "$@" > "$f" &&
+		chmod 644 "$f" && echo "$f"
+}
+
+# send SENDER RCPT FILE: SMTP to 127.0.0.1:$SMTP_PORT; prints the queue id
+send() { py "$E2E/smtp-send.py" "$SMTP_PORT" "$@"; }
+
+# --- finding stored messages --------------------------------------------------
+
+# files in maildir folder DIR (new/ and cur/) that contain TAG
+msgs_with() { grep -lsF -- "$2" "$1"/new/* "$1"/cur/* 2>/dev/null; }
+count_with() { msgs_with "$1" "$2" | wc -l; }
+# messages (files in new/ or cur/ of any folder) under maildir DIR with TAG;
+# not Dovecot's index files, which cache header fields
+all_with() { grep -rlsF -- "$2" "$1" | grep -E '/(new|cur)/[^/]+$'; }
+
+# find_msg DIR TAG: wait until exactly one file in DIR holds TAG; print it
+find_msg() {
+	local n=$((WAIT * 5)) c
+	while :; do
+		c=$(count_with "$1" "$2")
+		if [ "$c" -eq 1 ]; then msgs_with "$1" "$2"; return 0; fi
+		[ "$c" -gt 1 ] && { diag "$c copies of $2 in $1"; return 1; }
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.2
+	done
+}
+
+# the X-Backstop: field of a stored message (first one), or "-"
+xb() { sed -n '/^$/q; s/^X-Backstop: //p' "$1" | head -1 | grep . || echo -; }
+
+# added_fields: from a header block on stdin, print the lines that are not
+# fields an MTA, MDA or backstop adds on top of a message (Return-Path,
+# X-Original-To, Delivered-To, Received, X-Backstop, and their
+# continuation lines)
+added_fields() {
+	awk '/^[ \t]/ && ok { next }
+	     { ok = /^(Return-Path|X-Original-To|Delivered-To|Received|X-Backstop):/ }
+	     !ok { print }'
+}
+
+# as_sent STORED SENT [SUFFIX]: STORED is SENT byte for byte (followed by
+# SUFFIX, a printf format: Exim's pipe adds "\n"), after some fields that
+# the MTA, MDA or backstop put on top of it (diag otherwise)
+as_sent() {
+	local s t want=$W/as-sent.want
+	{ cat "$2"; printf "${3:-}"; } > "$want"
+	s=$(stat -c %s "$1") t=$(stat -c %s "$want")
+	if [ "$s" -lt "$t" ] || ! tail -c "$t" "$1" | cmp -s - "$want"; then
+		diag "$1 does not end with the message as sent:"
+		tail -c "$t" "$1" | diff "$want" - | head -n 10 | sed 's/^/#   /'
+		return 1
+	fi
+	if [ -n "$(head -c $((s - t)) "$1" | added_fields)" ]; then
+		diag "unexpected lines on top of $1:"
+		head -c $((s - t)) "$1" | sed 's/^/#   /'
+		return 1
+	fi
+}
+
+# --- Postfix ------------------------------------------------------------------
+
+# pf_status QID [N]: wait for the N-th delivery status of QID in the log
+pf_status() {
+	local q=$1 n=${2:-1}
+	wait_for "$WAIT" eval \
+		"[ \$(grep -c ' $q: to=<.*status=' '$PF_LOG') -ge $n ]" ||
+		return 1
+	grep " $q: to=<.*status=" "$PF_LOG" | sed -n "${n}p"
+}
+
+pf_queued() { postqueue -p | grep -q "^$1[*! ]"; }
+
+# --- Exim -----------------------------------------------------------------------
+
+# exim_status ID: wait for the next delivery line of ID (=> delivered,
+# == deferred, ** failed) after line $2 of the main log; print it
+exim_status() {
+	local id=$1 from=${2:-0}
+	wait_for "$WAIT" eval \
+		"tail -n +$((from + 1)) '$EXIM_LOG' | grep -qE '^.{19} $id (=>|==|\*\*) '" ||
+		return 1
+	tail -n +$((from + 1)) "$EXIM_LOG" | grep -E "^.{19} $id (=>|==|\*\*) " | head -1
+}
+exim_loglines() { if [ -f "$EXIM_LOG" ]; then wc -l < "$EXIM_LOG"; else echo 0; fi; }
+
+# --- daemons ------------------------------------------------------------------
+
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null &&
+	! grep -qs '^State:.*Z' "/proc/$1/status"; }
+
+dovecot_stop() {
+	local pid
+	[ -f "$DC_CONF" ] || return 0
+	pid=$(cat "$W/dovecot/run/master.pid" 2>/dev/null)
+	alive "$pid" || return 0
+	doveadm -c "$DC_CONF" stop
+	wait_for 10 eval "! alive $pid" || diag "dovecot $pid did not stop"
+}
+
+# Exim has no stop command of its own: its init script's "stop" sends
+# SIGTERM to the daemon's pid from the pid file, and so do we.
+exim_stop() {
+	local pid
+	pid=$(cat "$W/exim.pid" 2>/dev/null)
+	alive "$pid" || return 0
+	kill -TERM "$pid"
+	wait_for 10 eval "! alive $pid" || diag "exim $pid did not stop"
+}
+
+postfix_stop() {
+	local pid
+	[ -e "$W/postfix.started" ] || return 0
+	if postfix status >/dev/null 2>&1; then
+		pid=$(tr -d ' ' < /var/spool/postfix/pid/master.pid 2>/dev/null)
+		postsuper -d ALL >/dev/null 2>&1	# test mail still queued
+		postfix stop 2>/dev/null
+		wait_for 10 eval "! alive $pid" || diag "postfix $pid did not stop"
+	fi
+	rm -f "$W/postfix.started"
+}
+
+# Everything back as it was, also after a run that was killed: daemons
+# stopped by their own stop commands, Postfix's configuration restored,
+# mail of the test users dropped from Exim's queue, users and files removed.
+e2e_teardown() {
+	local u q
+	dovecot_stop
+	exim_stop
+	postfix_stop
+	if [ -f "$W/postfix-orig/main.cf" ]; then
+		cp -p "$W/postfix-orig/main.cf" "$W/postfix-orig/master.cf" \
+			/etc/postfix/
+	fi
+	if command -v exiqgrep >/dev/null 2>&1; then
+		for q in $(exiqgrep -i -r "(bse2e|nosuchuser)" 2>/dev/null) \
+		    $(exiqgrep -i -f "bse2e" 2>/dev/null); do
+			exim4 -Mrm "$q" >/dev/null 2>&1
+		done
+	fi
+	for u in $E2E_USERS; do
+		if id "$u" >/dev/null 2>&1; then
+			userdel -r "$u" >/dev/null 2>&1 || userdel "$u"
+		fi
+		rm -f "/var/mail/$u"
+	done
+	rm -rf "$E2E_DIR" "$W"
+}
