@@ -112,6 +112,10 @@ unsigned rules_timeout(const struct rules *);
 int	 rules_relay_match(const struct rules *, const char *, size_t,
 	    char *, size_t);
 int	 rules_sent_lookup(const struct rules *, const char *, char *, size_t);
+/* rules_has_evidence(): nonzero when any source is configured; bits: */
+#define RULES_EV_PATTERNS	0x1
+#define RULES_EV_RELAYS		0x2
+#define RULES_EV_SENT		0x4
 size_t	 rules_npatterns(const struct rules *);
 const char *rules_pattern(const struct rules *, size_t, const char **, int *);
 const char *rules_files(const struct rules *);
@@ -130,6 +134,21 @@ int	 maildir_ensure(const char *, const char *, char *, size_t);
 int	 maildir_temp_errno(int);
 int	 maildir_unique(char *, size_t);
 const char *maildir_home(void);
+
+/* sent.c: the index of the Message-IDs of the user's sent folders */
+#define SENT_MAX_IDS	1000000
+uint64_t sent_hash(const char *);
+int	 sent_folder_valid(const char *, char *, size_t);
+int	 sent_folder_path(const char *, char *, size_t);
+int	 sent_index_path(const char *, char *, size_t);
+const char *const *sent_default_names(void);
+int	 sent_msgid_file(const char *, char *, size_t);
+int	 sent_each(const char *, int (*)(void *, const char *, const char *),
+	    void *, size_t *, char *, size_t);
+int	 sent_lookup(const char *, const char *const *, size_t, const char *,
+	    long, char *, size_t);
+long	 sent_refresh(const char *, const char *const *, size_t, char *,
+	    size_t);
 
 /* commands */
 int	 cmd_deliver(int, char **);

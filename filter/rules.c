@@ -46,6 +46,10 @@ struct rules {
 	size_t		 npats;
 	struct relay	*relays;
 	size_t		 nrelays;
+	int		 sent;			/* outbound.sent: on */
+	char		**sent_folders;		/* none: the default ones */
+	size_t		 nsent_folders;
+	char		*sent_index;		/* NULL: ~/.backstop-sent.idx */
 	char		*folder[V_COUNT];	/* NULL: default */
 	char		*junk;
 	long		 expire;
@@ -97,6 +101,10 @@ rules_free(struct rules *r)
 	for (i = 0; i < r->nrelays; i++)
 		free(r->relays[i].host);
 	free(r->relays);
+	for (i = 0; i < r->nsent_folders; i++)
+		free(r->sent_folders[i]);
+	free(r->sent_folders);
+	free(r->sent_index);
 	for (i = 0; i < V_COUNT; i++)
 		free(r->folder[i]);
 	free(r->junk);
@@ -287,8 +295,61 @@ on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 		return each_item(c, v, "outbound.message_id", add_pattern);
 	if (strcmp(key, "relays") == 0)
 		return each_item(c, v, "outbound.relays", add_relay);
+	if (strcmp(key, "sent") == 0 && v->type == YAML_SEQUENCE_NODE) {
+		/* a list of sent folders: lists of later files add up */
+		yaml_node_item_t *it;
+		yaml_node_t	 *n;
+		const char	 *s;
+		char		  e[300];
+
+		for (it = v->data.sequence.items.start;
+		    it < v->data.sequence.items.top; it++) {
+			if ((n = node(c, *it)) == NULL)
+				return fail(c, v, "too many nodes");
+			if ((s = scalar(c, n, "outbound.sent")) == NULL)
+				return -1;
+			if (sent_folder_valid(s, e, sizeof(e)) == -1)
+				return fail(c, n, "outbound.sent: %s", e);
+			c->r->sent_folders = xrealloc(c->r->sent_folders,
+			    (c->r->nsent_folders + 1) *
+			    sizeof(*c->r->sent_folders));
+			c->r->sent_folders[c->r->nsent_folders++] =
+			    xstrdup(s);
+		}
+		c->r->sent = c->r->nsent_folders > 0;
+		return 0;
+	}
+	if (strcmp(key, "sent") == 0) {
+		const char *s = scalar(c, v, "outbound.sent");
+
+		if (s == NULL)
+			return -1;
+		if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
+		    strcmp(s, "on") == 0)
+			c->r->sent = 1;
+		else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
+		    strcmp(s, "off") == 0)
+			c->r->sent = 0;
+		else
+			return fail(c, v, "outbound.sent: '%s' is neither "
+			    "true, false nor a list of folders", s);
+		return 0;
+	}
+	if (strcmp(key, "sent_index") == 0) {
+		const char *s = scalar(c, v, "outbound.sent_index");
+
+		if (s == NULL)
+			return -1;
+		if (*s == '\0' || strlen(s) > 1000 || (s[0] != '/' &&
+		    strncmp(s, "~/", 2) != 0))
+			return fail(c, v, "outbound.sent_index: '%s' is not "
+			    "an absolute path or ~/PATH", s);
+		free(c->r->sent_index);
+		c->r->sent_index = xstrdup(s);
+		return 0;
+	}
 	return fail(c, k, "unknown key 'outbound.%s' (known: message_id, "
-	    "relays)", key);
+	    "relays, sent, sent_index)", key);
 }
 
 static int
@@ -601,21 +662,58 @@ rules_relay_match(const struct rules *r, const char *v, size_t n,
 	return 0;
 }
 
+/*
+ * Is id among the Message-IDs of the user's sent folders (sent.c)?
+ * Returns 1 with rule naming the sent index, 0 when a complete, current
+ * index does not hold it, -1 when there is no evidence either way (off,
+ * no folder, index missing and not brought up to date in time): rule then
+ * says why.  id NULL: bring the index fully up to date (learn,
+ * check-rules); returns 1 and what it holds, 0 when the evidence is off,
+ * -1 on failure.
+ */
 int
 rules_sent_lookup(const struct rules *r, const char *id, char *rule,
     size_t rulesz)
 {
-	(void)r;
-	(void)id;
-	(void)rule;
-	(void)rulesz;
-	return 0;
+	char		 path[4096], why[600];
+	const char *const *names = (const char *const *)r->sent_folders;
+	long		 budget;
+	int		 rc;
+
+	rule[0] = '\0';
+	if (!r->sent) {
+		snprintf(rule, rulesz, "sent evidence off");
+		return id == NULL ? 0 : -1;
+	}
+	if (sent_index_path(r->sent_index, path, sizeof(path)) == -1) {
+		snprintf(rule, rulesz, "no home directory for the sent index");
+		return -1;
+	}
+	if (r->nsent_folders == 0)
+		names = NULL;
+	if (id == NULL)
+		return sent_refresh(path, names, r->nsent_folders, rule,
+		    rulesz) == -1 ? -1 : 1;
+	/* a stale index is brought up to date within a share of the
+	 * classification deadline; the rest waits for the next bounce */
+	budget = (long)r->timeout * 1000 / 4;
+	if (budget > 2500)
+		budget = 2500;
+	rc = sent_lookup(path, names, r->nsent_folders, id, budget, why,
+	    sizeof(why));
+	if (rc == 1)
+		snprintf(rule, rulesz, "sent index %s", path);
+	else if (rc == -1)
+		snprintf(rule, rulesz, "%s", why);
+	return rc;
 }
 
 int
 rules_has_evidence(const struct rules *r)
 {
-	return r->npats > 0 || r->nrelays > 0;
+	return (r->npats > 0 ? RULES_EV_PATTERNS : 0) |
+	    (r->nrelays > 0 ? RULES_EV_RELAYS : 0) |
+	    (r->sent ? RULES_EV_SENT : 0);
 }
 
 /* NULL means the inbox. */

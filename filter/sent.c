@@ -1,0 +1,1002 @@
+/*
+ * The sent index: which Message-IDs did the user really send?
+ *
+ * Design.  A bounce is proven ours when its original Message-ID is among
+ * the Message-IDs of the user's sent folders.  Reading 100,000 messages
+ * per bounce is out of the question, so a small index file keeps them:
+ *
+ *	header (64 bytes, with a check over itself and the stamps)
+ *	stamps[nstamps]	one per directory read (cur/, new/ of each folder):
+ *			path hash, dev, inode and mtime when it was listed
+ *	ids[nids]	sorted, unique 64-bit hashes of the Message-IDs
+ *	names[nnames]	(hash of folder + file name, id hash), sorted by the
+ *			first: which files are already in, so that a change
+ *			of the folder costs reading the new files only
+ *
+ * A lookup maps the file and binary-searches ids: a few pages touched,
+ * whatever the size.  A hit is proof even if the index is stale (the user
+ * did send it).  A miss counts as "not sent" only when the index is
+ * complete and every directory's mtime is what it was when it was listed;
+ * otherwise the index is extended within a time budget: list the
+ * directories, read the files whose names it does not hold, write the new
+ * index to a temporary file and rename it over the old one.  Work that
+ * does not fit the budget is kept for the next time, and the answer stays
+ * "no evidence".  A missing, foreign, truncated or corrupt index is the
+ * same as an empty one; nothing here can fail a delivery.
+ *
+ * A directory listed in the second of its mtime is marked unsure (as git
+ * does with racy index entries), so that a file added in the same second
+ * on a coarse clock is not missed.  The index holds at most SENT_MAX_IDS
+ * files; past that the names of deleted files are dropped first, and an
+ * index that still cannot hold everything is never "complete".  The index
+ * is a cache: it is not fsynced, and a torn file reads as corrupt.
+ *
+ * Message-IDs compare with their brackets stripped and the part after the
+ * last '@' in lower case (domains are case-insensitive; the local part is
+ * not, RFC 5322 3.6.4).  Two different ids share a 64-bit hash with a
+ * chance of about n / 2^64: a false "ours", which only costs a Junk
+ * filing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backstop.h"
+
+#define SENT_MAGIC	"BSSENT1\n"
+#define SENT_VERSION	1
+#define SENT_F_COMPLETE	0x1
+#define SENT_MAX_DIRS	64
+#define SENT_UNSURE	INT64_MIN	/* stamp that never compares equal */
+#define SENT_HDR_READ	(64 * 1024)	/* bytes read to find a header */
+
+struct sent_hdr {
+	char		 magic[8];
+	uint32_t	 version;
+	uint32_t	 flags;
+	uint64_t	 nids;
+	uint64_t	 nnames;
+	uint64_t	 nstamps;
+	int64_t		 built;
+	uint64_t	 data_check;	/* over ids and names */
+	uint64_t	 check;		/* over this header and the stamps */
+};
+
+struct sent_stamp {
+	uint64_t	 key;
+	uint64_t	 dev;
+	uint64_t	 ino;
+	int64_t		 sec;
+	int64_t		 nsec;
+};
+
+struct sent_name {
+	uint64_t	 key;
+	uint64_t	 id;
+};
+
+/* The directories that make up the configured folders, as they are now. */
+struct sent_dirs {
+	char		*folder[SENT_MAX_DIRS];	/* owned, one per dir */
+	char		*path[SENT_MAX_DIRS];	/* owned */
+	struct sent_stamp st[SENT_MAX_DIRS];
+	size_t		 n;
+	size_t		 nfolders;		/* folders that exist */
+};
+
+struct sent_map {
+	void		*base;
+	size_t		 size;
+	const struct sent_hdr *h;
+	const struct sent_stamp *stamps;
+	const uint64_t	*ids;
+	const struct sent_name *names;
+};
+
+/* A file of a folder that the index does not hold yet. */
+struct sent_todo {
+	uint64_t	 key;
+	size_t		 dir;
+	char		*name;
+};
+
+static uint64_t	 mix64(uint64_t);
+static uint64_t	 hash_bytes(uint64_t, const void *, size_t);
+static int	 home_path(const char *, char *, size_t);
+
+static uint64_t
+mix64(uint64_t h)
+{
+	/* the finalizer of MurmurHash3: every input bit reaches every bit */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* FNV-1a over bytes, seeded. */
+static uint64_t
+hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/*
+ * A fast check over 64-bit words, for the data part of the file:
+ * mix64(hash_words(hash_words(HASH_WORDS_SEED, a, n), b, m)).
+ */
+#define HASH_WORDS_SEED	0x9e3779b97f4a7c15ULL
+
+static uint64_t
+hash_words(uint64_t h, const uint64_t *w, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		h = (h ^ w[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/*
+ * The hash of a Message-ID: brackets and surrounding white space
+ * stripped, the domain (after the last '@') folded to lower case.  Never
+ * 0, which marks "this file has no Message-ID".
+ */
+uint64_t
+sent_hash(const char *id)
+{
+	const char	*s = id, *e, *at = NULL, *p;
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	unsigned char	 c;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e - s >= 2 && *s == '<' && e[-1] == '>') {
+		s++;
+		e--;
+	}
+	for (p = s; p < e; p++)
+		if (*p == '@')
+			at = p;
+	for (p = s; p < e; p++) {
+		c = (unsigned char)*p;
+		if (at != NULL && p > at && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		h = hash_bytes(h, &c, 1);
+	}
+	h = mix64(h);
+	return h ? h : 1;
+}
+
+/* $HOME/rel, or an absolute path as it is. */
+static int
+home_path(const char *rel, char *out, size_t outsz)
+{
+	const char *home;
+
+	if (rel[0] == '/') {
+		if ((size_t)snprintf(out, outsz, "%s", rel) >= outsz)
+			return -1;
+		return 0;
+	}
+	if ((home = maildir_home()) == NULL)
+		return -1;
+	if (rel[0] == '~' && rel[1] == '/')
+		rel += 2;
+	if ((size_t)snprintf(out, outsz, "%s/%s", home, rel) >= outsz)
+		return -1;
+	return 0;
+}
+
+/*
+ * A folder name for outbound.sent: a Maildir++ folder under ~/Maildir
+ * (".Sent", "Sent Items") or an absolute path to a maildir.
+ */
+int
+sent_folder_valid(const char *name, char *err, size_t errsz)
+{
+	if (name[0] == '\0' || strlen(name) > 1000) {
+		snprintf(err, errsz, "empty or overlong folder name");
+		return -1;
+	}
+	if (name[0] == '/')
+		return 0;
+	if (strchr(name, '/') != NULL || strstr(name, "..") != NULL ||
+	    strcmp(name, ".") == 0) {
+		snprintf(err, errsz, "invalid folder name '%s' (a Maildir++ "
+		    "folder such as .Sent, or an absolute path)", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The maildir of a folder name: an absolute path, or ~/Maildir/.Name. */
+int
+sent_folder_path(const char *name, char *out, size_t outsz)
+{
+	char	 rel[1100];
+
+	if (name[0] == '/')
+		return home_path(name, out, outsz);
+	if ((size_t)snprintf(rel, sizeof(rel), "Maildir/%s%s",
+	    name[0] == '.' ? "" : ".", name) >= sizeof(rel))
+		return -1;
+	return home_path(rel, out, outsz);
+}
+
+/* The index file: outbound.sent_index, else ~/.backstop-sent.idx. */
+int
+sent_index_path(const char *cfg, char *out, size_t outsz)
+{
+	return home_path(cfg != NULL ? cfg : ".backstop-sent.idx", out, outsz);
+}
+
+/* Default sent folders, the Maildir++ names that mail clients use. */
+static const char *const sent_defaults[] = {
+	".Sent", ".Sent Messages", ".Sent Items", NULL
+};
+
+const char *const *
+sent_default_names(void)
+{
+	return sent_defaults;
+}
+
+static void
+dirs_free(struct sent_dirs *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->folder[i]);
+		free(d->path[i]);
+	}
+	d->n = 0;
+}
+
+static int
+is_dir(const char *path, struct stat *st)
+{
+	return stat(path, st) == 0 && S_ISDIR(st->st_mode);
+}
+
+static void
+add_dir(struct sent_dirs *d, const char *folder, const char *path,
+    const struct stat *st)
+{
+	struct sent_stamp *s;
+
+	if (d->n == SENT_MAX_DIRS)
+		return;
+	d->folder[d->n] = xstrdup(folder);
+	d->path[d->n] = xstrdup(path);
+	s = &d->st[d->n++];
+	memset(s, 0, sizeof(*s));
+	s->key = mix64(hash_bytes(0xcbf29ce484222325ULL, path, strlen(path)));
+	s->dev = (uint64_t)st->st_dev;
+	s->ino = (uint64_t)st->st_ino;
+	s->sec = (int64_t)st->st_mtim.tv_sec;
+	s->nsec = (int64_t)st->st_mtim.tv_nsec;
+}
+
+/*
+ * The directories of the folders, stat'ed now: cur/ and new/ of a
+ * maildir, or the directory itself when it has neither.  Folders that do
+ * not exist are skipped.  names NULL: the default folders.
+ */
+static void
+dirs_get(struct sent_dirs *d, const char *const *names, size_t nnames)
+{
+	char		 folder[4096], sub[4200];
+	struct stat	 st;
+	size_t		 i, before;
+	const char	*name;
+	static const char *const subs[] = { "cur", "new" };
+	int		 k;
+
+	memset(d, 0, sizeof(*d));
+	if (names == NULL) {
+		names = sent_defaults;
+		for (nnames = 0; names[nnames] != NULL; nnames++)
+			;
+	}
+	for (i = 0; i < nnames; i++) {
+		name = names[i];
+		if (sent_folder_path(name, folder, sizeof(folder)) == -1 ||
+		    !is_dir(folder, &st))
+			continue;
+		before = d->n;
+		for (k = 0; k < 2; k++) {
+			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", folder,
+			    subs[k]) >= sizeof(sub))
+				continue;
+			if (is_dir(sub, &st))
+				add_dir(d, folder, sub, &st);
+		}
+		if (d->n == before && is_dir(folder, &st))
+			add_dir(d, folder, folder, &st);
+		d->nfolders++;
+	}
+}
+
+static void
+map_close(struct sent_map *m)
+{
+	if (m->base != NULL)
+		munmap(m->base, m->size);
+	memset(m, 0, sizeof(*m));
+}
+
+static uint64_t
+hdr_check(const struct sent_hdr *h, const struct sent_stamp *st)
+{
+	struct sent_hdr	 c = *h;
+	uint64_t	 v;
+
+	c.check = 0;
+	v = hash_bytes(0xcbf29ce484222325ULL, &c, sizeof(c));
+	v = hash_bytes(v, st, (size_t)h->nstamps * sizeof(*st));
+	return mix64(v);
+}
+
+/*
+ * Map and validate the index.  Returns 0, or -1 with why set (missing,
+ * not ours, corrupt): the caller then has an empty index.
+ */
+static int
+map_open(const char *path, struct sent_map *m, char *why, size_t whysz)
+{
+	struct stat	 st;
+	int		 fd;
+	const struct sent_hdr *h;
+	uint64_t	 want;
+
+	memset(m, 0, sizeof(*m));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
+		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != getuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    st.st_size < (off_t)sizeof(struct sent_hdr)) {
+		snprintf(why, whysz, "%s: not a valid index (type, owner, "
+		    "mode or size)", path);
+		close(fd);
+		return -1;
+	}
+	m->size = (size_t)st.st_size;
+	m->base = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m->base == MAP_FAILED) {
+		m->base = NULL;
+		snprintf(why, whysz, "%s: mmap: %s", path, strerror(errno));
+		return -1;
+	}
+	h = m->base;
+	if (memcmp(h->magic, SENT_MAGIC, 8) != 0 ||
+	    h->version != SENT_VERSION || h->nids > SENT_MAX_IDS ||
+	    h->nnames > SENT_MAX_IDS || h->nstamps > SENT_MAX_DIRS)
+		goto corrupt;
+	want = sizeof(*h) + h->nstamps * sizeof(struct sent_stamp) +
+	    h->nids * sizeof(uint64_t) + h->nnames * sizeof(struct sent_name);
+	if (want != (uint64_t)m->size)
+		goto corrupt;
+	m->h = h;
+	m->stamps = (const struct sent_stamp *)(h + 1);
+	m->ids = (const uint64_t *)(m->stamps + h->nstamps);
+	m->names = (const struct sent_name *)(m->ids + h->nids);
+	if (hdr_check(h, m->stamps) != h->check)
+		goto corrupt;
+	return 0;
+corrupt:
+	snprintf(why, whysz, "%s: corrupt or of another version, ignored",
+	    path);
+	map_close(m);
+	return -1;
+}
+
+/*
+ * Binary search that also checks that what it reads is in order, so that
+ * a damaged array answers "corrupt" rather than anything.
+ */
+static int
+ids_find(const uint64_t *a, size_t n, uint64_t x, int *corrupt_r)
+{
+	size_t		 lo = 0, hi = n, mid;
+	uint64_t	 lov = 0, hiv = UINT64_MAX, v;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		v = a[mid];
+		if (v < lov || v > hiv) {
+			*corrupt_r = 1;
+			return 0;
+		}
+		if (v == x)
+			return 1;
+		if (v < x) {
+			lo = mid + 1;
+			lov = v;
+		} else {
+			hi = mid;
+			hiv = v;
+		}
+	}
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	const struct sent_name *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+todo_cmp(const void *a, const void *b)
+{
+	const struct sent_todo *x = a, *y = b;
+
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Are the stamps of the index those of the directories now? */
+static int
+is_current(const struct sent_map *m, const struct sent_dirs *d)
+{
+	size_t	 i;
+
+	if (m->h == NULL || m->h->nstamps != d->n)
+		return 0;
+	for (i = 0; i < d->n; i++)
+		if (m->stamps[i].sec == SENT_UNSURE ||
+		    memcmp(&m->stamps[i], &d->st[i], sizeof(d->st[i])) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * The Message-ID of one message file, read up to the end of its header.
+ * Returns 1 with id set, 0 when it has none, -1 when it cannot be read.
+ */
+int
+sent_msgid_file(const char *path, char *id, size_t idsz)
+{
+	char		*buf;
+	size_t		 len = 0, cap = 8192, skip = 0;
+	ssize_t		 k;
+	int		 fd, e;
+	struct stat	 st;
+	struct slice	 hb, v;
+	const char	*nl;
+
+	id[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	buf = xmalloc(cap);
+	for (;;) {
+		if (len == cap) {
+			if (cap >= SENT_HDR_READ)
+				break;
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		k = read(fd, buf + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			e = errno;
+			close(fd);
+			free(buf);
+			errno = e;
+			return -1;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+		/* the end of the header block is all we need */
+		if (memmem(buf, len, "\n\n", 2) != NULL ||
+		    memmem(buf, len, "\n\r\n", 3) != NULL)
+			break;
+	}
+	close(fd);
+	/* an mbox "From " line before the header */
+	if (len >= 5 && memcmp(buf, "From ", 5) == 0 &&
+	    (nl = memchr(buf, '\n', len)) != NULL)
+		skip = (size_t)(nl - buf) + 1;
+	hb.p = buf + skip;
+	hb.n = hdr_block_len(buf + skip, len - skip);
+	e = hdr_find(hb, "Message-ID", &v) && hdr_msgid(v, id, idsz);
+	if (!e)
+		id[0] = '\0';
+	free(buf);
+	return e;
+}
+
+/*
+ * Call fn for every message of a folder (cur/ and new/ of a maildir, or
+ * the files of a plain directory), in name order: fn(arg, path, id),
+ * id NULL when the message has none.  A file that cannot be read is
+ * skipped and counted in *unreadable_r.  fn returning -1 stops.
+ * Returns 0, or -1 when the folder cannot be listed (err set).
+ */
+int
+sent_each(const char *folder, int (*fn)(void *, const char *, const char *),
+    void *arg, size_t *unreadable_r, char *err, size_t errsz)
+{
+	struct sent_dirs d;
+	const char	*one[1];
+	char		 cwd[4096], abs[4096], path[4400], id[LIM_MSGID + 1];
+	DIR		*dp;
+	struct dirent	*de;
+	char		**names = NULL;
+	size_t		 n = 0, i, j;
+	int		 rc = 0, r;
+
+	if (folder[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, folder) >=
+		    sizeof(abs)) {
+			snprintf(err, errsz, "%.400s: path too long", folder);
+			return -1;
+		}
+		folder = abs;
+	}
+	one[0] = folder;
+	dirs_get(&d, one, 1);
+	if (d.n == 0) {
+		snprintf(err, errsz, "%s: not a folder", folder);
+		return -1;
+	}
+	for (i = 0; i < d.n && rc == 0; i++) {
+		if ((dp = opendir(d.path[i])) == NULL) {
+			snprintf(err, errsz, "%s: %s", d.path[i],
+			    strerror(errno));
+			rc = -1;
+			break;
+		}
+		while ((de = readdir(dp)) != NULL) {
+			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
+				continue;
+			names = xrealloc(names, (n + 1) * sizeof(*names));
+			names[n++] = xstrdup(de->d_name);
+		}
+		closedir(dp);
+		qsort(names, n, sizeof(*names), str_cmp);
+		for (j = 0; j < n; j++) {
+			if (rc == 0 && (size_t)snprintf(path, sizeof(path),
+			    "%s/%s", d.path[i], names[j]) < sizeof(path)) {
+				r = sent_msgid_file(path, id, sizeof(id));
+				if (r == -1)
+					(*unreadable_r)++;
+				else if (fn(arg, path, r ? id : NULL) == -1)
+					rc = 1;
+			}
+			free(names[j]);
+		}
+		n = 0;
+	}
+	free(names);
+	dirs_free(&d);
+	return rc == -1 ? -1 : 0;
+}
+
+static long
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)(t1.tv_sec - t0->tv_sec) * 1000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Write the index to a temporary file and rename it into place. */
+static int
+index_write(const char *path, struct sent_hdr *h, const struct sent_stamp *st,
+    const uint64_t *ids, const struct sent_name *names, char *why,
+    size_t whysz)
+{
+	char		 tmp[4200];
+	int		 fd, ok;
+	FILE		*f;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
+	    sizeof(tmp)) {
+		snprintf(why, whysz, "%s: path too long", path);
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		snprintf(why, whysz, "%.400s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if ((f = fdopen(fd, "w")) == NULL) {
+		snprintf(why, whysz, "%.400s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	ok = fwrite(h, sizeof(*h), 1, f) == 1 &&
+	    (h->nstamps == 0 || fwrite(st, sizeof(*st), h->nstamps, f) ==
+	    h->nstamps) &&
+	    (h->nids == 0 || fwrite(ids, sizeof(*ids), h->nids, f) ==
+	    h->nids) &&
+	    (h->nnames == 0 || fwrite(names, sizeof(*names), h->nnames, f) ==
+	    h->nnames);
+	if (fclose(f) == EOF)
+		ok = 0;
+	if (!ok || rename(tmp, path) == -1) {
+		snprintf(why, whysz, "%.400s: %s", ok ? path : tmp,
+		    strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The outcome of a build, kept in memory to answer the lookup. */
+struct sent_built {
+	uint64_t	*ids;
+	size_t		 nids;
+	size_t		 nnames;
+	int		 complete;
+	size_t		 unread;	/* files left for the next time */
+};
+
+/*
+ * Extend (or build) the index for the directories d: list them, read
+ * the files the old index m (may be empty) does not hold, for at most
+ * budget_ms (negative: no limit), merge, write.  Writing may fail (a
+ * read-only home): the answer in *b stands anyway.
+ */
+static void
+index_build(const char *path, const struct sent_map *m,
+    const struct sent_dirs *d, long budget_ms, struct sent_built *b,
+    char *why, size_t whysz)
+{
+	struct timespec	 t0;
+	const struct sent_name *old = NULL;
+	size_t		 nold = 0, i, j, ntodo = 0, captodo = 0, ndone = 0;
+	size_t		 nnew;
+	unsigned char	*present = NULL;
+	struct sent_todo *todo = NULL;
+	struct sent_name *names, key, *hit;
+	struct sent_stamp st[SENT_MAX_DIRS];
+	struct sent_hdr	 h;
+	DIR		*dp;
+	struct dirent	*de;
+	char		 fpath[4400], id[LIM_MSGID + 1], base[512];
+	const char	*colon;
+	size_t		 bl, nid, a, c, o;
+	uint64_t	 fh, *nids, *all;
+	struct sent_name *mg;
+	int		 listed_all = 1, over = 0, r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(b, 0, sizeof(*b));
+	if (m->h != NULL && m->h->nnames > 0 &&
+	    mix64(hash_words(HASH_WORDS_SEED, (const uint64_t *)m->ids,
+	    (size_t)(m->h->nids + 2 * m->h->nnames))) == m->h->data_check) {
+		old = m->names;
+		nold = (size_t)m->h->nnames;
+		for (i = 1; i < nold; i++)
+			if (old[i - 1].key >= old[i].key)
+				break;
+		for (j = 1; i == nold && j < m->h->nids; j++)
+			if (m->ids[j - 1] >= m->ids[j])
+				break;
+		if (i < nold || (m->h->nids > 1 && j < m->h->nids)) {
+			old = NULL;	/* out of order: start afresh */
+			nold = 0;
+		}
+	}
+	present = xmalloc(nold ? nold : 1);
+	memset(present, 0, nold ? nold : 1);
+	memcpy(st, d->st, d->n * sizeof(st[0]));
+
+	/* list every directory: which files are new, which are gone */
+	for (i = 0; i < d->n; i++) {
+		if (st[i].sec >= (int64_t)time(NULL) - 1)
+			st[i].sec = SENT_UNSURE;	/* racy: look again */
+		if ((dp = opendir(d->path[i])) == NULL) {
+			listed_all = 0;
+			st[i].sec = SENT_UNSURE;
+			continue;
+		}
+		fh = hash_bytes(0xcbf29ce484222325ULL, d->folder[i],
+		    strlen(d->folder[i]) + 1);
+		while ((de = readdir(dp)) != NULL) {
+			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
+				continue;
+			/* "unique:2,FLAGS": the unique part survives moves
+			 * from new/ to cur/ and flag changes */
+			colon = strchr(de->d_name, ':');
+			bl = colon ? (size_t)(colon - de->d_name) :
+			    strlen(de->d_name);
+			if (bl >= sizeof(base))
+				bl = sizeof(base) - 1;
+			memcpy(base, de->d_name, bl);
+			base[bl] = '\0';
+			key.key = mix64(hash_bytes(fh, base, bl));
+			hit = nold ? bsearch(&key, old, nold, sizeof(*old),
+			    name_cmp) : NULL;
+			if (hit != NULL) {
+				present[hit - old] = 1;
+				continue;
+			}
+			if (ntodo == captodo) {
+				captodo = captodo ? captodo * 2 : 256;
+				todo = xrealloc(todo, captodo * sizeof(*todo));
+			}
+			todo[ntodo].key = key.key;
+			todo[ntodo].dir = i;
+			todo[ntodo++].name = xstrdup(de->d_name);
+		}
+		closedir(dp);
+	}
+
+	/* read the new files, oldest names first, within the budget */
+	if (ntodo > 1)
+		qsort(todo, ntodo, sizeof(*todo), todo_cmp);
+	names = xmalloc((ntodo + 1) * sizeof(*names));
+	nnew = 0;
+	for (i = 0; i < ntodo; i++) {
+		if (budget_ms >= 0 && (i & 31) == 0 &&
+		    elapsed_ms(&t0) > budget_ms)
+			break;
+		if ((size_t)snprintf(fpath, sizeof(fpath), "%s/%s",
+		    d->path[todo[i].dir], todo[i].name) >= sizeof(fpath))
+			r = 0;
+		else if ((r = sent_msgid_file(fpath, id, sizeof(id))) == -1)
+			continue;	/* gone meanwhile: next time */
+		names[nnew].key = todo[i].key;
+		names[nnew++].id = r == 1 ? sent_hash(id) : 0;
+		ndone++;
+	}
+	b->unread = ntodo - ndone;
+
+	/*
+	 * Merge the files read now (few, sorted here) into the old names
+	 * (many, sorted already), and their ids into the old ids: linear.
+	 * Over the bound the names of deleted files go first, and the ids
+	 * are rebuilt from the names that are left.
+	 */
+	if (nnew > 1)
+		qsort(names, nnew, sizeof(*names), name_cmp);
+	for (i = j = 0; i < nnew; i++)	/* one entry per file */
+		if (j == 0 || names[j - 1].key != names[i].key)
+			names[j++] = names[i];
+	nnew = j;
+	nids = xmalloc((nnew + 1) * sizeof(*nids));
+	for (i = nid = 0; i < nnew; i++)
+		if (names[i].id != 0)
+			nids[nid++] = names[i].id;
+	if (nid > 1)
+		qsort(nids, nid, sizeof(*nids), u64_cmp);
+	if (nold + nnew > SENT_MAX_IDS)
+		over = 1;
+	mg = xmalloc((nold + nnew + 1) * sizeof(*mg));
+	for (a = c = o = 0; a < nold || c < nnew; ) {
+		if (a < nold && over && !present[a])
+			a++;
+		else if (c == nnew || (a < nold && old[a].key < names[c].key))
+			mg[o++] = old[a++];
+		else if (a < nold && old[a].key == names[c].key) {
+			mg[o++] = names[c++];
+			a++;
+		} else
+			mg[o++] = names[c++];
+	}
+	free(names);
+	names = mg;
+	nnew = o;
+	if (nnew > SENT_MAX_IDS) {
+		nnew = SENT_MAX_IDS;
+		over = 2;
+	}
+	b->ids = xmalloc((nnew + nold + 1) * sizeof(*b->ids));
+	if (over) {
+		for (i = j = 0; i < nnew; i++)
+			if (names[i].id != 0)
+				b->ids[j++] = names[i].id;
+		if (j > 1)
+			qsort(b->ids, j, sizeof(*b->ids), u64_cmp);
+	} else {
+		const uint64_t *oid = old != NULL ? m->ids : NULL;
+		size_t noid = old != NULL ? (size_t)m->h->nids : 0;
+
+		for (a = c = j = 0; a < noid || c < nid; )
+			if (c == nid || (a < noid && oid[a] <= nids[c]))
+				b->ids[j++] = oid[a++];
+			else
+				b->ids[j++] = nids[c++];
+	}
+	for (i = b->nids = 0; i < j; i++)
+		if (b->nids == 0 || b->ids[b->nids - 1] != b->ids[i])
+			b->ids[b->nids++] = b->ids[i];
+	free(nids);
+	b->nnames = nnew;
+	b->complete = listed_all && b->unread == 0 && over != 2;
+	if (!b->complete)
+		for (i = 0; i < d->n; i++)
+			st[i].sec = SENT_UNSURE;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SENT_MAGIC, 8);
+	h.version = SENT_VERSION;
+	h.flags = b->complete ? SENT_F_COMPLETE : 0;
+	h.nids = b->nids;
+	h.nnames = nnew;
+	h.nstamps = d->n;
+	h.built = (int64_t)time(NULL);
+	/* ids and names follow each other in the file */
+	all = (uint64_t *)names;
+	h.data_check = mix64(hash_words(hash_words(HASH_WORDS_SEED, b->ids,
+	    b->nids), all, 2 * nnew));
+	h.check = hdr_check(&h, st);
+	if (index_write(path, &h, st, b->ids, names, why, whysz) == 0 &&
+	    why != NULL)
+		why[0] = '\0';
+
+	for (i = 0; i < ntodo; i++)
+		free(todo[i].name);
+	free(todo);
+	free(names);
+	free(present);
+}
+
+/*
+ * Is id (as written, brackets or not) among the Message-IDs of the sent
+ * folders?  names/nnames: the configured folder names (NULL: defaults);
+ * index: the index file; budget_ms: time allowed to bring a stale index
+ * up to date (negative: no limit).  Returns 1 (sent: proof), 0 (not in a
+ * complete, current index) or -1 (no evidence: why says why).
+ */
+int
+sent_lookup(const char *index, const char *const *names, size_t nnames,
+    const char *id, long budget_ms, char *why, size_t whysz)
+{
+	struct sent_map	 m;
+	struct sent_dirs d;
+	struct sent_built b;
+	uint64_t	 x = sent_hash(id);
+	int		 corrupt = 0, rc;
+	char		 werr[512];
+
+	why[0] = '\0';
+	if (map_open(index, &m, why, whysz) == 0) {
+		if (ids_find(m.ids, (size_t)m.h->nids, x, &corrupt))
+			goto hit;
+		if (corrupt) {
+			map_close(&m);
+			snprintf(why, whysz, "%s: out of order, rebuilt",
+			    index);
+		}
+	}
+	dirs_get(&d, names, nnames);
+	if (d.nfolders == 0) {
+		map_close(&m);
+		dirs_free(&d);
+		snprintf(why, whysz, "no sent folder found");
+		return -1;
+	}
+	if (m.h != NULL && (m.h->flags & SENT_F_COMPLETE) &&
+	    is_current(&m, &d)) {
+		rc = m.h->nids > 0 ? 0 : -1;
+		if (rc == -1)
+			snprintf(why, whysz, "the sent folders hold no "
+			    "Message-ID");
+		map_close(&m);
+		dirs_free(&d);
+		return rc;
+	}
+	werr[0] = '\0';
+	index_build(index, &m, &d, budget_ms, &b, werr, sizeof(werr));
+	map_close(&m);
+	dirs_free(&d);
+	corrupt = 0;
+	if (ids_find(b.ids, b.nids, x, &corrupt)) {
+		free(b.ids);
+		return 1;
+	}
+	rc = 0;
+	if (!b.complete) {
+		snprintf(why, whysz, "sent index incomplete: %zu files not "
+		    "read yet", b.unread);
+		rc = -1;
+	} else if (b.nids == 0) {
+		snprintf(why, whysz, "the sent folders hold no Message-ID");
+		rc = -1;
+	}
+	free(b.ids);
+	return rc;
+hit:
+	map_close(&m);
+	return 1;
+}
+
+/*
+ * Bring the index fully up to date (learn, check-rules).  Returns the
+ * number of Message-IDs it holds, or -1; msg says what happened.
+ */
+long
+sent_refresh(const char *index, const char *const *names, size_t nnames,
+    char *msg, size_t msgsz)
+{
+	struct sent_map	 m;
+	struct sent_dirs d;
+	struct sent_built b;
+	char		 why[512], werr[512];
+	long		 n;
+	size_t		 nf;
+
+	if (map_open(index, &m, why, sizeof(why)) == -1)
+		memset(&m, 0, sizeof(m));
+	dirs_get(&d, names, nnames);
+	nf = d.nfolders;
+	if (nf == 0) {
+		map_close(&m);
+		dirs_free(&d);
+		snprintf(msg, msgsz, "no sent folder found");
+		return -1;
+	}
+	werr[0] = '\0';
+	index_build(index, &m, &d, -1, &b, werr, sizeof(werr));
+	map_close(&m);
+	dirs_free(&d);
+	free(b.ids);
+	n = (long)b.nids;
+	if (werr[0] != '\0') {
+		snprintf(msg, msgsz, "cannot write the sent index: %s", werr);
+		return -1;
+	}
+	snprintf(msg, msgsz, "%s: %ld Message-IDs of %zu messages in %zu "
+	    "folder%s%s", index, n, b.nnames, nf, nf == 1 ? "" : "s",
+	    b.complete ? "" : " (incomplete: over the size bound)");
+	return n;
+}
