@@ -29,6 +29,12 @@ static const struct {
 	    "purge old Junk" },
 	{ "junk", cmd_junk,
 	    "junk [-r RULES] [MAILDIR]      list what is in the Junk folder" },
+	{ "learn", cmd_learn,
+	    "learn [-r RULES] [--write] [FOLDER...]  propose outbound "
+	    "patterns from the sent folders" },
+	{ "check-rules", cmd_check_rules,
+	    "check-rules [-r RULES] [FOLDER...]  how well the rules cover "
+	    "what you sent" },
 	{ "restore", cmd_restore,
 	    "restore [-d MAILDIR] FILE...   move messages from Junk back to "
 	    "the inbox" },
