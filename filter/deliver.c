@@ -77,6 +77,54 @@ struct msgctx {
 	int		 crlf;
 };
 
+/*
+ * An X-Backstop: field that arrives with the message is someone else's
+ * claim, and recipes file on it (procmail "^X-Backstop: backscatter",
+ * Sieve): rename every one in the top header block to
+ * X-Backstop-Incoming: before anything reads or stores the message.
+ * Messages without one (nearly all) are not copied.
+ */
+static void
+neutralize(struct msgctx *m)
+{
+	static const char from[] = "X-Backstop", to[] = "X-Backstop-Incoming";
+	struct slice	 blk, cur, nm, v;
+	const char	*body = m->buf + m->skip;
+	size_t		 n = m->len - m->skip, hits = 0, o, last;
+	char		*out;
+
+	blk.p = body;
+	blk.n = hdr_block_len(body, n);
+	cur = blk;
+	while (hdr_next(&cur, &nm, &v))
+		if (nm.n == sizeof(from) - 1 &&
+		    ascii_casecmp_n(nm.p, from, nm.n) == 0)
+			hits++;
+	if (hits == 0)
+		return;
+	out = xmalloc(m->len + hits * (sizeof(to) - sizeof(from)));
+	memcpy(out, m->buf, m->skip);
+	o = m->skip;
+	last = 0;
+	cur = blk;
+	while (hdr_next(&cur, &nm, &v))
+		if (nm.n == sizeof(from) - 1 &&
+		    ascii_casecmp_n(nm.p, from, nm.n) == 0) {
+			size_t at = (size_t)(nm.p - body);
+
+			memcpy(out + o, body + last, at - last);
+			o += at - last;
+			memcpy(out + o, to, sizeof(to) - 1);
+			o += sizeof(to) - 1;
+			last = at + nm.n;
+		}
+	memcpy(out + o, body + last, n - last);
+	o += n - last;
+	free(m->buf);
+	m->buf = out;
+	m->len = o;
+}
+
 /* Read, load rules and classify: everything but the output. */
 static int
 prepare(struct msgctx *m, const char *rulesfile, int isolated)
@@ -87,6 +135,7 @@ prepare(struct msgctx *m, const char *rulesfile, int isolated)
 		return -1;
 	}
 	m->skip = from_line_len(m->buf, m->len);
+	neutralize(m);
 	m->crlf = m->skip < m->len && memchr(m->buf + m->skip, '\r',
 	    m->len - m->skip) != NULL &&
 	    ((const char *)memchr(m->buf + m->skip, '\n', m->len - m->skip) >
@@ -276,9 +325,13 @@ cmd_filter(int argc, char **argv)
 	if (prepare(&m, rulesfile, 1) == -1)
 		return EXIT_TEMPFAIL;
 	make_header(&m, hdr, sizeof(hdr));
-	/* the From_ line stays first: procmail and maildrop expect it */
+	/*
+	 * The From_ line is dropped: maildrop stores it as it gets it
+	 * (maildrop(1): no From_ line on a filter's output), procmail stores
+	 * the same with or without it, Sieve never gives one.
+	 */
 	iov[0].p = m.buf;
-	iov[0].n = m.skip;
+	iov[0].n = 0;
 	iov[1].p = hdr;
 	iov[1].n = strlen(hdr);
 	iov[2].p = m.buf + m.skip;

@@ -116,15 +116,26 @@ cp "$R" "$HOME/.backstop.yaml"; chmod 600 "$HOME/.backstop.yaml"
 "$BACKSTOP" deliver < "$FIX/dsn-forged.eml"
 [ -n "$(only_new "$HOME/Maildir/.Junk")" ]; ok $? "~/.backstop.yaml is read by default"
 
-# filter: stdout is the message with the header, From_ line kept first
+# filter: stdout is the message with the header; the From_ line is dropped
+# (maildrop would store it, procmail stores the same either way)
 "$BACKSTOP" filter -r "$R" < "$FIX/ham-mbox-from-line.eml" > "$T/out"
 ok $? "filter: exit 0"
-cmp -s "$T/out" "$FIX/ham-mbox-from-line.eml"; ok $? "filter: ham passes untouched"
+tail -n +2 "$FIX/ham-mbox-from-line.eml" | cmp -s - "$T/out"
+ok $? "filter: ham passes untouched but for the From_ line"
 { printf 'From MAILER-DAEMON  Sun Nov  1 09:31:00 2026\n'; cat "$FIX/dsn-forged.eml"; } > "$T/in"
 "$BACKSTOP" filter -r "$R" < "$T/in" > "$T/out"
-is "$(sed -n 2p "$T/out")" "X-Backstop: backscatter; kind=dsn; original=<a1b2c3d4e5f6.7788@spam-cannon.example>; rule=-" \
-    "filter: X-Backstop added after the From_ line"
-is "$(sed -n 1p "$T/out")" "From MAILER-DAEMON  Sun Nov  1 09:31:00 2026" "filter: From_ line first"
+is "$(sed -n 1p "$T/out")" "X-Backstop: backscatter; kind=dsn; original=<a1b2c3d4e5f6.7788@spam-cannon.example>; rule=-" \
+    "filter: X-Backstop first"
+tail -n +2 "$T/out" | cmp -s - "$FIX/dsn-forged.eml"; ok $? "filter: the rest byte for byte"
+
+# an X-Backstop: field that comes with the message is renamed, so that
+# recipes filing on it cannot be fooled; nothing else changes
+printf 'From: spammer@x.example\nX-Backstop: backscatter; kind=dsn\nx-backstop: ours\nSubject: hi\n\nX-Backstop: in the body stays\n' > "$T/in"
+"$BACKSTOP" deliver -d "$M" -r "$R" < "$T/in"
+printf 'From: spammer@x.example\nX-Backstop-Incoming: backscatter; kind=dsn\nX-Backstop-Incoming: ours\nSubject: hi\n\nX-Backstop: in the body stays\n' > "$T/want"
+cmp -s "$(only_new "$M")" "$T/want"; ok $? "deliver: incoming X-Backstop fields renamed X-Backstop-Incoming"
+rm -f "$M"/new/*
+"$BACKSTOP" filter -r "$R" < "$T/in" | cmp -s - "$T/want"; ok $? "filter: incoming X-Backstop fields renamed"
 
 # explain and scan
 "$BACKSTOP" explain -r "$R" "$FIX/dsn-forged.eml" > "$T/out"; ok $? "explain: exit 0"
