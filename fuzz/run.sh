@@ -10,6 +10,8 @@
 #   FUZZ_FORK    1: keep going after a crash, saving each one (-fork=1)
 #   FUZZ_ARGS    more libFuzzer flags
 #   FUZZ_BUILD   1: build only; 0: run the binary already built
+#   FUZZ_LIBETPAN  a libetpan.a built with -fsanitize=fuzzer-no-link,address
+#                (Debian's is not instrumented: no coverage inside it)
 #   BACKSTOP_CORPUS  the shared corpus           (../shared/corpus)
 #   BACKSTOP_FUZZ_RULES  the rule file           (fuzz/rules.yaml)
 # Seeds: tests/fixtures/ (hostile/ included) and the shared corpus, read
@@ -37,7 +39,8 @@ if [ "${FUZZ_BUILD:-}" != 0 ]; then
 		-fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined \
 		-o "$BIN" "$TOP/fuzz/fuzz_classify.c" $SRCS \
-		"$LIBDIR/libetpan.a" "$LIBDIR/libpcre2-8.a" "$LIBDIR/libyaml.a"
+		"${FUZZ_LIBETPAN:-$LIBDIR/libetpan.a}" "$LIBDIR/libpcre2-8.a" \
+		"$LIBDIR/libyaml.a"
 	[ "${FUZZ_BUILD:-}" = 1 ] && exit 0
 fi
 
@@ -61,4 +64,5 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 exec nice -n 10 "$BIN" -max_total_time="$SECS" -timeout=10 \
 	-rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=262144 \
 	-print_final_stats=1 -artifact_prefix="$ART" $FORK \
+	-dict="$TOP/fuzz/classify.dict" \
 	${FUZZ_ARGS:-} "$WORK" $SEEDS
