@@ -175,6 +175,19 @@ static const char *const bounce_subject[] = {
 	NULL
 };
 
+/* Subjects of out-of-office replies, lower case, UTF-8. */
+static const char *const autoreply_subject[] = {
+	"automatic reply", "auto reply", "auto-reply", "autoreply",
+	"out of office", "out of the office", "away from the office",
+	"abwesenheitsnotiz", "automatische antwort", "r\xc3\xa9ponse automatique",
+	"absence", "risposta automatica", "respuesta autom\xc3\xa1tica",
+	"resposta autom\xc3\xa1tica", "automatisch antwoord",
+	"vacation", "on holiday", "on leave",
+	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* (ja) */
+	"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d",	/* (zh) */
+	NULL
+};
+
 /* Challenge-response systems, lower case. */
 static const char *const challenge_text[] = {
 	"confirm that you are", "verify that you are", "prove that you are",
@@ -1053,6 +1066,15 @@ top_signals(struct slice hb, int env_null, struct top *t,
 	    &v) || hdr_find(hb, "X-TMDA-Confirm", &v) ||
 	    hdr_find(hb, "X-Challenge", &v))
 		t->bulk = 1;
+	/*
+	 * Exchange and Outlook out-of-office replies say "Auto-Submitted:
+	 * auto-generated" (or nothing but a null sender) and "Automatic
+	 * reply:" in the Subject: machine-made, with an auto-reply subject,
+	 * in reply to one message.
+	 */
+	if (!t->autoreply && (t->bulk || t->null_sender) && t->in_reply_to &&
+	    match_list(t->subj, strlen(t->subj), autoreply_subject) != NULL)
+		t->autoreply = 1;
 	s = t->subj;
 	trace_add(tr, "signals: null-sender=%d daemon-from=%d bounce-subject=%d "
 	    "x-failed-recipients=%d auto-reply=%d\n", t->null_sender,
