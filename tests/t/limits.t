@@ -44,6 +44,10 @@ if ($kind eq 'bytes') {		# n bytes of text before the report
 	    for 1 .. $n;
 	print $report;
 	print "--d$_--\n" for reverse 1 .. $n;
+} elsif ($kind eq 'comment') {	# n nested comments in a part's field
+	print $top, "Content-Type: multipart/mixed; boundary=\"c\"\n\n--c\n",
+	    "Content-Type: text/plain; x=y ", "(" x $n, ")" x $n, "\n\nhi\n",
+	    "--c\n", $report, "--c--\n";
 } elsif ($kind eq 'parts') {	# n text parts before the report
 	print $top, "Content-Type: multipart/mixed; boundary=\"p\"\n\n";
 	print "--p\nContent-Type: text/plain\n\npart $_\n" for 1 .. $n;
@@ -132,6 +136,15 @@ ok "$([ $? -ne 0 ]; echo $?)" "199 composite parts: handed over whole"
 gen depth 197 > "$T/m"; bounded "200 composite parts" "$T/m" "$R"
 "$BACKSTOP" explain -r "$R" "$T/m" | grep -q 'nesting limit: parsing the first'
 ok $? "200 composite parts: cut before the 200th"
+
+# --- nested comments in one field (100): libetpan recurses per level ---------
+gen comment 98 > "$T/m"; bounded "98 nested comments" "$T/m" "$R"
+"$BACKSTOP" explain -r "$R" "$T/m" | grep -q 'nesting limit'
+ok "$([ $? -ne 0 ]; echo $?)" "98 nested comments: handed over whole"
+is "$(verdict "$T/m" "$R")" "$OURS" "98 nested comments: original found"
+gen comment 100 > "$T/m"; bounded "100 nested comments" "$T/m" "$R"
+"$BACKSTOP" explain -r "$R" "$T/m" | grep -q 'nesting limit: parsing the first'
+ok $? "100 nested comments: cut before that field"
 
 # --- parts walked (2000) -----------------------------------------------------
 gen parts 1990 > "$T/m"; bounded "1990 parts before the report" "$T/m" "$R"
