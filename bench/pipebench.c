@@ -20,6 +20,10 @@
  * command the ratio is taken within each round and the median of those
  * per-round ratios is reported, which is what makes a noisy machine
  * usable.  CLEANUP (a shell command, untimed) runs after every round.
+ * -g MS spins (untimed) for MS milliseconds after every run, to let
+ * whatever a command left running settle; spinning rather than sleeping
+ * keeps an idle virtual CPU from being descheduled, which would slow the
+ * next start-up.
  *
  * Output, one line per command, tab-separated:
  *	name runs failures median_ms q1_ms q3_ms ratio q1_ratio q3_ratio
@@ -192,9 +196,23 @@ quantile(double *v, int n, double q)
 }
 
 static void
+spin(int ms)
+{
+	struct timespec	 t0, t;
+
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000 +
+	    (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+}
+
+static void
 usage(void)
 {
-	fprintf(stderr, "usage: pipebench [-r ROUNDS] [-w WARMUP] "
+	fprintf(stderr, "usage: pipebench [-r ROUNDS] [-w WARMUP] [-g MS] "
 	    "[-c CLEANUP] [-o RAW] -i FILE NAME CMD [NAME CMD ...]\n"
 	    "       pipebench -1 -i FILE CMD\n");
 	exit(64);
@@ -206,19 +224,22 @@ main(int argc, char **argv)
 	struct cmd	 cmds[MAXCMD];
 	const char	*file = NULL, *cleanup = NULL, *rawpath = NULL;
 	FILE		*raw = NULL;
-	int		 rounds = 100, warmup = 5, once = 0, ch, ncmd = 0;
+	int		 rounds = 100, warmup = 5, once = 0, ch, ncmd = 0, gap = 0;
 	int		 r, j, i, st;
 	double		 w, cpu;
 	long		 rss;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "+1c:i:o:r:w:")) != -1)
+	while ((ch = getopt(argc, argv, "+1c:g:i:o:r:w:")) != -1)
 		switch (ch) {
 		case '1':
 			once = 1;
 			break;
 		case 'c':
 			cleanup = optarg;
+			break;
+		case 'g':
+			gap = atoi(optarg);
 			break;
 		case 'i':
 			file = optarg;
@@ -268,7 +289,7 @@ main(int argc, char **argv)
 
 	for (r = 0; r < warmup; r++)
 		for (j = 0; j < ncmd; j++)
-			(void)run(cmds[j].argv, &w, &cpu, &rss);
+			(void)run(cmds[j].argv, &w, &cpu, &rss), spin(gap);
 	if (warmup > 0 && cleanup != NULL && system(cleanup) != 0)
 		fprintf(stderr, "pipebench: cleanup failed\n");
 	for (r = 0; r < rounds; r++) {
@@ -281,6 +302,7 @@ main(int argc, char **argv)
 			j = (i + r) % ncmd;
 			c = &cmds[j];
 			st = run(c->argv, &w, &cpu, &rss);
+			spin(gap);
 			ok[j] = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 			rw[j] = w;
 			if (!ok[j])
