@@ -69,8 +69,9 @@ struct cls {
 	char		 where[160];
 	const char	*orig_hdr;	/* header block of the returned copy */
 	size_t		 orig_hdr_len;
-	char		*decoded[64];	/* decoded parts kept for orig_hdr */
-	int		 ndecoded;
+	char		**decoded;	/* decoded parts, kept: orig_hdr may */
+	int		 ndecoded;	/* point into one of them */
+	int		 decap;
 	int		 json;		/* a JSON bounce notification */
 	int		 nest;		/* bounce inside a bounce: depth */
 	int		 env_null;
@@ -330,6 +331,18 @@ set_orig_hdr(struct cls *c, enum trust tr, const char *p, size_t n)
 	}
 }
 
+/* Keep a decoded text until the end of classification. */
+static void
+keep_decoded(struct cls *c, char *p)
+{
+	if (c->ndecoded == c->decap) {
+		c->decap = c->decap ? c->decap * 2 : 16;
+		c->decoded = xrealloc(c->decoded,
+		    (size_t)c->decap * sizeof(*c->decoded));
+	}
+	c->decoded[c->ndecoded++] = p;
+}
+
 /* Message-ID of a header block at the start of (p, n). */
 static int
 block_msgid(const char *p, size_t n, char *id, size_t idsz, size_t *hlen_r)
@@ -534,20 +547,14 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 		set_orig_hdr(c, in.trust > T_INLINE ? T_INLINE : in.trust,
 		    in.orig_hdr, in.orig_hdr_len);
 	}
-	/* the inner decoded texts may hold orig_hdr: keep them */
-	for (i = 0; i < in.ndecoded; i++) {
-		if (c->ndecoded < (int)(sizeof(c->decoded) /
-		    sizeof(c->decoded[0])))
-			c->decoded[c->ndecoded++] = in.decoded[i];
-		else {
-			/* not strlen(): decoded text may hold NULs (one
-			 * before the header: use after free in relay_evidence) */
-			if (c->orig_hdr != NULL && c->orig_hdr == in.orig_hdr &&
-			    (in.orig_hdr < p || in.orig_hdr >= p + n))
-				c->orig_hdr = NULL;
-			free(in.decoded[i]);
-		}
-	}
+	/*
+	 * The inner decoded texts may hold orig_hdr: the outer list takes
+	 * them all over, freed with it (a fixed-size list once had to free
+	 * some early, and a NUL-led one was used after free).
+	 */
+	for (i = 0; i < in.ndecoded; i++)
+		keep_decoded(c, in.decoded[i]);
+	free(in.decoded);
 	return in.trust > T_AUTOREPLY;
 }
 
@@ -754,8 +761,6 @@ decoded_body(struct cls *c, struct mailmime *m, struct mailmime_data *d,
 		*len_r = d->dt_data.dt_text.dt_length;
 		return d->dt_data.dt_text.dt_data;
 	}
-	if (c->ndecoded == (int)(sizeof(c->decoded) / sizeof(c->decoded[0])))
-		return NULL;
 	if (mailmime_part_parse(d->dt_data.dt_text.dt_data,
 	    d->dt_data.dt_text.dt_length, &idx, enc, &dec, &dl) !=
 	    MAILIMF_NO_ERROR || dec == NULL)
@@ -763,7 +768,7 @@ decoded_body(struct cls *c, struct mailmime *m, struct mailmime_data *d,
 	/* decoded text may carry CRLF again: normalise it too */
 	copy = normalize(dec, dl, len_r);
 	mmap_string_unref(dec);
-	c->decoded[c->ndecoded++] = copy;
+	keep_decoded(c, copy);
 	return copy;
 }
 
@@ -1089,7 +1094,9 @@ free_decoded(struct cls *c)
 
 	for (i = 0; i < c->ndecoded; i++)
 		free(c->decoded[i]);
-	c->ndecoded = 0;
+	free(c->decoded);
+	c->decoded = NULL;
+	c->ndecoded = c->decap = 0;
 }
 
 /* Does a Received: line of the returned original name one of our relays? */
