@@ -1422,6 +1422,37 @@ load_rules_learn(struct rules *r, const char *file, char *err, size_t errsz)
 	return *sys != '\0' ? rules_load(r, sys, 0, err, errsz) : 0;
 }
 
+/*
+ * What learn and check-rules both start with: the rules (for learn, a -r
+ * file that does not exist yet is one --write will create), then the sent
+ * folders read.  Returns 0, or the exit code with r freed.
+ */
+static int
+learn_open(struct learn *L, struct rules *r, const char *rulesfile,
+    int learning, int nargs, char **args)
+{
+	char	 err[1024] = "";
+	int	 rc;
+
+	memset(L, 0, sizeof(*L));
+	rc = learning ? load_rules_learn(r, rulesfile, err, sizeof(err)) :
+	    rules_load_default(r, rulesfile, err, sizeof(err));
+	if (rc == -1) {
+		warnx_("%s", err);
+		rules_free(r);
+		return EX_CONFIG_;
+	}
+	if (get_folders(L, nargs, args) == -1)
+		rc = EX_NOINPUT_;
+	else if (read_folders(L) == -1)
+		rc = EX_IOERR_;
+	if (rc != 0) {
+		rules_free(r);
+		learn_free(L);
+	}
+	return rc;
+}
+
 static void
 usage_learn(FILE *f)
 {
@@ -1464,24 +1495,10 @@ cmd_learn(int argc, char **argv)
 			usage_learn(stderr);
 			return EXIT_USAGE;
 		}
-	memset(&L, 0, sizeof(L));
 	r = rules_new();
-	err[0] = '\0';
-	if (load_rules_learn(r, rulesfile, err, sizeof(err)) == -1) {
-		warnx_("%s", err);
-		rules_free(r);
-		return EX_CONFIG_;
-	}
-	if (get_folders(&L, argc - optind, argv + optind) == -1) {
-		rules_free(r);
-		learn_free(&L);
-		return EX_NOINPUT_;
-	}
-	if (read_folders(&L) == -1) {
-		rules_free(r);
-		learn_free(&L);
-		return EX_IOERR_;
-	}
+	if ((rc = learn_open(&L, r, rulesfile, 1, argc - optind,
+	    argv + optind)) != 0)
+		return rc;
 	printf("backstop learn: %zu sent message%s in %zu folder%s, %zu "
 	    "with a Message-ID\n", L.nmsgs, L.nmsgs == 1 ? "" : "s",
 	    L.nfolders, L.nfolders == 1 ? "" : "s", L.n);
@@ -1631,24 +1648,10 @@ cmd_check_rules(int argc, char **argv)
 			usage_check(stderr);
 			return EXIT_USAGE;
 		}
-	memset(&L, 0, sizeof(L));
 	r = rules_new();
-	err[0] = '\0';
-	if (rules_load_default(r, rulesfile, err, sizeof(err)) == -1) {
-		warnx_("%s", err);
-		rules_free(r);
-		return EX_CONFIG_;
-	}
-	if (get_folders(&L, argc - optind, argv + optind) == -1) {
-		rules_free(r);
-		learn_free(&L);
-		return EX_NOINPUT_;
-	}
-	if (read_folders(&L) == -1) {
-		rules_free(r);
-		learn_free(&L);
-		return EX_IOERR_;
-	}
+	if ((rc = learn_open(&L, r, rulesfile, 0, argc - optind,
+	    argv + optind)) != 0)
+		return rc;
 	printf("rules: %s\n", rules_files(r));
 	printf("sent messages: %zu in %zu folder%s, %zu with a Message-ID\n",
 	    L.nmsgs, L.nfolders, L.nfolders == 1 ? "" : "s", L.n);
