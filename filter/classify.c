@@ -211,6 +211,34 @@ match_list(const char *p, size_t n, const char *const *list)
 	return NULL;
 }
 
+/*
+ * The same on text already folded to lower case: libc's memmem, far
+ * faster than a byte-by-byte case-blind search over a long part.
+ */
+static const char *
+match_list_lc(const char *lc, size_t n, const char *const *list)
+{
+	size_t	 i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (memmem(lc, n, list[i], strlen(list[i])) != NULL)
+			return list[i];
+	return NULL;
+}
+
+/* An ASCII lower-case copy of (p, n), for match_list_lc(). */
+static char *
+lower_copy(const char *p, size_t n)
+{
+	char	*lc = xmalloc(n + 1);
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		lc[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] + 32) : p[i];
+	lc[n] = '\0';
+	return lc;
+}
+
 /* Markers after which the returned copy follows. */
 static const char *const copy_markers[] = {
 	"below this line is a copy of the message",
@@ -603,23 +631,27 @@ static void
 scan_text(struct cls *c, const char *p, size_t n, const char *where)
 {
 	const char	*m = NULL, *mk, *blk;
-	char		 id[LIM_MSGID + 1], w[160];
+	char		 id[LIM_MSGID + 1], w[160], *lc;
 	size_t		 i, blkn;
 
-	if (match_list(p, n, bounce_text) != NULL)
+	lc = lower_copy(p, n);
+	if (match_list_lc(lc, n, bounce_text) != NULL)
 		c->marker = 1;
-	if (match_list(p, n, challenge_text) != NULL)
+	if (match_list_lc(lc, n, challenge_text) != NULL)
 		c->challenge = 1;
+	/* the earliest copy marker, at the same offset in p as in lc */
+	for (i = 0; copy_markers[i] != NULL; i++)
+		if ((mk = memmem(lc, n, copy_markers[i],
+		    strlen(copy_markers[i]))) != NULL && (m == NULL || mk < m))
+			m = mk;
+	if (m != NULL)
+		m = p + (m - lc);
+	free(lc);
 	if (c->trust >= T_INLINE)
 		return;
 	json_notification(c, p, n);
 	if (c->trust >= T_INLINE)
 		return;
-	/* the earliest copy marker */
-	for (i = 0; copy_markers[i] != NULL; i++)
-		if ((mk = ascii_memmem_ci(p, n, copy_markers[i])) != NULL &&
-		    (m == NULL || mk < m))
-			m = mk;
 	if (m != NULL) {
 		const char *nl = memchr(m, '\n', n - (size_t)(m - p));
 		const char *s = nl ? nl + 1 : p + n;
