@@ -123,6 +123,7 @@ const char *rules_files(const struct rules *);
 /* classify.c: pure function of (message bytes, rules) */
 void	 classify(const char *, size_t, const struct rules *, int,
 	    struct result *, struct trace *);
+int	 classify_maybe_bounce(const char *, size_t, size_t, int);
 int	 classify_isolated(const char *, size_t, const struct rules *, int,
 	    struct result *);
 void	 result_header(const struct result *, char *, size_t);

@@ -73,6 +73,7 @@ struct cls {
 	int		 ndecoded;	/* point into one of them */
 	int		 decap;
 	int		 json;		/* a JSON bounce notification */
+	int		 encoded;	/* the text being scanned was decoded */
 	int		 nest;		/* bounce inside a bounce: depth */
 	int		 env_null;
 };
@@ -649,7 +650,9 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	free(lc);
 	if (c->trust >= T_INLINE)
 		return;
-	json_notification(c, p, n);
+	/* raw text only: classify_maybe_bounce() looks at the raw bytes */
+	if (!c->encoded)
+		json_notification(c, p, n);
 	if (c->trust >= T_INLINE)
 		return;
 	if (m != NULL) {
@@ -992,7 +995,10 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
 		char w[160];
 
 		snprintf(w, sizeof(w), "%s part %s", ct, *path ? path : "1");
+		c->encoded = encoding_of(m) == MAILMIME_MECHANISM_BASE64 ||
+		    encoding_of(m) == MAILMIME_MECHANISM_QUOTED_PRINTABLE;
 		scan_text(c, p, n, w);
+		c->encoded = 0;
 	}
 }
 
@@ -1032,7 +1038,7 @@ daemon_from(const char *from)
 
 static void
 top_signals(struct slice hb, int env_null, struct top *t,
-    struct trace *tr)
+    struct trace *tr, int full)
 {
 	struct slice	 v;
 	char		 buf[512];
@@ -1054,7 +1060,15 @@ top_signals(struct slice hb, int env_null, struct top *t,
 	}
 	if (hdr_find(hb, "Subject", &v)) {
 		hdr_unfold(v, t->subj, sizeof(t->subj));
-		decode_subject(t->subj, sizeof(t->subj));
+		/*
+		 * For classify_maybe_bounce (!full), which runs in the
+		 * delivering process itself, no libetpan code: an encoded subject
+		 * then counts as a maybe, and classify() decides.
+		 */
+		if (!full && strstr(t->subj, "=?") != NULL)
+			t->subject = 1;
+		else
+			decode_subject(t->subj, sizeof(t->subj));
 		n = strlen(t->subj);
 		/* a person forwarding or replying to a bounce */
 		if (ascii_prefix(t->subj, n, "fwd:") ||
@@ -1201,6 +1215,82 @@ decode_subject(char *subj, size_t sz)
 	}
 }
 
+/* Does a Content-Type field name a report or a report's part? */
+static int
+report_ctype(const char *v, size_t n)
+{
+	return ascii_memmem_ci(v, n, "report") != NULL ||
+	    ascii_memmem_ci(v, n, "delivery-status") != NULL ||
+	    ascii_memmem_ci(v, n, "disposition-notification") != NULL;
+}
+
+/*
+ * Can this message be a bounce at all?  0 only when classify() would
+ * surely say "none": no header signal (null or daemon sender, bounce
+ * subject, X-Failed-Recipients, auto-reply or machine markers), no
+ * Content-Type field anywhere naming a report or a report's part, and no
+ * JSON notification in the raw text.  Every kind classify() gives needs
+ * one of these, so ordinary mail is delivered without the parser, and
+ * without the classifier's fork.  tests/unit/test_classify.c checks that
+ * on every fixture and the whole corpus.
+ */
+int
+classify_maybe_bounce(const char *msg, size_t len, size_t limit, int env_null)
+{
+	struct top	 t;
+	struct slice	 hb;
+	const char	*q, *end, *nl, *v;
+	size_t		 k;
+
+	if (len > limit)
+		len = limit;
+	end = msg + len;
+	/* lone CRs as line ends: leave it to classify(), which normalises */
+	if (memchr(msg, '\n', len) == NULL)
+		return 1;
+	k = len < 65536 ? len : 65536;
+	for (q = msg; (q = memchr(q, '\r', k - (size_t)(q - msg))) != NULL; q++)
+		if (q + 1 >= msg + k || q[1] != '\n')
+			return 1;
+	hb.p = msg;
+	hb.n = hdr_block_len(msg, len);
+	top_signals(hb, env_null, &t, NULL, 0);
+	if (t.null_sender || t.daemon || t.subject || t.failed_rcpt ||
+	    t.autoreply || t.bulk)
+		return 1;
+	if (memmem(msg, len, "otification", 11) != NULL ||
+	    memmem(msg, len, "ventType", 8) != NULL ||
+	    memmem(msg, len, "venttype", 8) != NULL)
+		return 1;
+	for (q = msg; q < end; q = nl + 1) {
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			nl = end;
+		if (*q != 'c' && *q != 'C')
+			continue;
+		if (!ascii_prefix(q, (size_t)(nl - q), "content-type"))
+			continue;
+		for (v = q + 12; v < nl && (*v == ' ' || *v == '\t'); v++)
+			;
+		if (v >= nl || *v != ':')
+			continue;
+		k = (size_t)(nl - v);
+		/* the value may be folded onto the next lines */
+		while (nl < end && nl + 1 < end && (nl[1] == ' ' ||
+		    nl[1] == '\t')) {
+			const char *n2 = memchr(nl + 1, '\n',
+			    (size_t)(end - nl - 1));
+
+			nl = n2 ? n2 : end;
+			k = (size_t)(nl - v);
+		}
+		if (report_ctype(v, k))
+			return 1;
+		if (nl == end)
+			break;
+	}
+	return 0;
+}
+
 void
 classify(const char *msg, size_t len, const struct rules *r, int env_null,
     struct result *res, struct trace *t)
@@ -1229,7 +1319,7 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	hl = hdr_block_len(norm, nlen);
 	hb.p = norm;
 	hb.n = hl;
-	top_signals(hb, env_null, &top, t);
+	top_signals(hb, env_null, &top, t, 1);
 	analyze(&c, norm, nlen);
 
 	/*

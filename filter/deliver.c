@@ -152,7 +152,12 @@ prepare(struct msgctx *m, const char *rulesfile, int isolated)
 		    "rules not used");
 		return 0;
 	}
-	if (isolated) {
+	if (!classify_maybe_bounce(m->buf + m->skip, m->len - m->skip,
+	    rules_parse_bytes(m->rules), env_null_sender())) {
+		/* ordinary mail: no parser, no fork */
+		m->res.verdict = V_NOT_BOUNCE;
+		snprintf(m->res.reason, sizeof(m->res.reason), "not a bounce");
+	} else if (isolated) {
 		if (classify_isolated(m->buf + m->skip, m->len - m->skip,
 		    m->rules, env_null_sender(), &m->res) == -1)
 			log_msg(LOG_ERR, "classification failed, delivering as "

@@ -67,7 +67,13 @@ scan_file(const char *path, const struct rules *r)
 		return -1;
 	}
 	skip = skip_from(buf, len);
-	classify(buf + skip, len - skip, r, 0, &res, NULL);
+	if (classify_maybe_bounce(buf + skip, len - skip, rules_parse_bytes(r),
+	    0))
+		classify(buf + skip, len - skip, r, 0, &res, NULL);
+	else {
+		memset(&res, 0, sizeof(res));
+		snprintf(res.reason, sizeof(res.reason), "not a bounce");
+	}
 	print_line(path, &res);
 	free(buf);
 	return 0;
