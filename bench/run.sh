@@ -8,7 +8,11 @@
 # on, timed from fork() to wait4() by bench/pipebench.c, paired and
 # alternating: each round runs every tool once, in a rotated order, and the
 # ratio to the floor is taken within the round; the table gives the median
-# of those ratios and their interquartile range.  hyperfine (1.15 cannot
+# of those ratios and their interquartile range.  Sisimai, spamc and
+# SpamAssassin (30 to 800 times the floor) run alone and are divided by the
+# paired floor's median: spamd's work after it answers slowed whatever ran
+# next in a shared round.  Peak RSS of the 20 MiB bounce comes from
+# /usr/bin/time -v.  hyperfine (1.15 cannot
 # alternate commands nor feed a pipe) gives a second opinion on the typical
 # bounce, in alternating rounds, with pipebench as its pipe feeder.
 #
