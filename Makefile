@@ -24,6 +24,12 @@ LDFLAGS	?=
 # write (see README, Performance).  The .a files bring only the parsers.
 LIBDIR	:= $(shell pkg-config --variable=libdir libetpan 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)
 STATIC_LIBS = $(LIBDIR)/libetpan.a $(LIBDIR)/libpcre2-8.a $(LIBDIR)/libyaml.a
+# The binary links libc statically too (-static-pie): one process per
+# message pays dynamic loading on every delivery (bench: 1.67x -> 1.42x the
+# floor on a bounce).  No NSS call is made (HOME, else /etc/passwd read
+# with fgetpwent); iconv loads the same glibc's gconv modules at run time
+# for RFC 2047 subjects in legacy charsets, and does without them if not.
+BIN_LDFLAGS = -static-pie
 override LDFLAGS += -pie
 
 SRCS	= $(filter-out filter/main.c,$(sort $(wildcard filter/*.c)))
@@ -40,7 +46,8 @@ deps:
 	@scripts/deps.sh build
 
 backstop: $(OBJS) filter/main.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) filter/main.o $(STATIC_LIBS)
+	$(CC) $(CFLAGS) $(filter-out -pie,$(LDFLAGS)) $(BIN_LDFLAGS) -o $@ \
+		$(OBJS) filter/main.o $(STATIC_LIBS)
 
 filter/%.o: filter/%.c $(HDRS)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -56,6 +63,13 @@ $(ASAN_DIR)/backstop: $(SRCS) filter/main.c $(HDRS)
 		$(STATIC_LIBS)
 
 asan: deps $(ASAN_DIR)/backstop
+
+# The same sources linked dynamically, for valgrind (which cannot replace
+# malloc in a static binary).
+DYN_DIR = build-dyn
+$(DYN_DIR)/backstop: $(SRCS) filter/main.c $(HDRS)
+	@mkdir -p $(DYN_DIR)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SRCS) filter/main.c $(STATIC_LIBS)
 
 # --- tests -----------------------------------------------------------------
 
@@ -85,8 +99,9 @@ unit-asan: check-deps
 # faults, fuzz smoke, then the e2e suite with real MTAs.
 TAP_TESTS = tests/t/*.t
 
-check: all check-deps unit asan unit-asan
-	BACKSTOP=$(CURDIR)/backstop prove -v $(TAP_TESTS) tests/e2e.t
+check: all check-deps unit asan unit-asan $(DYN_DIR)/backstop
+	BACKSTOP=$(CURDIR)/backstop BACKSTOP_DYNAMIC=$(CURDIR)/$(DYN_DIR)/backstop \
+		prove -v $(TAP_TESTS) tests/e2e.t
 	@echo "== the same suites under ASan + UBSan"
 	BACKSTOP=$(CURDIR)/$(ASAN_DIR)/backstop BACKSTOP_SANITIZED=1 \
 		prove $(TAP_TESTS)
@@ -127,7 +142,7 @@ bench: all
 	bench/run.sh
 
 clean:
-	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) \
+	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) $(DYN_DIR) \
 		demo-maildir fuzz/fuzz_classify
 
 .PHONY: all deps asan check check-deps unit unit-asan check-e2e demo install uninstall \

@@ -131,6 +131,8 @@ void	 result_header(const struct result *, char *, size_t);
 /* maildir.c */
 int	 maildir_deliver(const char *, const char *, const struct slice *,
 	    size_t, char *, size_t, char *, size_t);
+int	 maildir_deliver_fd(const char *, const char *, const struct slice *,
+	    size_t, int, char *, size_t, char *, size_t);
 int	 maildir_ensure(const char *, const char *, char *, size_t);
 int	 maildir_temp_errno(int);
 int	 maildir_unique(char *, size_t);

@@ -75,6 +75,7 @@ struct msgctx {
 	char		 rules_err[512];
 	struct result	 res;
 	int		 crlf;
+	int		 more;		/* stdin not read to its end yet */
 };
 
 /*
@@ -125,12 +126,60 @@ neutralize(struct msgctx *m)
 	m->len = o;
 }
 
+/*
+ * Read at most max bytes of fd; *more_r is 1 when its end was not reached.
+ * Classification never looks past the parse limit, so the rest of a big
+ * message is not held in memory: it is copied from stdin straight into
+ * the delivery file (or to stdout) after the part that was read.
+ */
+static int
+read_prefix_fd(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
+{
+	size_t	 cap = 65536, len = 0;
+	char	*buf = xmalloc(cap);
+	ssize_t	 r;
+
+	*more_r = 1;
+	while (len < max) {
+		if (len == cap) {
+			cap = cap < max / 2 ? cap * 2 : max;
+			buf = xrealloc(buf, cap);
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r == 0) {
+			*more_r = 0;
+			break;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -1;
+		}
+		len += (size_t)r;
+	}
+	*buf_r = buf;
+	*len_r = len;
+	return 0;
+}
+
 /* Read, load rules and classify: everything but the output. */
 static int
 prepare(struct msgctx *m, const char *rulesfile, int isolated)
 {
+	size_t	 want;
+
 	memset(m, 0, sizeof(*m));
-	if (read_all_fd(0, &m->buf, &m->len, 0) == -1) {
+	m->rules = rules_new();
+	m->rules_ok = rules_load_default(m->rules, rulesfile, m->rules_err,
+	    sizeof(m->rules_err)) == 0;
+	/* what classification reads, the whole top header block (neutralize
+	 * rewrites it) and a From_ line */
+	want = m->rules_ok ? rules_parse_bytes(m->rules) : LIM_PARSE_BYTES;
+	if (want < LIM_HEADER_BYTES)
+		want = LIM_HEADER_BYTES;
+	want += 4096;
+	if (read_prefix_fd(0, &m->buf, &m->len, want, &m->more) == -1) {
 		warnx_("cannot read the message: %s", strerror(errno));
 		return -1;
 	}
@@ -140,9 +189,6 @@ prepare(struct msgctx *m, const char *rulesfile, int isolated)
 	    m->len - m->skip) != NULL &&
 	    ((const char *)memchr(m->buf + m->skip, '\n', m->len - m->skip) >
 	    (const char *)memchr(m->buf + m->skip, '\r', m->len - m->skip));
-	m->rules = rules_new();
-	m->rules_ok = rules_load_default(m->rules, rulesfile, m->rules_err,
-	    sizeof(m->rules_err)) == 0;
 	if (!m->rules_ok) {
 		/* a broken rule file never costs a message: inbox + log */
 		log_msg(LOG_ERR, "rules not used: %s", m->rules_err);
@@ -277,7 +323,8 @@ cmd_deliver(int argc, char **argv)
 	iov[niov].p = m.buf + m.skip;
 	iov[niov++].n = m.len - m.skip;
 
-	if (maildir_deliver(root, folder, iov, niov, path, sizeof(path), err,
+	if (maildir_deliver_fd(root, folder, iov, niov, m.more ? 0 : -1,
+	    path, sizeof(path), err,
 	    sizeof(err)) == -1) {
 		warnx_("%s, temporary failure", err);
 		log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
@@ -355,6 +402,34 @@ cmd_filter(int argc, char **argv)
 				return EXIT_TEMPFAIL;
 			}
 		}
+	if (m.more) {
+		char	 b[65536];
+		ssize_t	 r;
+
+		while ((r = read(0, b, sizeof(b))) != 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				warnx_("read: %s, temporary failure",
+				    strerror(errno));
+				msg_free(&m);
+				return EXIT_TEMPFAIL;
+			}
+			for (off = 0; off < (size_t)r; off += (size_t)k) {
+				k = write(1, b + off, (size_t)r - off);
+				if (k < 0 && errno == EINTR) {
+					k = 0;
+					continue;
+				}
+				if (k < 0) {
+					warnx_("write: %s, temporary failure",
+					    strerror(errno));
+					msg_free(&m);
+					return EXIT_TEMPFAIL;
+				}
+			}
+		}
+	}
 	log_msg(LOG_INFO, "filter verdict=%s kind=%s",
 	    verdict_name(m.res.verdict), kind_name(m.res.kind));
 	msg_free(&m);

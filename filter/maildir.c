@@ -50,11 +50,28 @@ maildir_home(void)
 	const char	*h = getenv("HOME");
 	struct passwd	*pw;
 
+	static char	 dir[PATH_MAX];
+	FILE		*f;
+	uid_t		 uid = getuid();
+
 	if (h != NULL && *h == '/')
 		return h;
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL &&
-	    *pw->pw_dir == '/')
-		return pw->pw_dir;
+	/*
+	 * Every MTA and MDA sets HOME; without it, the passwd file itself.
+	 * fgetpwent() reads the file and needs no NSS module: getpwuid() in
+	 * a static binary loads them at run time, and crashed here when the
+	 * user had no passwd entry.
+	 */
+	if ((f = fopen("/etc/passwd", "re")) == NULL)
+		return NULL;
+	while ((pw = fgetpwent(f)) != NULL)
+		if (pw->pw_uid == uid && pw->pw_dir != NULL &&
+		    *pw->pw_dir == '/' && strlen(pw->pw_dir) < sizeof(dir)) {
+			snprintf(dir, sizeof(dir), "%s", pw->pw_dir);
+			fclose(f);
+			return dir;
+		}
+	fclose(f);
 	return NULL;
 }
 
@@ -239,14 +256,49 @@ write_all(int fd, const struct slice *iov, size_t niov)
 	return 0;
 }
 
-/*
- * Deliver the concatenation of iov[] into root (folder NULL: the inbox)
- * by the Maildir protocol.  On success the path of the new file is put
- * in path_r.  Returns 0 or -1 (err says why, errno is kept).
- */
+static int	 write_all(int, const struct slice *, size_t);
+
+/* Copy the rest of in to fd, 64 KiB at a time. */
+static int
+copy_tail(int fd, int in)
+{
+	char		 b[65536];
+	struct slice	 s;
+	ssize_t		 r;
+
+	for (;;) {
+		if ((r = read(in, b, sizeof(b))) == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s.p = b;
+		s.n = (size_t)r;
+		if (write_all(fd, &s, 1) == -1)
+			return -1;
+	}
+}
+
 int
 maildir_deliver(const char *root, const char *folder, const struct slice *iov,
     size_t niov, char *path_r, size_t pathsz, char *err, size_t errsz)
+{
+	return maildir_deliver_fd(root, folder, iov, niov, -1, path_r, pathsz,
+	    err, errsz);
+}
+
+/*
+ * Deliver the concatenation of iov[], then the rest of tail_fd (-1: none),
+ * into root (folder NULL: the inbox) by the Maildir protocol.  On success
+ * the path of the new file is put in path_r.  Returns 0 or -1 (err says
+ * why, errno is kept).
+ */
+int
+maildir_deliver_fd(const char *root, const char *folder,
+    const struct slice *iov, size_t niov, int tail_fd, char *path_r,
+    size_t pathsz, char *err, size_t errsz)
 {
 	char	 dir[PATH_MAX], uniq[1024], tmp[PATH_MAX], newp[PATH_MAX];
 	char	 newdir[PATH_MAX];
@@ -275,6 +327,11 @@ maildir_deliver(const char *root, const char *folder, const struct slice *iov,
 	    tmp);
 	if (write_all(fd, iov, niov) == -1) {
 		snprintf(err, errsz, "write %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (tail_fd >= 0 && copy_tail(fd, tail_fd) == -1) {
+		snprintf(err, errsz, "copy of the message to %s: %s", tmp,
+		    strerror(errno));
 		goto fail;
 	}
 	if (fsync(fd) == -1) {

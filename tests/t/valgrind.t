@@ -8,6 +8,13 @@
 . "$(dirname "$0")/../lib.sh"
 [ "${BACKSTOP_SANITIZED:-0}" = 1 ] && skip_all "ASan binary: valgrind cannot run it"
 command -v valgrind > /dev/null || skip_all "valgrind is not installed"
+# valgrind cannot replace malloc in a static binary (the release build is
+# -static-pie): the Makefile gives a dynamic build of the same sources
+if ldd "$BACKSTOP" 2>&1 | grep -q -e "statically linked" -e "not a dynamic"; then
+	[ -n "${BACKSTOP_DYNAMIC:-}" ] ||
+	    skip_all "static binary and no BACKSTOP_DYNAMIC build to run"
+	BACKSTOP=$BACKSTOP_DYNAMIC
+fi
 scratch
 R=$T/rules.yaml
 cp "$FIX/rules.yaml" "$R"; chmod 600 "$R"
