@@ -4,8 +4,8 @@
 set -eu
 want_build="gcc make pkg-config libetpan-dev libpcre2-dev libyaml-dev"
 want_check="$want_build libcmocka-dev clang libclang-rt-dev valgrind perl man-db mandoc"
-want_e2e="postfix swaks procmail maildrop dovecot-core dovecot-imapd dovecot-sieve python3"
-want_bench="hyperfine procmail maildrop safecat libsisimai-perl spamassassin spamc time valgrind"
+want_e2e="postfix procmail maildrop dovecot-core dovecot-imapd dovecot-sieve python3"
+want_bench="hyperfine procmail maildrop safecat libsisimai-perl spamassassin spamc spamd time valgrind"
 
 case "${1:-build}" in
 build) want=$want_build ;;
