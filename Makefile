@@ -141,9 +141,15 @@ bench: all
 	@scripts/deps.sh bench
 	bench/run.sh
 
+# libFuzzer (clang, ASan + UBSan) over classify(): an hour by default,
+# FUZZ_SECONDS=N for another length.  make check runs a 60 s smoke run.
+FUZZ_SECONDS ?= 3600
+fuzz: check-deps
+	fuzz/run.sh $(FUZZ_SECONDS)
+
 clean:
 	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) $(DYN_DIR) \
 		demo-maildir fuzz/fuzz_classify
 
-.PHONY: all deps asan check check-deps unit unit-asan check-e2e demo install uninstall \
+.PHONY: all deps asan check check-deps unit unit-asan check-e2e fuzz demo install uninstall \
 	bench clean
