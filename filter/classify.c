@@ -295,7 +295,7 @@ normalize(const char *p, size_t n, size_t *len_r)
  * field may be folded ("Content-Type:\n multipart/mixed") or have blanks
  * before its colon; libetpan reads both.  libetpan also recurses once per
  * nested comment, "((((...": cut before a field nested LIM_COMMENT deep
- * (fuzzing: 150000 '(' overflowed an 8 MB stack).
+ * (hostile input: 150000 '(' overflowed an 8 MB stack).
  */
 static size_t
 guard_nesting(const char *p, size_t n)
