@@ -10,6 +10,7 @@ cp "$FIX/rules.yaml" "$R"; chmod 600 "$R"
 M=$T/Maildir
 HOST=$FIX/hostile
 TIME=; [ -x /usr/bin/time ] && TIME=/usr/bin/time
+[ -n "$TIME" ] || diag "no /usr/bin/time (Debian: time): memory not measured, CPU still bounded by ulimit -t"
 SAN=${BACKSTOP_SANITIZED:-0}
 # the bound on the memory of one delivery (KB of resident memory); ASan
 # keeps shadow memory and quarantine, so it gets more room
