@@ -1191,6 +1191,16 @@ analyze(struct cls *c, const char *p, size_t n)
 	 * Nothing found in the structure (a boundary that does not match its
 	 * declaration, a part libetpan could not read): the body as text.
 	 */
+	/*
+	 * A header block longer than LIM_HEADER_BYTES was cut: what follows
+	 * is still header, and the report's own Message-ID would be read as
+	 * a returned one.  No fallback then.
+	 */
+	if (hl < n && p[hl] != '\n') {
+		trace_add(c->t, "  header longer than %u bytes: body not read "
+		    "as text\n", LIM_HEADER_BYTES);
+		hl = n;
+	}
 	if (c->trust < T_INLINE_NOMARK && hl < n) {
 		trace_add(c->t, "  reading the whole body as text\n");
 		scan_text(c, p + hl, n - hl, "body");

@@ -3,7 +3,7 @@
 # only those that are missing.  Usage: scripts/deps.sh build|check|e2e|bench
 set -eu
 want_build="gcc make pkg-config libetpan-dev libpcre2-dev libyaml-dev"
-want_check="$want_build libcmocka-dev clang libclang-rt-dev valgrind perl man-db mandoc"
+want_check="$want_build libcmocka-dev clang libclang-rt-dev valgrind perl man-db mandoc time"
 want_e2e="postfix procmail maildrop dovecot-core dovecot-imapd dovecot-sieve python3"
 want_bench="hyperfine procmail maildrop safecat libsisimai-perl spamassassin spamc spamd time valgrind"
 
