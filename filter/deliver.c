@@ -348,8 +348,6 @@ cmd_filter(int argc, char **argv)
 	const char	*rulesfile = NULL;
 	char		 hdr[1024];
 	struct slice	 iov[3];
-	size_t		 i, off;
-	ssize_t		 k;
 	int		 ch;
 
 	signal(SIGALRM, on_alarm);
@@ -388,47 +386,12 @@ cmd_filter(int argc, char **argv)
 	iov[1].n = strlen(hdr);
 	iov[2].p = m.buf + m.skip;
 	iov[2].n = m.len - m.skip;
-	for (i = 0; i < 3; i++)
-		for (off = 0; off < iov[i].n; off += (size_t)k) {
-			k = write(1, iov[i].p + off, iov[i].n - off);
-			if (k < 0 && errno == EINTR) {
-				k = 0;
-				continue;
-			}
-			if (k < 0) {
-				warnx_("write: %s, temporary failure",
-				    strerror(errno));
-				msg_free(&m);
-				return EXIT_TEMPFAIL;
-			}
-		}
-	if (m.more) {
-		char	 b[65536];
-		ssize_t	 r;
-
-		while ((r = read(0, b, sizeof(b))) != 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0) {
-				warnx_("read: %s, temporary failure",
-				    strerror(errno));
-				msg_free(&m);
-				return EXIT_TEMPFAIL;
-			}
-			for (off = 0; off < (size_t)r; off += (size_t)k) {
-				k = write(1, b + off, (size_t)r - off);
-				if (k < 0 && errno == EINTR) {
-					k = 0;
-					continue;
-				}
-				if (k < 0) {
-					warnx_("write: %s, temporary failure",
-					    strerror(errno));
-					msg_free(&m);
-					return EXIT_TEMPFAIL;
-				}
-			}
-		}
+	/* then the tail of a big message, straight from stdin */
+	if (write_iov(1, iov, 3) == -1 || (m.more && copy_fd(1, 0) == -1)) {
+		warnx_("copy of the message to stdout: %s, temporary failure",
+		    strerror(errno));
+		msg_free(&m);
+		return EXIT_TEMPFAIL;
 	}
 	log_msg(LOG_INFO, "filter verdict=%s kind=%s",
 	    verdict_name(m.res.verdict), kind_name(m.res.kind));

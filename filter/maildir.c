@@ -236,51 +236,6 @@ maildir_unique(char *out, size_t outsz)
 	return 0;
 }
 
-static int
-write_all(int fd, const struct slice *iov, size_t niov)
-{
-	size_t	 i, off;
-	ssize_t	 k;
-
-	for (i = 0; i < niov; i++)
-		for (off = 0; off < iov[i].n; off += (size_t)k) {
-			k = write(fd, iov[i].p + off, iov[i].n - off);
-			if (k < 0) {
-				if (errno == EINTR) {
-					k = 0;
-					continue;
-				}
-				return -1;
-			}
-		}
-	return 0;
-}
-
-static int	 write_all(int, const struct slice *, size_t);
-
-/* Copy the rest of in to fd, 64 KiB at a time. */
-static int
-copy_tail(int fd, int in)
-{
-	char		 b[65536];
-	struct slice	 s;
-	ssize_t		 r;
-
-	for (;;) {
-		if ((r = read(in, b, sizeof(b))) == 0)
-			return 0;
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s.p = b;
-		s.n = (size_t)r;
-		if (write_all(fd, &s, 1) == -1)
-			return -1;
-	}
-}
-
 int
 maildir_deliver(const char *root, const char *folder, const struct slice *iov,
     size_t niov, char *path_r, size_t pathsz, char *err, size_t errsz)
@@ -325,11 +280,11 @@ maildir_deliver_fd(const char *root, const char *folder,
 	}
 	snprintf(maildir_tmp_inflight, sizeof(maildir_tmp_inflight), "%s",
 	    tmp);
-	if (write_all(fd, iov, niov) == -1) {
+	if (write_iov(fd, iov, niov) == -1) {
 		snprintf(err, errsz, "write %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (tail_fd >= 0 && copy_tail(fd, tail_fd) == -1) {
+	if (tail_fd >= 0 && copy_fd(fd, tail_fd) == -1) {
 		snprintf(err, errsz, "copy of the message to %s: %s", tmp,
 		    strerror(errno));
 		goto fail;

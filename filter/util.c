@@ -306,3 +306,47 @@ sanitize(char *dst, size_t dstsz, const char *s, size_t n)
 	}
 	dst[o] = '\0';
 }
+
+/* Write every byte of iov[] to fd.  0, or -1 with errno. */
+int
+write_iov(int fd, const struct slice *iov, size_t niov)
+{
+	size_t	 i, off;
+	ssize_t	 k;
+
+	for (i = 0; i < niov; i++)
+		for (off = 0; off < iov[i].n; off += (size_t)k) {
+			k = write(fd, iov[i].p + off, iov[i].n - off);
+			if (k < 0) {
+				if (errno == EINTR) {
+					k = 0;
+					continue;
+				}
+				return -1;
+			}
+		}
+	return 0;
+}
+
+/* Copy the rest of in to out, 64 KiB at a time.  0, or -1 with errno. */
+int
+copy_fd(int out, int in)
+{
+	char		 b[65536];
+	struct slice	 s;
+	ssize_t		 r;
+
+	for (;;) {
+		if ((r = read(in, b, sizeof(b))) == 0)
+			return 0;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s.p = b;
+		s.n = (size_t)r;
+		if (write_iov(out, &s, 1) == -1)
+			return -1;
+	}
+}
