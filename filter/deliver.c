@@ -126,43 +126,6 @@ neutralize(struct msgctx *m)
 	m->len = o;
 }
 
-/*
- * Read at most max bytes of fd; *more_r is 1 when its end was not reached.
- * Classification never looks past the parse limit, so the rest of a big
- * message is not held in memory: it is copied from stdin straight into
- * the delivery file (or to stdout) after the part that was read.
- */
-static int
-read_prefix_fd(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
-{
-	size_t	 cap = 65536, len = 0;
-	char	*buf = xmalloc(cap);
-	ssize_t	 r;
-
-	*more_r = 1;
-	while (len < max) {
-		if (len == cap) {
-			cap = cap < max / 2 ? cap * 2 : max;
-			buf = xrealloc(buf, cap);
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r == 0) {
-			*more_r = 0;
-			break;
-		}
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			return -1;
-		}
-		len += (size_t)r;
-	}
-	*buf_r = buf;
-	*len_r = len;
-	return 0;
-}
-
 /* Read, load rules and classify: everything but the output. */
 static int
 prepare(struct msgctx *m, const char *rulesfile, int isolated)
@@ -174,12 +137,14 @@ prepare(struct msgctx *m, const char *rulesfile, int isolated)
 	m->rules_ok = rules_load_default(m->rules, rulesfile, m->rules_err,
 	    sizeof(m->rules_err)) == 0;
 	/* what classification reads, the whole top header block (neutralize
-	 * rewrites it) and a From_ line */
+	 * rewrites it) and a From_ line; the rest of a big message is not
+	 * held in memory but copied from stdin straight into the delivery
+	 * file (or to stdout) after the part read here */
 	want = m->rules_ok ? rules_parse_bytes(m->rules) : LIM_PARSE_BYTES;
 	if (want < LIM_HEADER_BYTES)
 		want = LIM_HEADER_BYTES;
 	want += 4096;
-	if (read_prefix_fd(0, &m->buf, &m->len, want, &m->more) == -1) {
+	if (read_fd_prefix(0, &m->buf, &m->len, want, &m->more) == -1) {
 		warnx_("cannot read the message: %s", strerror(errno));
 		return -1;
 	}

@@ -177,32 +177,32 @@ ascii_memmem_ci(const char *h, size_t n, const char *needle)
 }
 
 /*
- * Read fd to EOF into a malloc'd buffer.  Returns 0, or -1 with errno set.
- * max bounds the size (0: none); on reaching it errno is EFBIG.
+ * Read at most max bytes of fd (0: no bound) into a malloc'd buffer;
+ * *more_r is 1 when the end of fd was not reached.  0, or -1 with errno.
  */
 int
-read_all_fd(int fd, char **buf_r, size_t *len_r, size_t max)
+read_fd_prefix(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
 {
 	size_t	 cap = 65536, len = 0;
 	char	*buf = xmalloc(cap);
 	ssize_t	 r;
 
-	for (;;) {
+	*more_r = 1;
+	while (max == 0 || len < max) {
 		if (len == cap) {
 			if (cap > SIZE_MAX / 2) {
 				free(buf);
 				errno = ENOMEM;
 				return -1;
 			}
-			cap *= 2;
-			if ((buf = realloc(buf, cap)) == NULL) {
-				errno = ENOMEM;
-				return -1;
-			}
+			cap = (max == 0 || cap < max / 2) ? cap * 2 : max;
+			buf = xrealloc(buf, cap);
 		}
 		r = read(fd, buf + len, cap - len);
-		if (r == 0)
+		if (r == 0) {
+			*more_r = 0;
 			break;
+		}
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -210,14 +210,28 @@ read_all_fd(int fd, char **buf_r, size_t *len_r, size_t max)
 			return -1;
 		}
 		len += (size_t)r;
-		if (max && len > max) {
-			free(buf);
-			errno = EFBIG;
-			return -1;
-		}
 	}
 	*buf_r = buf;
 	*len_r = len;
+	return 0;
+}
+
+/*
+ * Read fd to EOF into a malloc'd buffer.  Returns 0, or -1 with errno set.
+ * max bounds the size (0: none); past it errno is EFBIG.
+ */
+int
+read_all_fd(int fd, char **buf_r, size_t *len_r, size_t max)
+{
+	int	 more;
+
+	if (read_fd_prefix(fd, buf_r, len_r, max ? max + 1 : 0, &more) == -1)
+		return -1;
+	if (max && *len_r > max) {
+		free(*buf_r);
+		errno = EFBIG;
+		return -1;
+	}
 	return 0;
 }
 
