@@ -137,7 +137,6 @@ int	 maildir_deliver(const char *, const char *, const struct slice *,
 int	 maildir_deliver_fd(const char *, const char *, const struct slice *,
 	    size_t, int, char *, size_t, char *, size_t);
 int	 maildir_ensure(const char *, const char *, char *, size_t);
-int	 maildir_temp_errno(int);
 int	 maildir_unique(char *, size_t);
 const char *maildir_home(void);
 

@@ -24,26 +24,6 @@
 /* The tmp file of a delivery in progress, for the deadline handler. */
 char maildir_tmp_inflight[PATH_MAX];
 
-/*
- * Is this errno a temporary condition?  For deliver every failure is
- * temporary (exit 75); the distinction is for messages and for callers
- * that might choose otherwise.
- */
-int
-maildir_temp_errno(int e)
-{
-	switch (e) {
-	case EACCES:
-	case EPERM:
-	case EROFS:
-	case ENOTDIR:
-	case ELOOP:
-		return 0;	/* needs a person, but still retried */
-	default:
-		return 1;
-	}
-}
-
 const char *
 maildir_home(void)
 {
