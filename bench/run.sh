@@ -280,9 +280,8 @@ if have valgrind; then
 	say "  callgrind: deliver and scan of the typical bounce"
 	rm -rf "$out/callgrind"
 	mkdir -p "$out/callgrind"
-	# --dump-before splits deliver at the fork: parent before, the
-	# classifier child, parent after; the parts add up to the whole
-	valgrind --tool=callgrind --dump-before=classify_isolated \
+	# one process: start-up, rules, read, classification, delivery
+	valgrind --tool=callgrind \
 	    --callgrind-out-file="$out/callgrind/deliver.%p" \
 	    $(cmdline "$st" backstop) < "$bounce" >/dev/null 2>&1 || true
 	valgrind --tool=callgrind --callgrind-out-file="$out/callgrind/scan.%p" \

@@ -27,7 +27,7 @@
 #define LIM_MIME_PARTS	2000			/* parts walked */
 #define LIM_MSGID	998			/* RFC 5322 line length */
 #define LIM_TIMEOUT	10			/* seconds for classification */
-#define LIM_MEM_MB	512			/* address space of the child */
+#define LIM_MEM_MB	512			/* address space for classification */
 
 struct slice {
 	const char	*p;
@@ -50,7 +50,7 @@ enum kind {
 	K_MDN
 };
 
-/* Fixed size so that the classifier child can write it down a pipe. */
+/* Fixed size, plain data: nothing in it points anywhere. */
 struct result {
 	enum verdict	verdict;
 	enum kind	kind;
@@ -83,6 +83,7 @@ int	 ascii_prefix(const char *, size_t, const char *);
 const char *ascii_memmem_ci(const char *, size_t, const char *);
 int	 read_all_fd(int, char **, size_t *, size_t);
 int	 read_fd_prefix(int, char **, size_t *, size_t, int *);
+int	 read_fd_pages(int, char **, size_t *, size_t *, size_t, int *);
 int	 write_iov(int, const struct slice *, size_t);
 int	 copy_fd(int, int);
 const char *verdict_name(enum verdict);
@@ -127,9 +128,34 @@ const char *rules_files(const struct rules *);
 void	 classify(const char *, size_t, const struct rules *, int,
 	    struct result *, struct trace *);
 int	 classify_maybe_bounce(const char *, size_t, size_t, int);
-int	 classify_isolated(const char *, size_t, const struct rules *, int,
-	    struct result *);
 void	 result_header(const struct result *, char *, size_t);
+
+/* guard.c: in-process classification that a crash or hang cannot cost */
+#define GUARD_MAILDIR	1	/* the rescue stores into a maildir */
+#define GUARD_STDOUT	2	/* the rescue writes to standard output */
+void	*guard_alloc(size_t);
+void	*guard_realloc(void *, size_t, size_t);
+void	 guard_free(void *, size_t);
+struct guard_req {
+	int		 sink;		/* GUARD_MAILDIR or GUARD_STDOUT */
+	const char	*root;		/* GUARD_MAILDIR: the inbox, existing */
+	const struct slice *iov;	/* the message as stored on failure */
+	size_t		 niov;		/* at most 4 */
+	int		 tail_fd;	/* then the rest of this fd, or -1 */
+	int		 exit_ok;	/* exit code once stored (0, 99) */
+	unsigned	 timeout;	/* seconds of classification */
+	size_t		 memlimit;	/* RLIMIT_AS meanwhile, 0: none */
+	const void	*seal;		/* guard_alloc()'d, made read-only */
+	size_t		 sealn;
+	const char *const *keep;	/* strings copied into the read-only */
+	const char	**kept;		/* plan: kept[i] for keep[i] */
+	size_t		 nkeep;
+};
+int	 guard_arm(const struct guard_req *);
+void	 guard_disarm(void);
+void	 guard_done(int);
+void	 guard_oom(void);
+void	 guard_test_inject(const char *);
 
 /* maildir.c */
 int	 maildir_deliver(const char *, const char *, const struct slice *,

@@ -1,7 +1,8 @@
 /*
  * backstop deliver and backstop filter: one message on stdin.
  *
- * deliver: read stdin to EOF once, classify in an isolated child, pick
+ * deliver: read stdin to EOF once, classify under the guard (guard.c: a
+ * crash or hang in classification stores the message unclassified), pick
  * the folder by the rules, write by the Maildir protocol, exit 0 only when
  * the message is safely there.  Every failure that leaves the message
  * undelivered is exit 75 with one line on stderr, never starting with a
@@ -67,8 +68,8 @@ env_null_sender(void)
 }
 
 struct msgctx {
-	char		*buf;
-	size_t		 len;
+	char		*buf;		/* guard_alloc()'d, read-only once armed */
+	size_t		 len, cap;
 	size_t		 skip;		/* From_ line */
 	struct rules	*rules;
 	int		 rules_ok;
@@ -76,6 +77,10 @@ struct msgctx {
 	struct result	 res;
 	int		 crlf;
 	int		 more;		/* stdin not read to its end yet */
+	int		 maybe;		/* may be a bounce: classify */
+	/* the folder of each verdict (NULL: inbox), read from the rules
+	 * before classification runs, kept by the guard */
+	const char	*folder[V_COUNT];
 };
 
 /*
@@ -85,13 +90,13 @@ struct msgctx {
  * X-Backstop-Incoming: before anything reads or stores the message.
  * Messages without one (nearly all) are not copied.
  */
-static void
+static int
 neutralize(struct msgctx *m)
 {
 	static const char from[] = "X-Backstop", to[] = "X-Backstop-Incoming";
 	struct slice	 blk, cur, nm, v;
 	const char	*body = m->buf + m->skip;
-	size_t		 n = m->len - m->skip, hits = 0, o, last;
+	size_t		 n = m->len - m->skip, hits = 0, o, last, ncap;
 	char		*out;
 
 	blk.p = body;
@@ -102,8 +107,10 @@ neutralize(struct msgctx *m)
 		    ascii_casecmp_n(nm.p, from, nm.n) == 0)
 			hits++;
 	if (hits == 0)
-		return;
-	out = xmalloc(m->len + hits * (sizeof(to) - sizeof(from)));
+		return 0;
+	ncap = m->len + hits * (sizeof(to) - sizeof(from));
+	if ((out = guard_alloc(ncap)) == NULL)
+		return -1;
 	memcpy(out, m->buf, m->skip);
 	o = m->skip;
 	last = 0;
@@ -121,16 +128,22 @@ neutralize(struct msgctx *m)
 		}
 	memcpy(out + o, body + last, n - last);
 	o += n - last;
-	free(m->buf);
+	guard_free(m->buf, m->cap);
 	m->buf = out;
 	m->len = o;
+	m->cap = ncap;
+	return 0;
 }
 
-/* Read, load rules and classify: everything but the output. */
+/*
+ * Read, load the rules, and decide whether the message needs classifying
+ * (m->maybe); ordinary mail is settled here.
+ */
 static int
-prepare(struct msgctx *m, const char *rulesfile, int isolated)
+prepare(struct msgctx *m, const char *rulesfile)
 {
 	size_t	 want;
+	int	 v;
 
 	memset(m, 0, sizeof(*m));
 	m->rules = rules_new();
@@ -144,12 +157,15 @@ prepare(struct msgctx *m, const char *rulesfile, int isolated)
 	if (want < LIM_HEADER_BYTES)
 		want = LIM_HEADER_BYTES;
 	want += 4096;
-	if (read_fd_prefix(0, &m->buf, &m->len, want, &m->more) == -1) {
+	if (read_fd_pages(0, &m->buf, &m->len, &m->cap, want, &m->more) == -1) {
 		warnx_("cannot read the message: %s", strerror(errno));
 		return -1;
 	}
 	m->skip = from_line_len(m->buf, m->len);
-	neutralize(m);
+	if (neutralize(m) == -1) {
+		warnx_("out of memory");
+		return -1;
+	}
 	m->crlf = m->skip < m->len && memchr(m->buf + m->skip, '\r',
 	    m->len - m->skip) != NULL &&
 	    ((const char *)memchr(m->buf + m->skip, '\n', m->len - m->skip) >
@@ -163,26 +179,71 @@ prepare(struct msgctx *m, const char *rulesfile, int isolated)
 		    "rules not used");
 		return 0;
 	}
-	if (!classify_maybe_bounce(m->buf + m->skip, m->len - m->skip,
-	    rules_parse_bytes(m->rules), env_null_sender())) {
-		/* ordinary mail: no parser, no fork */
+	for (v = 0; v < V_COUNT; v++)
+		m->folder[v] = rules_folder(m->rules, (enum verdict)v);
+	m->maybe = classify_maybe_bounce(m->buf + m->skip, m->len - m->skip,
+	    rules_parse_bytes(m->rules), env_null_sender());
+	if (!m->maybe) {
+		/* ordinary mail: no parser, no guard */
 		m->res.verdict = V_NOT_BOUNCE;
 		snprintf(m->res.reason, sizeof(m->res.reason), "not a bounce");
-	} else if (isolated) {
-		if (classify_isolated(m->buf + m->skip, m->len - m->skip,
-		    m->rules, env_null_sender(), &m->res) == -1)
-			log_msg(LOG_ERR, "classification failed, delivering as "
-			    "not-bounce: %s", m->res.reason);
-	} else
-		classify(m->buf + m->skip, m->len - m->skip, m->rules,
-		    env_null_sender(), &m->res, NULL);
+	}
 	return 0;
+}
+
+/*
+ * Classify under the guard: if the parsers crash, hang or run out of
+ * memory, the guard stores iov[] and the rest of stdin as planned (sink,
+ * root) and exits exit_ok, or 75.  Returns only when classification ended.
+ */
+static void
+classify_guarded(struct msgctx *m, int sink, const char *root,
+    const struct slice *iov, size_t niov, int exit_ok)
+{
+	struct guard_req q;
+
+	if (!m->maybe)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.sink = sink;
+	q.root = root;
+	q.iov = iov;
+	q.niov = niov;
+	q.tail_fd = m->more ? 0 : -1;
+	q.exit_ok = exit_ok;
+	q.timeout = rules_timeout(m->rules);
+	q.memlimit = m->len + LIM_MEM_MB * 1048576UL;
+	q.seal = m->buf;
+	q.sealn = m->cap;
+	q.keep = m->folder;
+	q.kept = m->folder;
+	q.nkeep = V_COUNT;
+	if (guard_arm(&q) == -1) {
+		m->res.verdict = V_NOT_BOUNCE;
+		m->res.failed = 1;
+		snprintf(m->res.reason, sizeof(m->res.reason), "cannot guard "
+		    "the classifier: %s", strerror(errno));
+		log_msg(LOG_ERR, "classification skipped, delivering as "
+		    "not-bounce: %s", m->res.reason);
+		return;
+	}
+	guard_test_inject(m->buf + m->skip);
+	classify(m->buf + m->skip, m->len - m->skip, m->rules,
+	    env_null_sender(), &m->res, NULL);
+	guard_disarm();
+	/* plain data, but checked as if it came from elsewhere */
+	if ((unsigned)m->res.verdict >= V_COUNT)
+		m->res.verdict = V_UNKNOWN;
+	m->res.msgid[sizeof(m->res.msgid) - 1] = '\0';
+	m->res.where[sizeof(m->res.where) - 1] = '\0';
+	m->res.reason[sizeof(m->res.reason) - 1] = '\0';
+	m->res.rule[sizeof(m->res.rule) - 1] = '\0';
 }
 
 static void
 msg_free(struct msgctx *m)
 {
-	free(m->buf);
+	guard_free(m->buf, m->cap);
 	rules_free(m->rules);
 }
 
@@ -269,18 +330,28 @@ cmd_deliver(int argc, char **argv)
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
 
-	if (prepare(&m, rulesfile, 1) == -1)
+	if (prepare(&m, rulesfile) == -1)
 		return EXIT_TEMPFAIL;
-	folder = m.rules_ok && !m.res.failed ?
-	    rules_folder(m.rules, m.res.verdict) : NULL;
-	make_header(&m, hdr, sizeof(hdr));
-
 	if (qmail && rp != NULL && dt != NULL) {
 		iov[niov].p = rp;
 		iov[niov++].n = strlen(rp);
 		iov[niov].p = dt;
 		iov[niov++].n = strlen(dt);
 	}
+	if (m.maybe) {
+		/* the rescue stores into the inbox, which must exist */
+		if (maildir_ensure(root, NULL, err, sizeof(err)) == -1) {
+			warnx_("%s, temporary failure", err);
+			log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
+			return EXIT_TEMPFAIL;
+		}
+		iov[niov].p = m.buf + m.skip;
+		iov[niov].n = m.len - m.skip;
+		classify_guarded(&m, GUARD_MAILDIR, root, iov, niov + 1,
+		    qmail ? EXIT_QMAIL_STOP : EXIT_OK);
+	}
+	folder = m.rules_ok && !m.res.failed ? m.folder[m.res.verdict] : NULL;
+	make_header(&m, hdr, sizeof(hdr));
 	if (hdr[0] != '\0') {
 		iov[niov].p = hdr;
 		iov[niov++].n = strlen(hdr);
@@ -296,6 +367,7 @@ cmd_deliver(int argc, char **argv)
 		msg_free(&m);
 		return EXIT_TEMPFAIL;
 	}
+	guard_done(qmail ? EXIT_QMAIL_STOP : EXIT_OK);
 	sanitize(idlog, sizeof(idlog), m.res.msgid[0] ? m.res.msgid : "-",
 	    strlen(m.res.msgid[0] ? m.res.msgid : "-"));
 	log_msg(LOG_INFO, "verdict=%s kind=%s original=%s folder=%s%s%s",
@@ -337,8 +409,11 @@ cmd_filter(int argc, char **argv)
 		fprintf(stderr, "usage: backstop filter [-r RULES]\n");
 		return EXIT_TEMPFAIL;
 	}
-	if (prepare(&m, rulesfile, 1) == -1)
+	if (prepare(&m, rulesfile) == -1)
 		return EXIT_TEMPFAIL;
+	iov[0].p = m.buf + m.skip;
+	iov[0].n = m.len - m.skip;
+	classify_guarded(&m, GUARD_STDOUT, NULL, iov, 1, EXIT_OK);
 	make_header(&m, hdr, sizeof(hdr));
 	/*
 	 * The From_ line is dropped: maildrop stores it as it gets it
@@ -358,6 +433,7 @@ cmd_filter(int argc, char **argv)
 		msg_free(&m);
 		return EXIT_TEMPFAIL;
 	}
+	guard_done(EXIT_OK);
 	log_msg(LOG_INFO, "filter verdict=%s kind=%s",
 	    verdict_name(m.res.verdict), kind_name(m.res.kind));
 	msg_free(&m);

@@ -174,39 +174,48 @@ toolong:
 	return -1;
 }
 
-/* "<sec>.M<usec>P<pid>Q<n>R<random>.<host>", / and : escaped. */
+/*
+ * "<sec>.M<usec>P<pid>Q<n>R<random>.<host>", / and : escaped.  The host
+ * and the random part are taken once per process; Q counts the names a
+ * process takes (the guard's and the delivery's).
+ */
 int
 maildir_unique(char *out, size_t outsz)
 {
 	static unsigned	 seq;
+	static char	 h[800];
+	static unsigned long long r;
 	struct timeval	 tv;
-	char		 host[256], h[800];
+	char		 host[256];
 	unsigned char	 rnd[8];
 	size_t		 i, o = 0;
 	int		 fd;
-	unsigned long long r = 0;
 
 	gettimeofday(&tv, NULL);
-	if (gethostname(host, sizeof(host)) == -1)
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	for (i = 0; host[i] && o + 5 < sizeof(h); i++) {
-		if (host[i] == '/')
-			o += (size_t)snprintf(h + o, sizeof(h) - o, "\\057");
-		else if (host[i] == ':')
-			o += (size_t)snprintf(h + o, sizeof(h) - o, "\\072");
-		else
-			h[o++] = host[i];
+	if (seq == 0) {
+		if (gethostname(host, sizeof(host)) == -1)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		for (i = 0; host[i] && o + 5 < sizeof(h); i++) {
+			if (host[i] == '/')
+				o += (size_t)snprintf(h + o, sizeof(h) - o,
+				    "\\057");
+			else if (host[i] == ':')
+				o += (size_t)snprintf(h + o, sizeof(h) - o,
+				    "\\072");
+			else
+				h[o++] = host[i];
+		}
+		h[o] = '\0';
+		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+			if (read(fd, rnd, sizeof(rnd)) == (ssize_t)sizeof(rnd))
+				memcpy(&r, rnd, sizeof(r));
+			close(fd);
+		}
+		if (r == 0)
+			r = (unsigned long long)tv.tv_usec * 2654435761u ^
+			    (unsigned long long)getpid();
 	}
-	h[o] = '\0';
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
-		if (read(fd, rnd, sizeof(rnd)) == (ssize_t)sizeof(rnd))
-			memcpy(&r, rnd, sizeof(r));
-		close(fd);
-	}
-	if (r == 0)
-		r = (unsigned long long)tv.tv_usec * 2654435761u ^
-		    (unsigned long long)getpid();
 	if ((size_t)snprintf(out, outsz, "%lld.M%ldP%ldQ%uR%016llx.%s",
 	    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), ++seq, r,
 	    h) >= outsz) {

@@ -22,6 +22,9 @@ xmalloc(size_t n)
 	void	*p;
 
 	if ((p = malloc(n ? n : 1)) == NULL) {
+		/* during classification: a failed classification, the
+		 * message goes on unclassified (guard.c) */
+		guard_oom();
 		/* Only main() decides exit codes, but out of memory is the
 		 * one failure every caller maps to a temporary failure. */
 		fprintf(stderr, "%s: out of memory\n", progname);
@@ -36,6 +39,7 @@ xrealloc(void *o, size_t n)
 	void	*p;
 
 	if ((p = realloc(o, n ? n : 1)) == NULL) {
+		guard_oom();
 		fprintf(stderr, "%s: out of memory\n", progname);
 		_exit(EXIT_TEMPFAIL);
 	}
@@ -177,26 +181,35 @@ ascii_memmem_ci(const char *h, size_t n, const char *needle)
 }
 
 /*
- * Read at most max bytes of fd (0: no bound) into a malloc'd buffer;
- * *more_r is 1 when the end of fd was not reached.  0, or -1 with errno.
+ * Read at most max bytes of fd (0: no bound) into a buffer, malloc'd or
+ * (paged) from guard_alloc(); *more_r is 1 when the end of fd was not
+ * reached, *cap_r (if not NULL) gets the buffer's size.  0, or -1 with
+ * errno.
  */
-int
-read_fd_prefix(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
+static int
+read_prefix(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
+    int *more_r, int paged)
 {
-	size_t	 cap = 65536, len = 0;
-	char	*buf = xmalloc(cap);
+	size_t	 cap = 65536, len = 0, ncap;
+	char	*buf, *nbuf;
 	ssize_t	 r;
 
+	if ((buf = paged ? guard_alloc(cap) : malloc(cap)) == NULL)
+		return -1;
 	*more_r = 1;
 	while (max == 0 || len < max) {
 		if (len == cap) {
 			if (cap > SIZE_MAX / 2) {
-				free(buf);
 				errno = ENOMEM;
-				return -1;
+				goto fail;
 			}
-			cap = (max == 0 || cap < max / 2) ? cap * 2 : max;
-			buf = xrealloc(buf, cap);
+			ncap = (max == 0 || cap < max / 2) ? cap * 2 : max;
+			nbuf = paged ? guard_realloc(buf, cap, ncap) :
+			    realloc(buf, ncap);
+			if (nbuf == NULL)
+				goto fail;
+			buf = nbuf;
+			cap = ncap;
 		}
 		r = read(fd, buf + len, cap - len);
 		if (r == 0) {
@@ -206,14 +219,37 @@ read_fd_prefix(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			free(buf);
-			return -1;
+			goto fail;
 		}
 		len += (size_t)r;
 	}
 	*buf_r = buf;
 	*len_r = len;
+	if (cap_r != NULL)
+		*cap_r = cap;
 	return 0;
+fail:
+	r = errno;
+	if (paged)
+		guard_free(buf, cap);
+	else
+		free(buf);
+	errno = (int)r;
+	return -1;
+}
+
+int
+read_fd_prefix(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
+{
+	return read_prefix(fd, buf_r, len_r, NULL, max, more_r, 0);
+}
+
+/* The same into whole pages (guard_alloc), for a message to be guarded. */
+int
+read_fd_pages(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
+    int *more_r)
+{
+	return read_prefix(fd, buf_r, len_r, cap_r, max, more_r, 1);
 }
 
 /*

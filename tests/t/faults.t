@@ -336,6 +336,63 @@ if ps -eo args | grep -v grep | grep -qF "deliver -d $M"; then
 else
 	ok 0 "classifier hang: no child left running"
 fi
+
+# The guard (filter/guard.c): classification runs in the delivering
+# process, and every way it can fail stores the message unclassified.
+rm -f "$M"/new/*
+for how in write stack oom; do
+	BACKSTOP_TEST_INJECT=$how BACKSTOP_LOG_STDERR=1 \
+	    "$BACKSTOP" deliver -d "$M" -r "$T/timeout.yaml" < "$FORGED" 2> "$T/err"
+	ok $? "classifier $how: exit 0"
+	cmp -s "$(only_new "$M")" "$FORGED"; ok $? "classifier $how: inbox, byte for byte"
+	case $how in
+	# ASan's allocator has no address-space limit: the deadline
+	oom) want='classification failed \((out of memory|timed out after 1s)\)' ;;
+	*) want='classification failed \(crashed on signal (11|7)\)' ;;
+	esac
+	grep -Eq "log: $want" "$T/err"; ok $? "classifier $how: logged"
+	[ $? = 0 ] || sed 's/^/# /' "$T/err" | head -5
+	rm -f "$M"/new/*
+done
+# a big message: the rest of stdin, never read by classification, is
+# copied by the rescue
+{ cat "$FORGED"; i=0; while [ $i -lt 90000 ]; do
+	echo "line $i of a large returned attachment, padding padding padding"
+	i=$((i + 1)); done; } > "$T/big.eml"
+BACKSTOP_TEST_INJECT=crash "$BACKSTOP" deliver -d "$M" -r "$R" < "$T/big.eml" 2>/dev/null
+ok $? "crash, 6 MB message: exit 0"
+cmp -s "$(only_new "$M")" "$T/big.eml"; ok $? "crash, 6 MB message: inbox, byte for byte"
+rm -f "$M"/new/*
+# qmail: RPLINE and DTLINE prepended by the rescue too, and 99
+RPLINE='Return-Path: <>
+' DTLINE='Delivered-To: user@example.org
+' BACKSTOP_TEST_INJECT=crash "$BACKSTOP" deliver -d "$M" -r "$R" < "$FORGED" 2>/dev/null
+is $? 99 "crash under qmail: exit 99"
+{ printf 'Return-Path: <>\nDelivered-To: user@example.org\n'; cat "$FORGED"; } > "$T/q.eml"
+cmp -s "$(only_new "$M")" "$T/q.eml"; ok $? "crash under qmail: RPLINE and DTLINE, then the message"
+rm -f "$M"/new/*
+# filter: the message unchanged on stdout
+BACKSTOP_TEST_INJECT=crash "$BACKSTOP" filter -r "$R" < "$T/big.eml" > "$T/out" 2>/dev/null
+ok $? "crash in filter: exit 0"
+cmp -s "$T/out" "$T/big.eml"; ok $? "crash in filter: the message unchanged on stdout"
+BACKSTOP_TEST_INJECT=hang "$BACKSTOP" filter -r "$T/timeout.yaml" < "$FORGED" > "$T/out" 2>/dev/null
+ok $? "hang in filter: exit 0"
+cmp -s "$T/out" "$FORGED"; ok $? "hang in filter: the message unchanged on stdout"
+# the rescue cannot store either: 75, nothing left behind
+if [ "$(id -u)" != 0 ]; then
+	chmod a-w "$M/tmp"
+	BACKSTOP_TEST_INJECT=crash "$BACKSTOP" deliver -d "$M" -r "$R" < "$FORGED" 2> "$T/err"
+	tempfail $? "$T/err" "crash, unwritable inbox"
+	chmod u+w "$M/tmp"
+elif tmpfs 1m "$T/gro"; then
+	G=$T/gro/Maildir; mkmaildir "$G"
+	mount -o remount,ro "$T/gro"
+	BACKSTOP_TEST_INJECT=crash "$BACKSTOP" deliver -d "$G" -r "$R" < "$FORGED" 2> "$T/err"
+	tempfail $? "$T/err" "crash, read-only inbox"
+	empty_md "$G"; ok $? "crash, read-only inbox: nothing in new/ or tmp/"
+else
+	diag "no tmpfs for a read-only inbox: that case not run"
+fi
 [ -z "$(ls -A "$M/tmp")" ]; ok $? "injected faults: nothing left in tmp/"
 
 done_testing

@@ -1,6 +1,6 @@
 #!/bin/sh
-# The real binary under valgrind: deliver (the forked classifier included:
-# valgrind follows fork), filter, explain and scan on every fixture, the
+# The real binary under valgrind: deliver (classification under the guard,
+# filter/guard.c, included), filter, explain and scan on every fixture, the
 # hostile ones up to 1.5 MB (the larger ones run under ASan) and a sample
 # of the shared corpus.  Any memory error or definite leak fails the test
 # (--error-exitcode).  Skipped in the ASan pass: ASan and valgrind do not
@@ -62,7 +62,7 @@ else
 	ok 0 "# SKIP no shared corpus at $CORPUS"
 fi
 
-# deliver: one process (and one classifier child) per message
+# deliver: one process per message
 for f in "$FIX"/*.eml $HOSTILE $(echo "$SAMPLE" | awk 'NR % 5 == 1'); do
 	n=${f#"$TOP"/}; n=${n#"$CORPUS"/}
 	rm -rf "$T/Maildir"

@@ -1,0 +1,579 @@
+/*
+ * The guard: classification runs in the delivering process, and a crash,
+ * a hang or an out-of-memory inside the parsers still cannot cost the
+ * message.
+ *
+ * Before classification starts, everything needed to store the message
+ * unclassified is prepared and frozen: the message bytes read so far sit in
+ * pages made read-only (a stray write into them is itself a crash, caught
+ * here), and this file's rescue plan (paths of a unique tmp/ and new/ name
+ * in the inbox, or "standard output" for filter, the qmail lines, the exit
+ * code) lives in a page of its own, also read-only.  Then SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP, SIGXCPU and the classification
+ * deadline's SIGALRM are caught on an alternate stack (a stack overflow
+ * still runs the handler).  The handler trusts nothing of the heap: with
+ * system calls only (open, write, read, fsync, link, rename, unlink, socket,
+ * sendmsg; all async-signal-safe) it stores the message by the Maildir
+ * protocol, logs one line to syslog by hand, and exits 0 (99 under qmail),
+ * or exits 75 when it cannot, so the MTA keeps the message and retries.
+ * Out of memory during classification (xmalloc) takes the same way out.
+ *
+ * This replaces a fork() per bounce: the same guarantee (crash or hang ->
+ * inbox, logged) for 0.27x the floor less (bench/, README "Performance").
+ * What a fork gave besides, a parser that corrupts memory without
+ * crashing, is covered by the read-only message and plan: what the rest of
+ * the delivery uses after classification is the verdict (range-checked),
+ * the folder names (taken from the rules before classification) and
+ * strings that are bounded and sanitized before use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backstop.h"
+
+#define GUARD_IOV	4
+#define PLAN_PAGES	4	/* struct plan, rounded up to whole pages */
+
+struct plan {
+	int		 sink;			/* GUARD_MAILDIR, GUARD_STDOUT */
+	int		 tail_fd;		/* rest of the message, or -1 */
+	int		 exit_ok;		/* 0, or 99 under qmail */
+	int		 log_stderr;		/* BACKSTOP_LOG_STDERR */
+	unsigned	 timeout;		/* seconds, for the log line */
+	size_t		 niov;
+	struct slice	 iov[GUARD_IOV];
+	const char	*tmp, *newp, *newdir;	/* in str[] */
+	char		 syslog_pre[64];	/* "<19>backstop[PID]: " */
+	size_t		 used;			/* of str[] */
+	char		 str[3 * PATH_MAX];	/* paths, then kept strings */
+};
+
+/* Page-aligned so that it can be made read-only on its own. */
+static union {
+	struct plan	 p;
+	char		 pad[PLAN_PAGES * 4096];
+} plan_page __attribute__((aligned(4096)));
+#define plan (plan_page.p)
+
+static char		 altstack[64 * 1024] __attribute__((aligned(16)));
+static volatile sig_atomic_t armed;	/* classification is running */
+static volatile sig_atomic_t installed;	/* on_fault() is the handler */
+static volatile sig_atomic_t done, done_code;
+static int		 page_ok;	/* mprotect worked on the plan page */
+
+static const int caught[] = {
+	SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP, SIGXCPU,
+	SIGALRM
+};
+#define NCAUGHT	(sizeof(caught) / sizeof(caught[0]))
+static struct sigaction	 saved[NCAUGHT];
+static struct timespec	 armed_at;
+static volatile unsigned deadline_left;	/* of deliver's own alarm */
+
+/* --- async-signal-safe helpers -------------------------------------------- */
+
+static size_t
+s_len(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0')
+		n++;
+	return n;
+}
+
+/* Append s to buf (size sz) at *o; always NUL-terminated. */
+static void
+s_cat(char *buf, size_t sz, size_t *o, const char *s)
+{
+	while (*s != '\0' && *o + 1 < sz)
+		buf[(*o)++] = *s++;
+	buf[*o] = '\0';
+}
+
+static void
+s_num(char *buf, size_t sz, size_t *o, unsigned long v)
+{
+	char	 d[24];
+	size_t	 i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 && i > 0);
+	s_cat(buf, sz, o, d + i);
+}
+
+static int
+s_write_all(int fd, const char *p, size_t n)
+{
+	ssize_t	 k;
+
+	while (n > 0) {
+		k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
+s_copy_rest(int to, int from)
+{
+	char	 b[16384];
+	ssize_t	 k;
+
+	for (;;) {
+		k = read(from, b, sizeof(b));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return 0;
+		if (s_write_all(to, b, (size_t)k) == -1)
+			return -1;
+	}
+}
+
+static int
+s_emit(int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < plan.niov; i++)
+		if (s_write_all(fd, plan.iov[i].p, plan.iov[i].n) == -1)
+			return -1;
+	if (plan.tail_fd >= 0 && s_copy_rest(fd, plan.tail_fd) == -1)
+		return -1;
+	return 0;
+}
+
+/* One syslog datagram, written by hand: syslog(3) takes locks. */
+static void
+s_log(const char *line)
+{
+	struct sockaddr_un	 sun;
+	struct iovec		 v[2];
+	struct msghdr		 mh;
+	int			 fd;
+
+	if (plan.log_stderr) {
+		(void)!write(2, "backstop: log: ", 15);
+		(void)!write(2, line, s_len(line));
+		(void)!write(2, "\n", 1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, "/dev/log", sizeof("/dev/log"));
+	v[0].iov_base = plan.syslog_pre;
+	v[0].iov_len = s_len(plan.syslog_pre);
+	v[1].iov_base = (void *)(uintptr_t)line;
+	v[1].iov_len = s_len(line);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &sun;
+	mh.msg_namelen = sizeof(sun);
+	mh.msg_iov = v;
+	mh.msg_iovlen = 2;
+	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void
+s_deadline(int sig)
+{
+	static const char m[] = "backstop: delivery deadline reached, "
+	    "temporary failure\n";
+
+	(void)sig;
+	if (plan.sink == GUARD_MAILDIR && plan.tmp != NULL)
+		unlink(plan.tmp);
+	(void)!write(2, m, sizeof(m) - 1);
+	_exit(EXIT_TEMPFAIL);
+}
+
+static int
+s_fsync_dir(const char *path)
+{
+	int	 fd, rc, e;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	if (rc == -1 && (e == EINVAL || e == ENOTSUP))
+		rc = 0;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* Store the message as planned; 0 or -1 (with what failed in *what). */
+static int
+s_store(const char **what)
+{
+	int	 fd;
+
+	if (plan.sink == GUARD_STDOUT) {
+		*what = "write to standard output";
+		return s_emit(1);
+	}
+	*what = "create";
+	fd = open(plan.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	*what = "write";
+	if (s_emit(fd) == -1)
+		goto fail;
+	*what = "fsync";
+	if (fsync(fd) == -1)
+		goto fail;
+	*what = "close";
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	*what = "link";
+	if (link(plan.tmp, plan.newp) == -1) {
+		if (errno != EXDEV && errno != EPERM && errno != ENOSYS &&
+		    errno != EOPNOTSUPP)
+			goto fail;
+		if (rename(plan.tmp, plan.newp) == -1)
+			goto fail;
+	} else
+		unlink(plan.tmp);
+	*what = "fsync new/";
+	if (s_fsync_dir(plan.newdir) == -1) {
+		unlink(plan.newp);
+		return -1;
+	}
+	return 0;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(plan.tmp);
+	return -1;
+}
+
+/* The way out: store unclassified, log, exit.  Never returns. */
+static void __attribute__((noreturn))
+rescue(const char *why, int sig)
+{
+	struct sigaction sa;
+	sigset_t	 set;
+	char		 line[512];
+	size_t		 o = 0;
+	const char	*what = "store";
+	int		 e;
+
+	armed = 0;
+	/* the rescue itself answers to deliver's deadline */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = s_deadline;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(deadline_left ? deadline_left : 1);
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+
+	s_cat(line, sizeof(line), &o, "classification failed (");
+	s_cat(line, sizeof(line), &o, why);
+	if (sig == SIGALRM) {
+		s_cat(line, sizeof(line), &o, " after ");
+		s_num(line, sizeof(line), &o, plan.timeout);
+		s_cat(line, sizeof(line), &o, "s");
+	} else if (sig > 0) {
+		s_cat(line, sizeof(line), &o, " on signal ");
+		s_num(line, sizeof(line), &o, (unsigned long)sig);
+	}
+	s_cat(line, sizeof(line), &o, "), ");
+	if (s_store(&what) == 0) {
+		if (plan.sink == GUARD_MAILDIR) {
+			s_cat(line, sizeof(line), &o, "delivered as not-bounce "
+			    "to the inbox: ");
+			s_cat(line, sizeof(line), &o, plan.newp);
+		} else
+			s_cat(line, sizeof(line), &o, "passed on "
+			    "unclassified");
+		s_log(line);
+		_exit(plan.exit_ok);
+	}
+	e = errno;
+	s_cat(line, sizeof(line), &o, "and storing it failed: ");
+	s_cat(line, sizeof(line), &o, what);
+	s_cat(line, sizeof(line), &o, ": ");
+	s_cat(line, sizeof(line), &o, strerrordesc_np(e) ?
+	    strerrordesc_np(e) : "error");
+	s_log(line);
+	(void)!write(2, "backstop: ", 10);
+	(void)!write(2, line, s_len(line));
+	(void)!write(2, ", temporary failure\n", 20);
+	_exit(EXIT_TEMPFAIL);
+}
+
+static void
+on_fault(int sig)
+{
+	size_t	 i;
+
+	if (armed)
+		rescue(sig == SIGALRM ? "timed out" : "crashed", sig);
+	if (done) {
+		if (sig != SIGALRM)
+			_exit(done_code);
+		return;
+	}
+	/* after classification: what was there before the guard */
+	for (i = 0; i < NCAUGHT && caught[i] != sig; i++)
+		;
+	if (i == NCAUGHT)
+		_exit(EXIT_TEMPFAIL);
+	if (sig == SIGALRM && saved[i].sa_handler != SIG_DFL &&
+	    saved[i].sa_handler != SIG_IGN) {
+		saved[i].sa_handler(sig);
+		return;
+	}
+	/* the default action, once this handler returns */
+	sigaction(sig, &saved[i], NULL);
+	raise(sig);
+}
+
+/* --- the public side ----------------------------------------------------- */
+
+/*
+ * Memory for the message: whole pages, so that guard_arm() can make it
+ * read-only.  Nothing may write there once armed; guard_free() releases
+ * it.
+ */
+void *
+guard_alloc(size_t n)
+{
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void *
+guard_realloc(void *p, size_t old, size_t n)
+{
+	void *q;
+
+	if (p == NULL)
+		return guard_alloc(n);
+	q = mremap(p, old ? old : 1, n ? n : 1, MREMAP_MAYMOVE);
+	return q == MAP_FAILED ? NULL : q;
+}
+
+void
+guard_free(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n ? n : 1);
+}
+
+/* Copy s into the plan's string space; NULL when it does not fit. */
+static const char *
+plan_str(const char *s, size_t n)
+{
+	char	*p;
+
+	if (n + 1 > sizeof(plan.str) - plan.used)
+		return NULL;
+	p = plan.str + plan.used;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	plan.used += n + 1;
+	return p;
+}
+
+static const char *
+plan_path(const char *root, const char *sub, const char *uniq)
+{
+	char	 b[PATH_MAX];
+	int	 n = snprintf(b, sizeof(b), "%s/%s%s%s", root, sub,
+		    uniq ? "/" : "", uniq ? uniq : "");
+
+	return n < 0 || (size_t)n >= sizeof(b) ? NULL : plan_str(b, (size_t)n);
+}
+
+/*
+ * Arm the guard (see struct guard_req in backstop.h).  Returns 0, or -1
+ * (errno set) with nothing armed: the caller must not classify then.
+ */
+int
+guard_arm(const struct guard_req *q)
+{
+	struct sigaction sa;
+	stack_t		 ss;
+	char		 uniq[1024];
+	size_t		 i, pg = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned	 prev;
+
+	if (armed || q->niov > GUARD_IOV || pg == 0 ||
+	    pg > sizeof(plan_page) || (uintptr_t)&plan_page % pg != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (page_ok)
+		mprotect(&plan_page, sizeof(plan_page), PROT_READ | PROT_WRITE);
+	plan.sink = q->sink;
+	plan.tail_fd = q->tail_fd;
+	plan.exit_ok = q->exit_ok;
+	plan.timeout = q->timeout;
+	plan.log_stderr = getenv("BACKSTOP_LOG_STDERR") != NULL;
+	plan.niov = q->niov;
+	for (i = 0; i < q->niov; i++)
+		plan.iov[i] = q->iov[i];
+	snprintf(plan.syslog_pre, sizeof(plan.syslog_pre), "<%d>backstop[%ld]: ",
+	    LOG_MAIL | LOG_ERR, (long)getpid());
+	plan.used = 0;
+	plan.tmp = plan.newp = plan.newdir = NULL;
+	if (q->sink == GUARD_MAILDIR &&
+	    (maildir_unique(uniq, sizeof(uniq)) == -1 ||
+	    (plan.tmp = plan_path(q->root, "tmp", uniq)) == NULL ||
+	    (plan.newp = plan_path(q->root, "new", uniq)) == NULL ||
+	    (plan.newdir = plan_path(q->root, "new", NULL)) == NULL)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	/* strings the caller needs intact after classification */
+	for (i = 0; i < q->nkeep; i++)
+		if (q->keep[i] == NULL)
+			q->kept[i] = NULL;
+		else if ((q->kept[i] = plan_str(q->keep[i],
+		    strlen(q->keep[i]))) == NULL) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+	/* freeze what the rescue reads */
+	page_ok = mprotect(&plan_page, sizeof(plan_page), PROT_READ) == 0;
+	if (q->seal != NULL && ((uintptr_t)q->seal % pg) == 0)
+		(void)mprotect((void *)(uintptr_t)q->seal,
+		    q->sealn ? q->sealn : 1, PROT_READ);
+
+	/* installed once; after classification on_fault() passes every
+	 * signal on to what was there before (guard_disarm) */
+	if (!installed) {
+		ss.ss_sp = altstack;
+		ss.ss_size = sizeof(altstack);
+		ss.ss_flags = 0;
+		sigaltstack(&ss, NULL);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fault;
+		sa.sa_flags = SA_ONSTACK;
+		sigfillset(&sa.sa_mask);
+		for (i = 0; i < NCAUGHT; i++)
+			sigaction(caught[i], &sa, &saved[i]);
+		installed = 1;
+	}
+#ifndef BACKSTOP_SANITIZE	/* ASan reserves terabytes of shadow */
+	struct rlimit	 rl;
+
+	/* kept for the rest of the run: what is left needs little */
+	if (q->memlimit != 0 && getrlimit(RLIMIT_AS, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > q->memlimit)) {
+		rl.rlim_cur = q->memlimit;
+		(void)setrlimit(RLIMIT_AS, &rl);
+	}
+#endif
+	clock_gettime(CLOCK_MONOTONIC, &armed_at);
+	prev = alarm(q->timeout);
+	/* deliver's own deadline goes on after classification */
+	deadline_left = prev;
+	armed = 1;
+	return 0;
+}
+
+/*
+ * Classification is over.  The handlers stay (two system calls per signal
+ * saved): on_fault() now passes every signal on to what was there
+ * before, and deliver's own deadline goes on.
+ */
+void
+guard_disarm(void)
+{
+	struct timespec	 now;
+	long		 used;
+
+	if (!armed)
+		return;
+	armed = 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	used = (long)(now.tv_sec - armed_at.tv_sec) + 1;
+	alarm(deadline_left == 0 ? 0 : deadline_left > used ?
+	    (unsigned)(deadline_left - used) : 1);
+}
+
+/*
+ * The message is stored and fsynced: from here on nothing may turn that
+ * into a failure, which would have the MTA deliver it a second time.  A
+ * fault in what is left (logging, freeing) exits with code, and the
+ * deadline is off.
+ */
+void
+guard_done(int code)
+{
+	done_code = code;
+	done = 1;
+	alarm(0);
+}
+
+/* Out of memory: during classification that is a failed classification. */
+void
+guard_oom(void)
+{
+	if (armed)
+		rescue("out of memory", 0);
+}
+
+/* Test hooks, documented in README "Limits": prove the way out works. */
+void
+guard_test_inject(const char *msg)
+{
+	const char	*what = getenv("BACKSTOP_TEST_INJECT");
+	static volatile int depth;
+
+	if (what == NULL || !armed)
+		return;
+	if (strcmp(what, "crash") == 0)
+		raise(SIGSEGV);
+	else if (strcmp(what, "hang") == 0)
+		for (;;)
+			pause();
+	else if (strcmp(what, "write") == 0)
+		/* a stray write into the message: must fault, not corrupt */
+		*(volatile char *)(uintptr_t)msg = 'X';
+	else if (strcmp(what, "stack") == 0) {
+		volatile char	 frame[4096];
+
+		frame[0] = (char)depth++;
+		guard_test_inject(msg);
+		frame[1] = frame[0];
+	} else if (strcmp(what, "oom") == 0)
+		for (;;)
+			(void)xmalloc(64u << 20);
+}
