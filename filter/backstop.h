@@ -95,6 +95,8 @@ void	 sanitize(char *, size_t, const char *, size_t);
 size_t	 hdr_block_len(const char *, size_t);
 int	 hdr_next(struct slice *, struct slice *, struct slice *);
 int	 hdr_find(struct slice, const char *, struct slice *);
+uint64_t hdr_find_many(struct slice, const char *const *, size_t,
+	    struct slice *);
 size_t	 hdr_unfold(struct slice, char *, size_t);
 int	 hdr_msgid(struct slice, char *, size_t);
 int	 hdr_last_msgid(struct slice, char *, size_t);

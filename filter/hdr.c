@@ -126,6 +126,33 @@ hdr_find(struct slice block, const char *name, struct slice *val_r)
 }
 
 /*
+ * hdr_find() for many names in one pass: vals[i] gets the first field
+ * called names[i] (n at most 64), and bit i of the result says it was
+ * there.
+ */
+uint64_t
+hdr_find_many(struct slice block, const char *const *names, size_t n,
+    struct slice *vals)
+{
+	struct slice	 cur = block, nm, val;
+	uint64_t	 found = 0, all = n >= 64 ? ~(uint64_t)0 :
+			    ((uint64_t)1 << n) - 1;
+	size_t		 i;
+
+	while (found != all && hdr_next(&cur, &nm, &val))
+		for (i = 0; i < n; i++)
+			if (!(found & ((uint64_t)1 << i)) && nm.n > 0 &&
+			    (nm.p[0] | 0x20) == (names[i][0] | 0x20) &&
+			    strlen(names[i]) == nm.n &&
+			    ascii_casecmp_n(nm.p, names[i], nm.n) == 0) {
+				vals[i] = val;
+				found |= (uint64_t)1 << i;
+				break;
+			}
+	return found;
+}
+
+/*
  * Unfold a value into out: line ends removed, tabs as spaces, leading and
  * trailing white space trimmed, NUL bytes dropped.  Returns the length.
  */

@@ -72,6 +72,44 @@ test_find(void **state)
 	assert_false(hdr_find(blk, "body", &v));
 }
 
+/* hdr_find_many gives what hdr_find gives, field by field, in one pass */
+static void
+test_find_many(void **state)
+{
+	static const char blk[] =
+	    "Received: from a\n\tby b\n"
+	    "subject: first\n"
+	    "From: x@y\n"
+	    "SUBJECT: second\n"
+	    "X-Failed-Recipients: r@s,\n t@u\n"
+	    "Fro: not From\n"
+	    "Content-Type: text/plain\n";
+	static const char *const names[] = {
+		"Subject", "From", "X-Failed-Recipients", "Received",
+		"Content-Type", "In-Reply-To", "Fr", "From-Long-Name"
+	};
+	struct slice	 b = { blk, sizeof(blk) - 1 }, vals[8], v;
+	uint64_t	 has;
+	size_t		 i;
+
+	(void)state;
+	has = hdr_find_many(b, names, 8, vals);
+	for (i = 0; i < 8; i++) {
+		int one = hdr_find(b, names[i], &v);
+
+		assert_int_equal((int)((has >> i) & 1), one);
+		if (one) {
+			assert_ptr_equal(vals[i].p, v.p);
+			assert_int_equal(vals[i].n, v.n);
+		}
+	}
+	assert_true(has & 1);
+	assert_memory_equal(vals[0].p, " first\n", 7);	/* the first one */
+	assert_false(has & (1u << 5));		/* absent */
+	assert_false(has & (1u << 6));		/* a prefix is not a name */
+	assert_false(has & (1u << 7));		/* nor a longer name */
+}
+
 static void
 test_field_line(void **state)
 {
@@ -108,6 +146,7 @@ main(void)
 		cmocka_unit_test(test_msgid),
 		cmocka_unit_test(test_last_msgid),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_find_many),
 		cmocka_unit_test(test_field_line),
 		cmocka_unit_test(test_age),
 	};
