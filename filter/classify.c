@@ -212,22 +212,7 @@ match_list(const char *p, size_t n, const char *const *list)
 	return NULL;
 }
 
-/*
- * The same on text already folded to lower case: libc's memmem, far
- * faster than a byte-by-byte case-blind search over a long part.
- */
-static const char *
-match_list_lc(const char *lc, size_t n, const char *const *list)
-{
-	size_t	 i;
-
-	for (i = 0; list[i] != NULL; i++)
-		if (memmem(lc, n, list[i], strlen(list[i])) != NULL)
-			return list[i];
-	return NULL;
-}
-
-/* An ASCII lower-case copy of (p, n), for match_list_lc(). */
+/* An ASCII lower-case copy of (p, n), for phrase_scan(). */
 static char *
 lower_copy(const char *p, size_t n)
 {
@@ -267,22 +252,114 @@ static const char *const copy_markers[] = {
 };
 
 /*
+ * The phrase lists of scan_text() searched in one pass over text already
+ * folded to lower case.  A 4096-entry filter on the first four bytes of
+ * each position says which lists have a phrase starting so; only there
+ * are phrases compared (every phrase has at least four bytes).  A pass
+ * costs a few instructions a byte, against a memmem over the whole text
+ * for each of the 87 phrases.
+ */
+#define PL_BOUNCE	1
+#define PL_CHALLENGE	2
+#define PL_COPY		4
+
+static unsigned char	 pl_filter[4096];
+static int		 pl_ready;
+
+static unsigned
+pl_hash(const char *s)
+{
+	uint32_t k;
+
+	memcpy(&k, s, 4);
+	return (unsigned)((k * 2654435761u) >> 20);
+}
+
+static const char *const *
+pl_list(unsigned bit)
+{
+	return bit == PL_BOUNCE ? bounce_text : bit == PL_CHALLENGE ?
+	    challenge_text : copy_markers;
+}
+
+static void
+pl_init(void)
+{
+	const char *const *l;
+	unsigned	 bit;
+	size_t		 i;
+
+	for (bit = PL_BOUNCE; bit <= PL_COPY; bit <<= 1)
+		for (l = pl_list(bit), i = 0; l[i] != NULL; i++)
+			if (strlen(l[i]) >= 4)
+				pl_filter[pl_hash(l[i])] |= (unsigned char)bit;
+	pl_ready = 1;
+}
+
+/* Does a phrase of list start at s (n bytes left)? */
+static int
+pl_at(const char *s, size_t n, const char *const *list)
+{
+	size_t	 i, k;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (list[i][0] == s[0] && list[i][1] == s[1] &&
+		    list[i][2] == s[2] && list[i][3] == s[3] &&
+		    (k = strlen(list[i])) <= n && memcmp(s, list[i], k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Which lists have a phrase in lc (PL_ bits); *copy_r: where the earliest
+ * copy marker starts, or NULL.
+ */
+static unsigned
+phrase_scan(const char *lc, size_t n, const char **copy_r)
+{
+	unsigned	 want = PL_BOUNCE | PL_CHALLENGE | PL_COPY, f, bit;
+	size_t		 i;
+
+	*copy_r = NULL;
+	if (!pl_ready)
+		pl_init();
+	for (i = 0; i + 3 < n && want != 0; i++) {
+		if ((f = pl_filter[pl_hash(lc + i)] & want) == 0)
+			continue;
+		for (bit = PL_BOUNCE; f != 0 && bit <= PL_COPY; bit <<= 1)
+			if ((f & bit) && pl_at(lc + i, n - i, pl_list(bit))) {
+				want &= ~bit;
+				f &= ~bit;
+				if (bit == PL_COPY)
+					*copy_r = lc + i;
+			}
+	}
+	return (PL_BOUNCE | PL_CHALLENGE | PL_COPY) & ~want;
+}
+
+/*
  * Copy (p, n) with CRLF and lone CR made LF.  The copy is at most n bytes.
  */
 static char *
 normalize(const char *p, size_t n, size_t *len_r)
 {
-	char	*out = xmalloc(n + 1);
-	size_t	 i, o = 0;
+	char		*out = xmalloc(n + 1);
+	const char	*cr;
+	size_t		 i = 0, o = 0, k;
 
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\r') {
-			out[o++] = '\n';
-			if (i + 1 < n && p[i + 1] == '\n')
-				i++;
-			continue;
-		}
-		out[o++] = p[i];
+	/* runs without a CR are copied whole (all of LF-only mail) */
+	while (i < n) {
+		cr = memchr(p + i, '\r', n - i);
+		k = (cr ? (size_t)(cr - p) : n) - i;
+		memcpy(out + o, p + i, k);
+		o += k;
+		i += k;
+		if (cr == NULL)
+			break;
+		out[o++] = '\n';
+		i++;
+		if (i < n && p[i] == '\n')
+			i++;
 	}
 	out[o] = '\0';
 	*len_r = o;
@@ -311,11 +388,14 @@ guard_nesting(const char *p, size_t n)
 			field = q;
 			depth = 0;
 		}
-		for (s = q; s < nl; s++)
-			if (*s == '(' && ++depth >= LIM_COMMENT)
-				return (size_t)(field - p);
-			else if (*s == ')' && depth > 0)
-				depth--;
+		/* nothing to count on a line without '(' and no comment open */
+		if (depth > 0 || memchr(q, '(', (size_t)(nl - q)) != NULL) {
+			for (s = q; s < nl; s++)
+				if (*s == '(' && ++depth >= LIM_COMMENT)
+					return (size_t)(field - p);
+				else if (*s == ')' && depth > 0)
+					depth--;
+		}
 		if (ascii_prefix(q, (size_t)(nl - q), "content-type")) {
 			const char *v = q + 12, *fe = nl;
 			size_t vn;
@@ -631,28 +711,26 @@ json_notification(struct cls *c, const char *p, size_t n)
 static void
 scan_text(struct cls *c, const char *p, size_t n, const char *where)
 {
-	const char	*m = NULL, *mk, *blk;
+	const char	*m = NULL, *blk;
 	char		 id[LIM_MSGID + 1], w[160], *lc;
 	size_t		 i, blkn;
+	unsigned	 found;
 
 	lc = lower_copy(p, n);
-	if (match_list_lc(lc, n, bounce_text) != NULL)
+	found = phrase_scan(lc, n, &m);
+	if (found & PL_BOUNCE)
 		c->marker = 1;
-	if (match_list_lc(lc, n, challenge_text) != NULL)
+	if (found & PL_CHALLENGE)
 		c->challenge = 1;
 	/* the earliest copy marker, at the same offset in p as in lc */
-	for (i = 0; copy_markers[i] != NULL; i++)
-		if ((mk = memmem(lc, n, copy_markers[i],
-		    strlen(copy_markers[i]))) != NULL && (m == NULL || mk < m))
-			m = mk;
 	if (m != NULL)
 		m = p + (m - lc);
-	free(lc);
-	if (c->trust >= T_INLINE)
-		return;
 	/* raw text only: classify_maybe_bounce() looks at the raw bytes */
-	if (!c->encoded)
+	if (c->trust < T_INLINE && !c->encoded &&
+	    (memmem(lc, n, "notificationtype", 16) != NULL ||
+	    memmem(lc, n, "eventtype", 9) != NULL))
 		json_notification(c, p, n);
+	free(lc);
 	if (c->trust >= T_INLINE)
 		return;
 	if (m != NULL) {
