@@ -90,6 +90,7 @@ const char *verdict_name(enum verdict);
 const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);
 void	 sanitize(char *, size_t, const char *, size_t);
+void	 sanitize_utf8(char *, size_t, const char *, size_t);
 
 /* hdr.c: header blocks as (pointer, length) slices, LF or CRLF lines */
 size_t	 hdr_block_len(const char *, size_t);
@@ -131,6 +132,7 @@ void	 classify(const char *, size_t, const struct rules *, int,
 	    struct result *, struct trace *);
 int	 classify_maybe_bounce(const char *, size_t, size_t, int);
 void	 result_header(const struct result *, char *, size_t);
+void	 classify_decode_words(char *, size_t);
 
 /* guard.c: in-process classification that a crash or hang cannot cost */
 #define GUARD_MAILDIR	1	/* the rescue stores into a maildir */

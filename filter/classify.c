@@ -79,7 +79,8 @@ struct cls {
 };
 
 static void	 analyze(struct cls *, const char *, size_t);
-static void	 decode_subject(char *, size_t);
+static int	 ascii_charconv(const char *, const char *, const char *,
+		    size_t, char *, size_t *);
 static int	 daemon_from(const char *);
 
 /* Text that only a bounce carries, lower case. */
@@ -1162,7 +1163,7 @@ top_signals(struct slice hb, int env_null, struct top *t,
 		if (!full && strstr(t->subj, "=?") != NULL)
 			t->subject = 1;
 		else
-			decode_subject(t->subj, sizeof(t->subj));
+			classify_decode_words(t->subj, sizeof(t->subj));
 		n = strlen(t->subj);
 		/* a person forwarding or replying to a bounce */
 		if (ascii_prefix(t->subj, n, "fwd:") ||
@@ -1352,15 +1353,20 @@ analyze(struct cls *c, const char *p, size_t n)
 		keep_decoded(c, mime);
 }
 
-/* Decode RFC 2047 words of a Subject for matching (UTF-8 out). */
-static void
-decode_subject(char *subj, size_t sz)
+/*
+ * Decode the RFC 2047 words of an unfolded field value in place (UTF-8
+ * out; left as it is when libetpan cannot read it): Subject for matching,
+ * and Subject and From for `backstop junk`.
+ */
+void
+classify_decode_words(char *subj, size_t sz)
 {
 	size_t	 idx = 0;
 	char	*dec = NULL;
 
 	if (strstr(subj, "=?") == NULL)
 		return;
+	extended_charconv = ascii_charconv;
 	if (mailmime_encoded_phrase_parse("us-ascii", subj, strlen(subj), &idx,
 	    "utf-8", &dec) == MAILIMF_NO_ERROR && dec != NULL) {
 		snprintf(subj, sz, "%s", dec);

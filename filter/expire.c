@@ -568,23 +568,48 @@ cmd_expire(int argc, char **argv)
 	return rc;
 }
 
+/* A field's value on one line for a person: runs of blanks as one. */
+static size_t
+field_line(struct slice v, char *buf, size_t sz)
+{
+	size_t	 n, i, o;
+
+	n = hdr_unfold(v, buf, sz);
+	for (i = o = 0; i < n; i++)
+		if (buf[i] != ' ' || o == 0 || buf[o - 1] != ' ')
+			buf[o++] = buf[i];
+	buf[o] = '\0';
+	return o;
+}
+
 /* An unfolded, terminal-safe header value, or "-". */
 static void
 field(struct slice v, char *out, size_t outsz)
 {
 	char	 buf[LIM_FIELD_BYTES];
-	size_t	 n, i, o;
+	size_t	 o = field_line(v, buf, sizeof(buf));
 
-	n = hdr_unfold(v, buf, sizeof(buf));
-	/* one line for a person: runs of white space as one space */
-	for (i = o = 0; i < n; i++)
-		if (buf[i] != ' ' || o == 0 || buf[o - 1] != ' ')
-			buf[o++] = buf[i];
 	if (o == 0) {
 		snprintf(out, outsz, "-");
 		return;
 	}
 	sanitize(out, outsz, buf, o);
+}
+
+/* The same for Subject and From: RFC 2047 words decoded, UTF-8 shown. */
+static void
+field_words(struct slice v, char *out, size_t outsz)
+{
+	char	 buf[LIM_FIELD_BYTES];
+
+	field_line(v, buf, sizeof(buf));
+	classify_decode_words(buf, sizeof(buf));
+	if (buf[0] == '\0') {
+		snprintf(out, outsz, "-");
+		return;
+	}
+	/* a tab or line end decoded from a word must not split the line */
+	sanitize_utf8(out, outsz, buf, strlen(buf));
 }
 
 /*
@@ -655,9 +680,9 @@ junk_line(int dfd, const char *label, const struct entry *e)
 	snprintf(id, sizeof(id), "-");
 	snprintf(reason, sizeof(reason), "-");
 	if (hdr_find(block, "From", &v))
-		field(v, from, sizeof(from));
+		field_words(v, from, sizeof(from));
 	if (hdr_find(block, "Subject", &v))
-		field(v, subj, sizeof(subj));
+		field_words(v, subj, sizeof(subj));
 	if (hdr_find(block, "X-Backstop", &v)) {
 		field(v, xb, sizeof(xb));
 		why(xb, id, sizeof(id), reason, sizeof(reason));

@@ -357,6 +357,46 @@ sanitize(char *dst, size_t dstsz, const char *s, size_t n)
 	dst[o] = '\0';
 }
 
+/*
+ * sanitize() for text shown to a person that may be UTF-8: well-formed
+ * sequences of printable characters are kept (not C1 controls, not
+ * surrogates, not overlong forms), every other byte becomes '?'.
+ */
+void
+sanitize_utf8(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	size_t		 i = 0, o = 0, k, j;
+	unsigned	 cp;
+	unsigned char	 c;
+
+	if (dstsz == 0)
+		return;
+	while (i < n && o + 1 < dstsz) {
+		c = (unsigned char)s[i];
+		k = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c <= 0xef ? 3 :
+		    c >= 0xc2 && c <= 0xdf ? 2 : 1;
+		cp = k == 4 ? c & 0x07u : k == 3 ? c & 0x0fu : c & 0x1fu;
+		for (j = 1; k > 1 && j < k; j++) {
+			if (i + j >= n ||
+			    ((unsigned char)s[i + j] & 0xc0) != 0x80)
+				break;
+			cp = (cp << 6) | ((unsigned char)s[i + j] & 0x3fu);
+		}
+		if (k == 1 || j < k || cp < 0xa0 || (cp >= 0xd800 &&
+		    cp <= 0xdfff) || cp > 0x10ffff ||
+		    (k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) ||
+		    o + k >= dstsz) {
+			dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+			i++;
+			continue;
+		}
+		memcpy(dst + o, s + i, k);
+		o += k;
+		i += k;
+	}
+	dst[o] = '\0';
+}
+
 /* Write every byte of iov[] to fd.  0, or -1 with errno. */
 int
 write_iov(int fd, const struct slice *iov, size_t niov)

@@ -268,11 +268,16 @@ printf 'From: someone@example.com\nSubject: moved here by hand\n\nhi\n' \
     > "$MJ/.Junk/cur/3.host:2,"
 touch -d "2026-01-06 00:00:00" "$MJ/.Junk/cur/3.host:2,"
 mk "$MJ/.Junk/cur/.hidden" "1 day"
+# RFC 2047 words decoded for a person, UTF-8 shown, controls and bytes
+# that are no UTF-8 still '?'
+printf 'From: =?ISO-8859-1?Q?Syst=E8me_de_messagerie?= <postmaster@example.fr>\nSubject: =?UTF-8?B?w4ljaGVjIGRlIGxhIGRpc3RyaWJ1dGlvbg==?= =?UTF-8?Q?_a=1Bb?= \377\n\nx\n' \
+    > "$MJ/.Junk/cur/4.host:2,"
+touch -d "2026-01-07 00:00:00" "$MJ/.Junk/cur/4.host:2,"
 ln -s "$T/outside/victim" "$MJ/.Junk/new/link"
 TAB=$(printf '\t')
 out=$("$BACKSTOP" junk -r "$T/ours.yaml" "$MJ"); rc=$?
 is "$rc" 0 "junk exits 0"
-is "$(echo "$out" | wc -l | tr -d ' ')" 3 "one line per message (no dotfile, no link)"
+is "$(echo "$out" | wc -l | tr -d ' ')" 4 "one line per message (no dotfile, no link)"
 is "$(echo "$out" | sed -n 1p)" \
     "2026-01-04 09:00${TAB}<a;b@x>${TAB}?[31mpostmaster@evil.example${TAB}Returned mail: see? below${TAB}backscatter; kind=ndr; rule=-${TAB}$MJ/.Junk/cur/2.host:2,S" \
     "oldest first; control bytes shown as '?', folded subject on one line"
@@ -282,6 +287,9 @@ is "$(echo "$out" | sed -n 2p)" \
 is "$(echo "$out" | sed -n 3p)" \
     "2026-01-06 00:00${TAB}-${TAB}someone@example.com${TAB}moved here by hand${TAB}-${TAB}$MJ/.Junk/cur/3.host:2," \
     "no X-Backstop: header: '-'"
+is "$(echo "$out" | sed -n 4p | cut -f3,4)" \
+    "Système de messagerie <postmaster@example.fr>${TAB}Échec de la distribution a?b ?" \
+    "encoded words decoded (ISO-8859-1, UTF-8), controls and stray bytes '?'"
 out=$(cd "$T" && HOME=$T/nohome "$BACKSTOP" junk -r "$T/ours.yaml" mj/ | cut -f6)
 is "$(echo "$out" | sed -n 1p)" "mj/.Junk/cur/2.host:2,S" "the FILE column can be given to restore"
 mkdir -p "$T/mj-home/Maildir/new"
