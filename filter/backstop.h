@@ -175,6 +175,7 @@ const char *maildir_home(void);
 uint64_t sent_hash(const char *);
 int	 sent_folder_valid(const char *, char *, size_t);
 int	 sent_folder_path(const char *, char *, size_t);
+void	 sent_set_maildir(const char *);
 int	 sent_index_path(const char *, char *, size_t);
 const char *const *sent_default_names(void);
 int	 sent_msgid_file(const char *, char *, size_t);

@@ -329,6 +329,8 @@ cmd_deliver(int argc, char **argv)
 		snprintf(root, sizeof(root), "%s", maildir);
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
+	/* relative sent folders (outbound.sent) are looked for here first */
+	sent_set_maildir(root);
 
 	if (prepare(&m, rulesfile) == -1)
 		return EXIT_TEMPFAIL;

@@ -231,14 +231,32 @@ sent_folder_valid(const char *name, char *err, size_t errsz)
 	return 0;
 }
 
-/* The maildir of a folder name: an absolute path, or ~/Maildir/.Name. */
+/* The maildir that relative folder names are under (deliver -d). */
+static const char *sent_maildir;
+
+void
+sent_set_maildir(const char *root)
+{
+	sent_maildir = root;
+}
+
+/*
+ * The maildir of a folder name: an absolute path, or .Name in the maildir
+ * delivered to (deliver -d) when it is there, else in ~/Maildir.
+ */
 int
 sent_folder_path(const char *name, char *out, size_t outsz)
 {
-	char	 rel[1100];
+	char		 rel[1100];
+	struct stat	 st;
 
 	if (name[0] == '/')
 		return home_path(name, out, outsz);
+	if (sent_maildir != NULL &&
+	    (size_t)snprintf(out, outsz, "%s/%s%s", sent_maildir,
+	    name[0] == '.' ? "" : ".", name) < outsz &&
+	    stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
 	if ((size_t)snprintf(rel, sizeof(rel), "Maildir/%s%s",
 	    name[0] == '.' ? "" : ".", name) >= sizeof(rel))
 		return -1;

@@ -301,6 +301,23 @@ ok $? "deliver of the forged Gmail bounce exits 0"
 grep -q '^X-Backstop: backscatter; ' "$(only_new "$D/.Junk")"
 ok $? "it is in Junk"
 
+# deliver -d: a relative sent folder is looked for in that maildir first
+A=$T/alt-maildir
+mkdir -p "$A/.Sent/cur" "$A/.Sent/new" "$A/.Sent/tmp"
+printf 'From: ann@example.org\nMessage-ID: <only-in-alt-1@laptop.example.org>\n\nx\n' \
+    > "$A/.Sent/cur/1770000001.M1P1.laptop:2,S"
+printf 'outbound:\n  sent: [.Sent]\n  sent_index: %s\n' "$T/alt.idx" > "$T/alt.yaml"
+chmod 600 "$T/alt.yaml"
+bounce '<only-in-alt-1@laptop.example.org>' > "$T/alt-bounce.eml"
+"$BACKSTOP" deliver -d "$A" -r "$T/alt.yaml" < "$T/alt-bounce.eml"
+ok $? "deliver -d with the sent folder in that maildir exits 0"
+grep -q '^X-Backstop: ours; kind=dsn; original=<only-in-alt-1@laptop.example.org>' \
+    "$(only_new "$A")"
+ok $? "... ours: the -d maildir's .Sent was read"
+"$BACKSTOP" deliver -d "$T/no-sent-here" -r "$T/alt.yaml" < "$T/b/2-postfix.eml"
+grep -q '^X-Backstop: ours; ' "$(only_new "$T/no-sent-here")"
+ok $? "a -d maildir without .Sent: ~/Maildir/.Sent is used"
+
 # 6. a stale index is brought up to date; one new file costs one read
 printf 'From: ann@example.org\nMessage-ID: <just-sent-1@laptop.example.org>\n\nx\n' \
     > "$MD/.Sent/new/1770000000.M1P1.laptop"
