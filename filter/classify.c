@@ -1255,6 +1255,12 @@ relay_evidence(const struct rules *r, const struct cls *c, char *rule,
 }
 
 /*
+ * Past this size a copy costs more (page faults) than the parse of the
+ * top header it saves.
+ */
+#define MIME_VIEW_MAX	(64u * 1024)
+
+/*
  * The message as libetpan needs it for the MIME structure: the top
  * header's MIME fields (MIME-Version, Content-*), the blank line, the
  * body (p is normalized: LF line ends).  hl: length of the top header
@@ -1313,8 +1319,10 @@ analyze(struct cls *c, const char *p, size_t n)
 	 * and walk() reads none of them: it gets the MIME fields only, then
 	 * the body.  A third of the parse, for a copy of the body.
 	 */
-	if ((mime = mime_view(p, n, hl, &mn)) == NULL)
+	if (n > MIME_VIEW_MAX || (mime = mime_view(p, n, hl, &mn)) == NULL) {
+		mime = NULL;
 		mn = n;
+	}
 	plen = guard_nesting(mime ? mime : p, mn);
 	if (plen < mn)
 		trace_add(c->t, "nesting limit: parsing the first %zu bytes\n",
@@ -1489,7 +1497,8 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	struct cls	 c;
 	struct top	 top;
 	struct slice	 hb, v;
-	char		*norm;
+	char		*norm = NULL;
+	const char	*text;
 	size_t		 nlen, hl;
 	size_t		 limit = r ? rules_parse_bytes(r) : LIM_PARSE_BYTES;
 	char		 id[LIM_MSGID + 1];
@@ -1507,12 +1516,18 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 		    len, limit);
 		len = limit;
 	}
-	norm = normalize(msg, len, &nlen);
-	hl = hdr_block_len(norm, nlen);
-	hb.p = norm;
+	/* LF-only mail (nearly all, once the MTA has it) is read in place */
+	if (memchr(msg, '\r', len) != NULL)
+		text = norm = normalize(msg, len, &nlen);
+	else {
+		text = msg;
+		nlen = len;
+	}
+	hl = hdr_block_len(text, nlen);
+	hb.p = text;
 	hb.n = hl;
 	top_signals(hb, env_null, &top, t, 1);
-	analyze(&c, norm, nlen);
+	analyze(&c, text, nlen);
 
 	/*
 	 * Is it a bounce?  Header signals (null sender, daemon sender, bounce
