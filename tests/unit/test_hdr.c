@@ -110,6 +110,40 @@ test_find_many(void **state)
 	assert_false(has & (1u << 7));		/* nor a longer name */
 }
 
+/* sanitize_utf8: printable UTF-8 kept, everything else one '?' a byte */
+static void
+test_sanitize_utf8(void **state)
+{
+	static const struct {
+		const char *label, *in, *want;
+	} rows[] = {
+		{ "ascii", "Returned mail", "Returned mail" },
+		{ "latin", "Syst\xc3\xa8me", "Syst\xc3\xa8me" },
+		{ "cjk", "\xe9\x85\x8d\xe4\xbf\xa1", "\xe9\x85\x8d\xe4\xbf\xa1" },
+		{ "emoji", "\xf0\x9f\x93\xa7 mail", "\xf0\x9f\x93\xa7 mail" },
+		{ "C0 and DEL", "a\x1b[31mb\x7f", "a?[31mb?" },
+		{ "C1 (U+009B, CSI)", "a\xc2\x9b" "b", "a??b" },
+		{ "overlong slash", "\xc0\xaf", "??" },
+		{ "overlong 3-byte", "\xe0\x80\xaf", "???" },
+		{ "surrogate", "\xed\xa0\x80", "???" },
+		{ "above U+10FFFF", "\xf4\x90\x80\x80", "????" },
+		{ "cut short", "ok\xe9\x85", "ok??" },
+		{ "lone continuation", "\x80x", "?x" },
+	};
+	char	 out[64];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		sanitize_utf8(out, sizeof(out), rows[i].in, strlen(rows[i].in));
+		if (strcmp(out, rows[i].want) != 0)
+			fail_msg("%s: got '%s'", rows[i].label, out);
+	}
+	/* a sequence that does not fit is not cut in half */
+	sanitize_utf8(out, 4, "ab\xc3\xa8", 4);
+	assert_string_equal(out, "ab?");
+}
+
 static void
 test_field_line(void **state)
 {
@@ -147,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_last_msgid),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_find_many),
+		cmocka_unit_test(test_sanitize_utf8),
 		cmocka_unit_test(test_field_line),
 		cmocka_unit_test(test_age),
 	};
