@@ -24,9 +24,23 @@
 
 #include "backstop.h"
 
-#define RULES_MAX_BYTES		(1024 * 1024)
+/*
+ * A rule file is a few lines; 64 KiB leaves room for hundreds of rules and
+ * bounds what libyaml does before the walk can count a node: its loader
+ * compares each anchor with every earlier one and its parser each %TAG
+ * directive with every earlier one (a 1 MiB file of anchors took 27 s).
+ */
+#define RULES_MAX_BYTES		(64 * 1024)
 #define RULES_MAX_NODES		20000
 #define RULES_MAX_PATTERN	4096
+/*
+ * Patterns of all files together, and their compiled size: PCRE2 copies a
+ * group once per bounded repeat ("(a(b)){3000}" compiles to 60 KB), and an
+ * alias is compiled again at each use, so neither the file's size nor the
+ * node limit bounds the memory held or the time spent compiling.
+ */
+#define RULES_MAX_PATTERNS	256
+#define RULES_MAX_COMPILED	(4 * 1024 * 1024)
 
 struct pattern {
 	pcre2_code	*re;
@@ -44,6 +58,7 @@ struct relay {
 struct rules {
 	struct pattern	*pats;
 	size_t		 npats;
+	size_t		 compiled;		/* bytes of compiled patterns */
 	struct relay	*relays;
 	size_t		 nrelays;
 	int		 sent;			/* outbound.sent: on */
@@ -190,12 +205,15 @@ add_pattern(struct ctx *c, yaml_node_t *n)
 	PCRE2_SIZE	 eo;
 	PCRE2_UCHAR	 emsg[256];
 	struct pattern	*p;
+	size_t		 size;
 
 	if (v == NULL)
 		return -1;
 	if (strlen(v) > RULES_MAX_PATTERN)
 		return fail(c, n, "pattern longer than %d bytes",
 		    RULES_MAX_PATTERN);
+	if (c->r->npats >= RULES_MAX_PATTERNS)
+		return fail(c, n, "more than %d patterns", RULES_MAX_PATTERNS);
 	re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
 	    NULL);
 	if (re == NULL) {
@@ -203,6 +221,13 @@ add_pattern(struct ctx *c, yaml_node_t *n)
 		return fail(c, n, "bad pattern '%s': %s at offset %lu", v,
 		    (char *)emsg, (unsigned long)eo);
 	}
+	if (pcre2_pattern_info(re, PCRE2_INFO_SIZE, &size) != 0 ||
+	    size > RULES_MAX_COMPILED - c->r->compiled) {
+		pcre2_code_free(re);
+		return fail(c, n, "patterns compile to more than %d bytes "
+		    "together", RULES_MAX_COMPILED);
+	}
+	c->r->compiled += size;
 	c->r->pats = xrealloc(c->r->pats,
 	    (c->r->npats + 1) * sizeof(*c->r->pats));
 	p = &c->r->pats[c->r->npats++];
@@ -388,22 +413,25 @@ on_limits(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 {
 	const char	*s;
 	char		*end;
-	unsigned long	 n;
+	unsigned long	 n, mul = 1;
 	long		 secs;
 
 	if ((s = scalar(c, v, key)) == NULL)
 		return -1;
 	if (strcmp(key, "parse_bytes") == 0) {
+		/* digits only: strtoul() takes "-4096" and blanks; and the
+		 * unit must not wrap the number round into the range */
 		errno = 0;
 		n = strtoul(s, &end, 10);
 		if (*end == 'k' || *end == 'K')
-			n *= 1024, end++;
+			mul = 1024, end++;
 		else if (*end == 'M')
-			n *= 1024 * 1024, end++;
-		if (errno || *end != '\0' || n < 4096 || n > 64UL << 20)
+			mul = 1024 * 1024, end++;
+		if (errno || *s < '0' || *s > '9' || *end != '\0' ||
+		    n > (64UL << 20) / mul || n * mul < 4096)
 			return fail(c, v, "limits.parse_bytes: '%s' is not a "
 			    "size from 4096 to 64M", s);
-		c->r->parse_bytes = n;
+		c->r->parse_bytes = n * mul;
 		return 0;
 	}
 	if (strcmp(key, "timeout") == 0) {
@@ -474,6 +502,17 @@ check_file(int fd, const char *path, char *err, size_t errsz)
 	return 0;
 }
 
+static void
+yaml_fail(yaml_parser_t *parser, const char *path, char *err, size_t errsz)
+{
+	snprintf(err, errsz, "%s:%lu:%lu: %s%s%s", path,
+	    (unsigned long)parser->problem_mark.line + 1,
+	    (unsigned long)parser->problem_mark.column + 1,
+	    parser->problem ? parser->problem : "YAML error",
+	    parser->context ? " " : "",
+	    parser->context ? parser->context : "");
+}
+
 /*
  * Load one rule file into r.  required: a missing file is an error (else
  * it is silently skipped).  Returns 0, or -1 with err filled in.
@@ -489,6 +528,7 @@ rules_load(struct rules *r, const char *path, int required, char *err,
 	size_t		 len;
 	int		 fd, rc;
 
+	err[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
 		if (errno == ENOENT && !required)
 			return 0;
@@ -520,12 +560,7 @@ rules_load(struct rules *r, const char *path, int required, char *err,
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errsz, "%s:%lu:%lu: %s%s%s", path,
-		    (unsigned long)parser.problem_mark.line + 1,
-		    (unsigned long)parser.problem_mark.column + 1,
-		    parser.problem ? parser.problem : "YAML error",
-		    parser.context ? " " : "",
-		    parser.context ? parser.context : "");
+		yaml_fail(&parser, path, err, errsz);
 		yaml_parser_delete(&parser);
 		free(buf);
 		return -1;
@@ -538,6 +573,17 @@ rules_load(struct rules *r, const char *path, int required, char *err,
 	c.errsz = errsz;
 	rc = walk_top(&c, yaml_document_get_root_node(&doc));
 	yaml_document_delete(&doc);
+	/* a "---" would start a document that nothing reads: its rules
+	 * would be silently unused, its errors never reported */
+	if (rc == 0 && !yaml_parser_load(&parser, &doc)) {
+		yaml_fail(&parser, c.file, err, errsz);
+		rc = -1;
+	} else if (rc == 0) {
+		if (yaml_document_get_root_node(&doc) != NULL)
+			rc = fail(&c, yaml_document_get_root_node(&doc),
+			    "a second YAML document: a rule file is one");
+		yaml_document_delete(&doc);
+	}
 	yaml_parser_delete(&parser);
 	free(buf);
 	return rc;

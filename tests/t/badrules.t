@@ -89,7 +89,7 @@ check "value out of range" "$f" "$f:2:16: limits.parse_bytes"
 f=$T/huge.yaml
 perl -e 'print "outbound:\n  message_id:\n", "    # filler line\n" x 130000' > "$f"
 chmod 600 "$f"
-check "2 MB file" "$f" "$f: larger than 1048576 bytes"
+check "2 MB file" "$f" "$f: larger than 65536 bytes"
 
 # billion laughs: libyaml keeps an alias as a reference, and the walk
 # stops at the first list where a string belongs
@@ -106,11 +106,40 @@ y: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
 z: [*g, *g, *g, *g, *g, *g, *g, *g, *g]
 EOF
 check "YAML alias bomb" "$f" "$f:2:11: outbound.message_id: expected a string"
-# a flat one: 30000 aliases of one name, where names are allowed
+# a flat one: 21000 aliases of one name, where names are allowed (in
+# less than the 64 KiB a rule file may have)
 f=$T/bomb2.yaml
-perl -e 'print "outbound:\n  relays: [&r relay.example", ", *r" x 30000, "]\n"' > "$f"
+perl -e 'print "outbound:\n  relays: [&r relay.example", ",*r" x 21000, "]\n"' > "$f"
 chmod 600 "$f"
-check "30000 aliases" "$f" "$f:2:11: too many nodes"
+check "21000 aliases" "$f" "$f:2:11: too many nodes"
+
+# what PCRE2 holds, whatever the file's size: at most 256 patterns (an
+# alias is compiled at each use) and 4 MiB compiled
+f=$T/manypats.yaml
+perl -e 'print "outbound:\n  message_id: [&p \x27^<a>\$\x27", ", *p" x 300, "]\n"' > "$f"
+chmod 600 "$f"
+check "300 patterns" "$f" "$f:2:[0-9]*: more than 256 patterns"
+f=$T/bigpats.yaml
+perl -e 'print "outbound:\n  message_id:\n", "    - \x27(a(b)){3000}\x27\n" x 100' > "$f"
+chmod 600 "$f"
+check "6 MB of compiled patterns" "$f" "$f:[0-9]*:7: patterns compile to more than 4194304 bytes"
+
+f=$T/wrap.yaml
+rules "$f" <<'EOF'
+limits:
+  parse_bytes: 18014398509481988k
+EOF
+check "parse_bytes that wraps round" "$f" "$f:2:16: limits.parse_bytes"
+
+f=$T/twodocs.yaml
+rules "$f" <<'EOF'
+outbound:
+  message_id: ['^<[0-9]+@mail\.example\.org>$']
+---
+outbound:
+  relay: [smtp.example.org]
+EOF
+check "a second YAML document" "$f" "$f:4:1: a second YAML document"
 
 f=$T/groupw.yaml
 cp "$T/good.yaml" "$f"; chmod 620 "$f"
