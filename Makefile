@@ -149,7 +149,7 @@ fuzz: check-deps
 
 clean:
 	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) $(DYN_DIR) \
-		demo-maildir fuzz/fuzz_classify
+		demo-maildir fuzz/fuzz_classify fuzz/fuzz_rules
 
 .PHONY: all deps asan check check-deps unit unit-asan check-e2e fuzz demo install uninstall \
 	bench clean
