@@ -212,6 +212,8 @@ for st in $use_stores; do
 		f=$bounce
 		[ "$c" = ordinary ] && f=$ordinary
 		SOLO=0
+		# issue 7's own measure: floor and backstop alone, alternating
+		bench "$st" "$c-pair" "$f" "$(rounds $((nc + nc / 3)))" backstop
 		bench "$st" "$c" "$f" "$(rounds $nc)" $cheap
 		SOLO=1
 		bench "$st" "$c" "$f" "$(rounds $ne)" sisimai
@@ -389,6 +391,11 @@ fi
 	echo
 	awk -v n="$nb" -v ms="$scan_ms" 'BEGIN { if (ms > 0) printf "scan: backstop scan of %d corpus bounces, one process: %.0f ms, %.0f messages/s\n", n, ms, n / (ms / 1000) }'
 	[ -n "$sis_ms" ] && awk -v n="$nb" -v ms="$sis_ms" -v l="$sis_line" 'BEGIN { printf "scan: Sisimai->make over the same files, one process: %.0f ms, %.0f messages/s whole process (%s)\n", ms, n / (ms / 1000), l }'
+	awk -F'\t' '$2 ~ /-pair$/ && $3 == "backstop" {
+		c = $2; sub(/-pair$/, "", c)
+		l = l (l ? ", " : "") sprintf("%s %s %.2f× [%.2f–%.2f]", c, $1, $9, $10, $11)
+		r = $4 }
+	END { if (l) printf "floor and backstop alone, alternating (%d rounds each): %s\n", r, l }' "$out/summary.tsv"
 	echo "†: run alone, not paired; the median and quartiles of its times over the median floor of the paired run"
 	[ -n "$cg" ] && echo "callgrind, typical bounce, start-up included: $cg"
 	[ -n "$hf" ] && echo "hyperfine, typical bounce, $st store: $hf"
