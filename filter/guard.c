@@ -35,9 +35,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,36 +164,16 @@ s_emit(int fd)
 	return 0;
 }
 
-/* One syslog datagram, written by hand: syslog(3) takes locks. */
+/* One line to syslog (log_datagram: system calls only) and stderr. */
 static void
 s_log(const char *line)
 {
-	struct sockaddr_un	 sun;
-	struct iovec		 v[2];
-	struct msghdr		 mh;
-	int			 fd;
-
 	if (plan.log_stderr) {
 		(void)!write(2, "backstop: log: ", 15);
 		(void)!write(2, line, s_len(line));
 		(void)!write(2, "\n", 1);
 	}
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, "/dev/log", sizeof("/dev/log"));
-	v[0].iov_base = plan.syslog_pre;
-	v[0].iov_len = s_len(plan.syslog_pre);
-	v[1].iov_base = (void *)(uintptr_t)line;
-	v[1].iov_len = s_len(line);
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &sun;
-	mh.msg_namelen = sizeof(sun);
-	mh.msg_iov = v;
-	mh.msg_iovlen = 2;
-	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
-	close(fd);
+	log_datagram(plan.syslog_pre, line);
 }
 
 static void
@@ -448,8 +425,7 @@ guard_arm(const struct guard_req *q)
 	plan.niov = q->niov;
 	for (i = 0; i < q->niov; i++)
 		plan.iov[i] = q->iov[i];
-	snprintf(plan.syslog_pre, sizeof(plan.syslog_pre), "<%d>backstop[%ld]: ",
-	    LOG_MAIL | LOG_ERR, (long)getpid());
+	log_prefix(LOG_ERR, plan.syslog_pre, sizeof(plan.syslog_pre));
 	plan.used = 0;
 	plan.tmp = plan.newp = plan.newdir = NULL;
 	if (q->sink == GUARD_MAILDIR &&
