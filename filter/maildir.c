@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -207,7 +208,12 @@ maildir_unique(char *out, size_t outsz)
 				h[o++] = host[i];
 		}
 		h[o] = '\0';
-		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) != -1) {
+		/* one system call; /dev/urandom where getrandom() fails */
+		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) ==
+		    (ssize_t)sizeof(rnd))
+			memcpy(&r, rnd, sizeof(r));
+		else if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) !=
+		    -1) {
 			if (read(fd, rnd, sizeof(rnd)) == (ssize_t)sizeof(rnd))
 				memcpy(&r, rnd, sizeof(r));
 			close(fd);
