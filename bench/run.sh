@@ -393,9 +393,8 @@ fi
 	[ -n "$sis_ms" ] && awk -v n="$nb" -v ms="$sis_ms" -v l="$sis_line" 'BEGIN { printf "scan: Sisimai->make over the same files, one process: %.0f ms, %.0f messages/s whole process (%s)\n", ms, n / (ms / 1000), l }'
 	awk -F'\t' '$2 ~ /-pair$/ && $3 == "backstop" {
 		c = $2; sub(/-pair$/, "", c)
-		l = l (l ? ", " : "") sprintf("%s %s %.2f× [%.2f–%.2f]", c, $1, $9, $10, $11)
-		r = $4 }
-	END { if (l) printf "floor and backstop alone, alternating (%d rounds each): %s\n", r, l }' "$out/summary.tsv"
+		l = l (l ? ", " : "") sprintf("%s %s %.2f× [%.2f–%.2f] (%d rounds)", c, $1, $9, $10, $11, $4) }
+	END { if (l) printf "floor and backstop alone, alternating: %s\n", l }' "$out/summary.tsv"
 	echo "†: run alone, not paired; the median and quartiles of its times over the median floor of the paired run"
 	[ -n "$cg" ] && echo "callgrind, typical bounce, start-up included: $cg"
 	[ -n "$hf" ] && echo "hyperfine, typical bounce, $st store: $hf"
