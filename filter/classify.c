@@ -948,8 +948,17 @@ returned_part(struct cls *c, struct mailmime *m, const char *ct,
 		n = m->mm_length;
 	} else if ((p = decoded_body(c, m, d, &n)) == NULL)
 		return;
+	snprintf(w, sizeof(w), "%s part %s", ct, path);
+	/*
+	 * An attached copy that is itself a bounce (a gateway that wrapped
+	 * the report whole, someone forwarding one): its own header carries
+	 * the report's Message-ID, the original is inside it.  Not within a
+	 * report: there the returned message is what bounced, even when it
+	 * was a bounce.
+	 */
+	if (tr == T_ATTACHED && nested_bounce(c, p, n, w))
+		return;
 	if (block_msgid(p, n, id, sizeof(id), &hl)) {
-		snprintf(w, sizeof(w), "%s part %s", ct, path);
 		set_id(c, tr, id, w);
 		set_orig_hdr(c, tr, p, hl);
 	} else
