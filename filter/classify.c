@@ -76,6 +76,7 @@ struct cls {
 	int		 encoded;	/* the text being scanned was decoded */
 	int		 nest;		/* bounce inside a bounce: depth */
 	int		 env_null;
+	char		 own[LIM_MSGID + 1];	/* the message's own Message-ID */
 };
 
 static void	 analyze(struct cls *, const char *, size_t);
@@ -648,6 +649,7 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 	in.r = c->r;
 	in.t = c->t;
 	in.nest = c->nest + 1;
+	memcpy(in.own, c->own, sizeof(in.own));
 	trace_add(c->t, "    a bounce is pasted in %s: reading it\n", where);
 	analyze(&in, p, n);
 	if (in.trust > T_AUTOREPLY) {
@@ -756,6 +758,18 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	    inline_block(p, n, 0, id, sizeof(id), &blk, &blkn)) {
 		if (nested_bounce(c, blk, (size_t)(p + n - blk), where))
 			return;
+		/*
+		 * A header block with no marker before it that holds the
+		 * message's own Message-ID is the message's own header read
+		 * as text (a line that is no field, an mbox From_ line in the
+		 * middle, ends the header for the parser): not an original.
+		 */
+		if (c->own[0] != '\0' && strcmp(id, c->own) == 0) {
+			trace_add(c->t, "    %s: a header block with the "
+			    "message's own Message-ID: not the original\n",
+			    where);
+			return;
+		}
 		snprintf(w, sizeof(w), "%s, header block in text", where);
 		set_id(c, T_INLINE_NOMARK, id, w);
 		set_orig_hdr(c, T_INLINE_NOMARK, blk, blkn);
@@ -1536,6 +1550,8 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	hb.p = text;
 	hb.n = hl;
 	top_signals(hb, env_null, &top, t, 1);
+	if (hdr_find(hb, "Message-ID", &v))
+		hdr_msgid(v, c.own, sizeof(c.own));
 	analyze(&c, text, nlen);
 
 	/*
