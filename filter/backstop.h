@@ -111,6 +111,7 @@ void	 rules_free(struct rules *);
 int	 rules_load(struct rules *, const char *, int, char *, size_t);
 int	 rules_load_default(struct rules *, const char *, char *, size_t);
 int	 rules_match_msgid(const struct rules *, const char *, char *, size_t);
+int	 rules_match_pattern(const struct rules *, size_t, const char *);
 int	 rules_has_evidence(const struct rules *);
 const char *rules_folder(const struct rules *, enum verdict);
 const char *rules_junk_folder(const struct rules *);

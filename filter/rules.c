@@ -646,29 +646,38 @@ int
 rules_match_msgid(const struct rules *r, const char *id, char *rule,
     size_t rulesz)
 {
-	char	 buf[LIM_MSGID + 3];
-	size_t	 i, n = strlen(id);
+	size_t	 i;
 	int	 rc, hit_limit = 0;
 
-	if (id[0] == '<')
-		snprintf(buf, sizeof(buf), "%s", id);
-	else
-		snprintf(buf, sizeof(buf), "<%s>", id);
-	n = strlen(buf);
-	if (r->npats && r->mdata == NULL)
-		return -1;
 	for (i = 0; i < r->npats; i++) {
-		rc = pcre2_match(r->pats[i].re, (PCRE2_SPTR)buf, n, 0, 0,
-		    r->mdata, r->mctx);
-		if (rc >= 0) {
+		if ((rc = rules_match_pattern(r, i, id)) == 1) {
 			snprintf(rule, rulesz, "%s:%d", r->pats[i].file,
 			    r->pats[i].line);
 			return 1;
 		}
-		if (rc != PCRE2_ERROR_NOMATCH)
+		if (rc == -1)
 			hit_limit = 1;
 	}
 	return hit_limit ? -1 : 0;
+}
+
+/*
+ * Does pattern i match id, in its "<id>" form, within the match limits?
+ * 1, 0, or -1 when the match hit a limit (or cannot be run).  The one
+ * matcher of deliver, scan and check-rules.
+ */
+int
+rules_match_pattern(const struct rules *r, size_t i, const char *id)
+{
+	char	 buf[LIM_MSGID + 3];
+	int	 rc;
+
+	if (i >= r->npats || r->mdata == NULL)
+		return -1;
+	snprintf(buf, sizeof(buf), id[0] == '<' ? "%s" : "<%s>", id);
+	rc = pcre2_match(r->pats[i].re, (PCRE2_SPTR)buf, strlen(buf), 0, 0,
+	    r->mdata, r->mctx);
+	return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
 }
 
 static int
