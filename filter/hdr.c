@@ -114,15 +114,7 @@ hdr_next(struct slice *cur, struct slice *name_r, struct slice *val_r)
 int
 hdr_find(struct slice block, const char *name, struct slice *val_r)
 {
-	struct slice cur = block, nm, val;
-	size_t	 k = strlen(name);
-
-	while (hdr_next(&cur, &nm, &val))
-		if (nm.n == k && ascii_casecmp_n(nm.p, name, k) == 0) {
-			*val_r = val;
-			return 1;
-		}
-	return 0;
+	return hdr_find_many(block, &name, 1, val_r) != 0;
 }
 
 /*
