@@ -200,6 +200,10 @@ postfix_stop() {
 		postsuper -d ALL >/dev/null 2>&1	# test mail still queued
 		postfix stop 2>/dev/null
 		wait_for 10 eval "! alive $pid" || diag "postfix $pid did not stop"
+		# the master is gone before the smtpd children that share
+		# its listening socket have noticed: give them the same time
+		wait_for 10 eval "! (exec 3<> /dev/tcp/127.0.0.1/$SMTP_PORT)" ||
+			diag "127.0.0.1:$SMTP_PORT still open after postfix stop"
 	fi
 	rm -f "$W/postfix.started"
 }
