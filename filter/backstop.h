@@ -2,7 +2,7 @@
  * backstop: stop email backscatter at local delivery.
  *
  * Shared declarations.  Every exported name carries its module's prefix
- * (msg_, hdr_, rules_, classify_, maildir_, log_); everything else is static.
+ * (hdr_, rules_, extract_, judge_, guard_, maildir_, sent_, log_); everything else is static.
  */
 #ifndef BACKSTOP_H
 #define BACKSTOP_H
@@ -103,6 +103,9 @@ size_t	 hdr_unfold(struct slice, char *, size_t);
 int	 hdr_msgid(struct slice, char *, size_t);
 int	 hdr_last_msgid(struct slice, char *, size_t);
 int	 hdr_is_field_line(const char *, size_t);
+void	 hdr_decode_words(char *, size_t);
+int	 hdr_ascii_charconv(const char *, const char *, const char *, size_t,
+	    char *, size_t *);
 
 /* rules.c */
 struct rules;
@@ -129,12 +132,31 @@ size_t	 rules_npatterns(const struct rules *);
 const char *rules_pattern(const struct rules *, size_t, const char **, int *);
 const char *rules_files(const struct rules *);
 
-/* classify.c: pure function of (message bytes, rules) */
-void	 classify(const char *, size_t, const struct rules *, int,
+/*
+ * extract.c: what a message is and what it quotes.  Reads the message
+ * bytes only (no file, no rules), so it can run under the guard; the
+ * result is plain data that leaves the guard whole.
+ */
+#define LIM_RECEIVED	(16u * 1024)	/* Received: text kept for relays */
+struct extract {
+	enum kind	 kind;
+	int		 strong;	/* a strong bounce signal: may be junk */
+	char		 msgid[LIM_MSGID + 1];	/* the original's, or "" */
+	char		 where[160];	/* where it was found */
+	size_t		 received_len;
+	char		 received[LIM_RECEIVED];	/* the original's
+					 * Received: values, one a line */
+};
+void	 extract(const char *, size_t, size_t, int, struct extract *,
+	    struct trace *);
+int	 extract_maybe_bounce(const char *, size_t, size_t, int);
+
+/* judge.c: the evidence the rules name, weighed; outside the guard */
+void	 judge(const struct rules *, const struct extract *, struct result *,
+	    struct trace *);
+void	 judge_message(const char *, size_t, const struct rules *, int,
 	    struct result *, struct trace *);
-int	 classify_maybe_bounce(const char *, size_t, size_t, int);
-void	 result_header(const struct result *, char *, size_t);
-void	 classify_decode_words(char *, size_t);
+void	 judge_header(const struct result *, char *, size_t);
 
 /* guard.c: in-process classification that a crash or hang cannot cost */
 #define GUARD_MAILDIR	1	/* the rescue stores into a maildir */

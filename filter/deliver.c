@@ -74,6 +74,7 @@ struct msgctx {
 	struct rules	*rules;
 	int		 rules_ok;
 	char		 rules_err[512];
+	struct extract	 ex;		/* what the guarded stage found */
 	struct result	 res;
 	int		 crlf;
 	int		 more;		/* stdin not read to its end yet */
@@ -181,7 +182,7 @@ prepare(struct msgctx *m, const char *rulesfile)
 	}
 	for (v = 0; v < V_COUNT; v++)
 		m->folder[v] = rules_folder(m->rules, (enum verdict)v);
-	m->maybe = classify_maybe_bounce(m->buf + m->skip, m->len - m->skip,
+	m->maybe = extract_maybe_bounce(m->buf + m->skip, m->len - m->skip,
 	    rules_parse_bytes(m->rules), env_null_sender());
 	if (!m->maybe) {
 		/* ordinary mail: no parser, no guard */
@@ -192,9 +193,11 @@ prepare(struct msgctx *m, const char *rulesfile)
 }
 
 /*
- * Classify under the guard: if the parsers crash, hang or run out of
- * memory, the guard stores iov[] and the rest of stdin as planned (sink,
- * root) and exits exit_ok, or 75.  Returns only when classification ended.
+ * Classify: extract under the guard, then judge outside it.  If the
+ * parsers crash, hang or run out of memory, the guard stores iov[] and the
+ * rest of stdin as planned (sink, root) and exits exit_ok, or 75.  The
+ * judgement (the rules' evidence, the sent index and its I/O) runs after
+ * the guard is off: a deadline cannot fire in the middle of it.
  */
 static void
 classify_guarded(struct msgctx *m, int sink, const char *root,
@@ -228,16 +231,17 @@ classify_guarded(struct msgctx *m, int sink, const char *root,
 		return;
 	}
 	guard_test_inject(m->buf + m->skip);
-	classify(m->buf + m->skip, m->len - m->skip, m->rules,
-	    env_null_sender(), &m->res, NULL);
+	extract(m->buf + m->skip, m->len - m->skip,
+	    rules_parse_bytes(m->rules), env_null_sender(), &m->ex, NULL);
 	guard_disarm();
 	/* plain data, but checked as if it came from elsewhere */
-	if ((unsigned)m->res.verdict >= V_COUNT)
-		m->res.verdict = V_UNKNOWN;
-	m->res.msgid[sizeof(m->res.msgid) - 1] = '\0';
-	m->res.where[sizeof(m->res.where) - 1] = '\0';
-	m->res.reason[sizeof(m->res.reason) - 1] = '\0';
-	m->res.rule[sizeof(m->res.rule) - 1] = '\0';
+	if ((unsigned)m->ex.kind > K_MDN)
+		m->ex.kind = K_NDR;
+	m->ex.msgid[sizeof(m->ex.msgid) - 1] = '\0';
+	m->ex.where[sizeof(m->ex.where) - 1] = '\0';
+	if (m->ex.received_len >= sizeof(m->ex.received))
+		m->ex.received_len = 0;
+	judge(m->rules, &m->ex, &m->res, NULL);
 }
 
 static void
@@ -255,7 +259,7 @@ make_header(const struct msgctx *m, char *out, size_t outsz)
 	out[0] = '\0';
 	if (m->res.failed || m->res.verdict == V_NOT_BOUNCE)
 		return;
-	result_header(&m->res, body, sizeof(body));
+	judge_header(&m->res, body, sizeof(body));
 	snprintf(out, outsz, "X-Backstop: %s%s", body, m->crlf ? "\r\n" : "\n");
 }
 

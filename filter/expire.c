@@ -603,7 +603,7 @@ field_words(struct slice v, char *out, size_t outsz)
 	char	 buf[LIM_FIELD_BYTES];
 
 	field_line(v, buf, sizeof(buf));
-	classify_decode_words(buf, sizeof(buf));
+	hdr_decode_words(buf, sizeof(buf));
 	if (buf[0] == '\0') {
 		snprintf(out, outsz, "-");
 		return;

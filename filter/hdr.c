@@ -7,7 +7,12 @@
  * block that is neither a field nor a continuation is skipped, not an
  * error (RFC 5322 says it cannot happen; real mail says otherwise).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
 
 #include "backstop.h"
 
@@ -237,4 +242,57 @@ hdr_last_msgid(struct slice v, char *out, size_t outsz)
 	if (lt == NULL)
 		return hdr_msgid(v, out, outsz);
 	return take_id(lt, buf + n, out, outsz);
+}
+
+/*
+ * libetpan decodes every encoded phrase it meets (Content-Description,
+ * encoded words) through iconv, and opening an iconv descriptor costs
+ * 8,000 instructions, several per message.  Pure ASCII text in an
+ * ASCII-compatible charset is already UTF-8: copied here.  Anything else
+ * goes to iconv as before (libetpan falls back to it on UNKNOWN_CHARSET).
+ */
+int
+hdr_ascii_charconv(const char *tocode, const char *fromcode, const char *str,
+    size_t length, char *result, size_t *result_len)
+{
+	static const char *const compatible[] = {
+		"us-ascii", "ascii", "utf-8", "utf8", "iso-8859-", "windows-125",
+		"cp125", "latin", NULL
+	};
+	size_t	 i;
+
+	if (strcasecmp(tocode, "utf-8") != 0 || length > *result_len)
+		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
+	for (i = 0; compatible[i] != NULL; i++)
+		if (ascii_prefix(fromcode, strlen(fromcode), compatible[i]))
+			break;
+	if (compatible[i] == NULL)
+		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
+	for (i = 0; i < length; i++)
+		if ((unsigned char)str[i] >= 0x80 || str[i] == '\0')
+			return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
+	memcpy(result, str, length);
+	*result_len = length;
+	return MAIL_CHARCONV_NO_ERROR;
+}
+
+/*
+ * Decode the RFC 2047 words of an unfolded field value in place (UTF-8
+ * out; left as it is when libetpan cannot read it): Subject for matching,
+ * and Subject and From for `backstop junk`.
+ */
+void
+hdr_decode_words(char *subj, size_t sz)
+{
+	size_t	 idx = 0;
+	char	*dec = NULL;
+
+	if (strstr(subj, "=?") == NULL)
+		return;
+	extended_charconv = hdr_ascii_charconv;
+	if (mailmime_encoded_phrase_parse("us-ascii", subj, strlen(subj), &idx,
+	    "utf-8", &dec) == MAILIMF_NO_ERROR && dec != NULL) {
+		snprintf(subj, sz, "%s", dec);
+		free(dec);
+	}
 }

@@ -67,9 +67,9 @@ scan_file(const char *path, const struct rules *r)
 		return -1;
 	}
 	skip = skip_from(buf, len);
-	if (classify_maybe_bounce(buf + skip, len - skip, rules_parse_bytes(r),
+	if (extract_maybe_bounce(buf + skip, len - skip, rules_parse_bytes(r),
 	    0))
-		classify(buf + skip, len - skip, r, 0, &res, NULL);
+		judge_message(buf + skip, len - skip, r, 0, &res, NULL);
 	else {
 		memset(&res, 0, sizeof(res));
 		snprintf(res.reason, sizeof(res.reason), "not a bounce");
@@ -261,7 +261,7 @@ cmd_explain(int argc, char **argv)
 		printf("rules error: %s\n  (deliver would log this and put "
 		    "the message in the inbox)\n", err);
 	skip = skip_from(buf, len);
-	classify(buf + skip, len - skip, rok ? r : NULL, 0, &res, &t);
+	judge_message(buf + skip, len - skip, rok ? r : NULL, 0, &res, &t);
 	printf("message: %s, %zu bytes\n", file ? file : "stdin", len);
 	if (t.buf != NULL)
 		fputs(t.buf, stdout);
@@ -278,7 +278,7 @@ cmd_explain(int argc, char **argv)
 		char h[900];
 
 		if (rok) {
-			result_header(&res, h, sizeof(h));
+			judge_header(&res, h, sizeof(h));
 			printf("header added: X-Backstop: %s\n", h);
 		}
 	}

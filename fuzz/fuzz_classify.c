@@ -50,11 +50,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the explain path (with a trace) and the envelope-sender signal,
 	 * chosen by the input's length so that a crash reproduces */
-	classify((const char *)data, size, fuzz_rules, (int)(size & 1), &res,
+	judge_message((const char *)data, size, fuzz_rules, (int)(size & 1), &res,
 	    (size & 2) ? &t : NULL);
 	if ((unsigned)res.verdict >= V_COUNT)
 		abort();
-	result_header(&res, hdr, sizeof(hdr));
+	judge_header(&res, hdr, sizeof(hdr));
 	trace_free(&t);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* classify(): message in, (kind, original, verdict) out. */
+/* extract() and judge(): message in, (kind, original, verdict) out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,7 +88,7 @@ test_rows(void **state)
 	size_t		 i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		classify(rows[i].msg, strlen(rows[i].msg), rules, 0, &res,
+		judge_message(rows[i].msg, strlen(rows[i].msg), rules, 0, &res,
 		    NULL);
 		if (res.kind != rows[i].kind)
 			fail_msg("%s: kind %s, want %s", rows[i].label,
@@ -109,7 +109,7 @@ test_no_rules(void **state)
 {
 	struct result	 res;
 
-	classify(rows[2].msg, strlen(rows[2].msg), NULL, 0, &res, NULL);
+	judge_message(rows[2].msg, strlen(rows[2].msg), NULL, 0, &res, NULL);
 	assert_int_equal(res.kind, K_NDR);
 	assert_int_equal(res.verdict, V_UNKNOWN);
 }
@@ -129,14 +129,14 @@ test_deep_nesting(void **state)
 		n += (size_t)snprintf(m + n, cap - n, "Content-Type: "
 		    "multipart/mixed; boundary=b%zu\n\n--b%zu\n", i, i);
 	n += (size_t)snprintf(m + n, cap - n, "\nx\n");
-	classify(m, n, rules, 0, &res, NULL);
+	judge_message(m, n, rules, 0, &res, NULL);
 	assert_int_equal(res.kind, K_NDR);
 	free(m);
 }
 
 /*
- * classify_maybe_bounce() lets ordinary mail skip the parser: it must say
- * "maybe" for every message that classify() takes for a report.  Checked
+ * extract_maybe_bounce() lets ordinary mail skip the parser: it must say
+ * "maybe" for every message that extract() takes for a report.  Checked
  * on every fixture and, where it is found, the whole shared corpus.
  */
 static void
@@ -165,9 +165,9 @@ check_dir(const char *dir, size_t *files, size_t *skipped)
 		skip = (len > 5 && memcmp(buf, "From ", 5) == 0 &&
 		    memchr(buf, '\n', len)) ?
 		    (size_t)((char *)memchr(buf, '\n', len) - buf) + 1 : 0;
-		classify(buf + skip, len - skip, rules, 0, &res, NULL);
+		judge_message(buf + skip, len - skip, rules, 0, &res, NULL);
 		(*files)++;
-		if (!classify_maybe_bounce(buf + skip, len - skip,
+		if (!extract_maybe_bounce(buf + skip, len - skip,
 		    LIM_PARSE_BYTES, 0)) {
 			(*skipped)++;
 			if (res.kind != K_NONE)

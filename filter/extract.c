@@ -1,6 +1,10 @@
 /*
- * Classification: is this message a report about a message of ours, and
- * which message?  A pure function of (message bytes, rules).
+ * Extraction: is this message a report about another message (a bounce,
+ * an auto-reply, a receipt), and which message does it quote?  The first
+ * stage of classification and the only one that parses hostile input, so
+ * it runs under the guard (guard.c) in deliver: it reads the message bytes
+ * and nothing else, opens no file and keeps no state.  What it finds goes
+ * out as a struct extract, plain data; judge.c weighs it against the rules.
  *
  * Design.  The message is first copied, up to the parse limit, with every
  * line end made LF (CRLF and lone CR alike), so that everything after this
@@ -54,7 +58,6 @@ enum trust {
 };
 
 struct cls {
-	const struct rules *r;
 	struct trace	*t;
 	int		 parts;
 	int		 report;	/* multipart/report seen at the top */
@@ -80,8 +83,6 @@ struct cls {
 };
 
 static void	 analyze(struct cls *, const char *, size_t);
-static int	 ascii_charconv(const char *, const char *, const char *,
-		    size_t, char *, size_t *);
 static int	 daemon_from(const char *);
 
 /* Text that only a bounce carries, lower case. */
@@ -649,7 +650,6 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 	if (!bounce)
 		return 0;
 	memset(&in, 0, sizeof(in));
-	in.r = c->r;
 	in.t = c->t;
 	in.nest = c->nest + 1;
 	memcpy(in.own, c->own, sizeof(in.own));
@@ -731,7 +731,7 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	/* the earliest copy marker, at the same offset in p as in lc */
 	if (m != NULL)
 		m = p + (m - lc);
-	/* raw text only: classify_maybe_bounce() looks at the raw bytes */
+	/* raw text only: extract_maybe_bounce() looks at the raw bytes */
 	if (c->trust < T_INLINE && !c->encoded &&
 	    (memmem(lc, n, "notificationtype", 16) != NULL ||
 	    memmem(lc, n, "eventtype", 9) != NULL))
@@ -1182,14 +1182,14 @@ top_signals(struct slice hb, int env_null, struct top *t,
 	if (HAS(F_SUBJECT)) {
 		hdr_unfold(f[F_SUBJECT], t->subj, sizeof(t->subj));
 		/*
-		 * For classify_maybe_bounce (!full), which runs in the
+		 * For extract_maybe_bounce (!full), which runs in the
 		 * delivering process itself, no libetpan code: an encoded subject
-		 * then counts as a maybe, and classify() decides.
+		 * then counts as a maybe, and extract() decides.
 		 */
 		if (!full && strstr(t->subj, "=?") != NULL)
 			t->subject = 1;
 		else
-			classify_decode_words(t->subj, sizeof(t->subj));
+			hdr_decode_words(t->subj, sizeof(t->subj));
 		n = strlen(t->subj);
 		/* a person forwarding or replying to a bounce */
 		if (ascii_prefix(t->subj, n, "fwd:") ||
@@ -1260,24 +1260,6 @@ free_decoded(struct cls *c)
 	free(c->decoded);
 	c->decoded = NULL;
 	c->ndecoded = c->decap = 0;
-}
-
-/* Does a Received: line of the returned original name one of our relays? */
-static int
-relay_evidence(const struct rules *r, const struct cls *c, char *rule,
-    size_t rulesz)
-{
-	struct slice	 cur, nm, v;
-
-	if (c->orig_hdr == NULL)
-		return 0;
-	cur.p = c->orig_hdr;
-	cur.n = c->orig_hdr_len;
-	while (hdr_next(&cur, &nm, &v))
-		if (nm.n == 8 && ascii_casecmp_n(nm.p, "received", 8) == 0 &&
-		    rules_relay_match(r, v.p, v.n, rule, rulesz))
-			return 1;
-	return 0;
 }
 
 /*
@@ -1387,27 +1369,6 @@ analyze(struct cls *c, const char *p, size_t n)
 		keep_decoded(c, mime);
 }
 
-/*
- * Decode the RFC 2047 words of an unfolded field value in place (UTF-8
- * out; left as it is when libetpan cannot read it): Subject for matching,
- * and Subject and From for `backstop junk`.
- */
-void
-classify_decode_words(char *subj, size_t sz)
-{
-	size_t	 idx = 0;
-	char	*dec = NULL;
-
-	if (strstr(subj, "=?") == NULL)
-		return;
-	extended_charconv = ascii_charconv;
-	if (mailmime_encoded_phrase_parse("us-ascii", subj, strlen(subj), &idx,
-	    "utf-8", &dec) == MAILIMF_NO_ERROR && dec != NULL) {
-		snprintf(subj, sz, "%s", dec);
-		free(dec);
-	}
-}
-
 /* Does a Content-Type field name a report or a report's part? */
 static int
 report_ctype(const char *v, size_t n)
@@ -1418,17 +1379,17 @@ report_ctype(const char *v, size_t n)
 }
 
 /*
- * Can this message be a bounce at all?  0 only when classify() would
+ * Can this message be a bounce at all?  0 only when extract() would
  * surely say "none": no header signal (null or daemon sender, bounce
  * subject, X-Failed-Recipients, auto-reply or machine markers), no
  * Content-Type field anywhere naming a report or a report's part, and no
- * JSON notification in the raw text.  Every kind classify() gives needs
+ * JSON notification in the raw text.  Every kind extract() gives needs
  * one of these, so ordinary mail is delivered without the parser, and
  * without the guard.  tests/unit/test_classify.c checks that
  * on every fixture and the whole corpus.
  */
 int
-classify_maybe_bounce(const char *msg, size_t len, size_t limit, int env_null)
+extract_maybe_bounce(const char *msg, size_t len, size_t limit, int env_null)
 {
 	struct top	 t;
 	struct slice	 hb;
@@ -1438,7 +1399,7 @@ classify_maybe_bounce(const char *msg, size_t len, size_t limit, int env_null)
 	if (len > limit)
 		len = limit;
 	end = msg + len;
-	/* lone CRs as line ends: leave it to classify(), which normalises */
+	/* lone CRs as line ends: leave it to extract(), which normalises */
 	if (memchr(msg, '\n', len) == NULL)
 		return 1;
 	k = len < 65536 ? len : 65536;
@@ -1485,40 +1446,36 @@ classify_maybe_bounce(const char *msg, size_t len, size_t limit, int env_null)
 }
 
 /*
- * libetpan decodes every encoded phrase it meets (Content-Description,
- * encoded words) through iconv, and opening an iconv descriptor costs
- * 8,000 instructions, several per message.  Pure ASCII text in an
- * ASCII-compatible charset is already UTF-8: copied here.  Anything else
- * goes to iconv as before (libetpan falls back to it on UNKNOWN_CHARSET).
+ * Copy the Received: fields of the returned original's header into ex, one
+ * unfolded value a line, for the relay evidence (judge.c).  What does not
+ * fit is left out: relays are checked on what was kept.
  */
-static int
-ascii_charconv(const char *tocode, const char *fromcode, const char *str,
-    size_t length, char *result, size_t *result_len)
+static void
+keep_received(struct extract *ex, const struct cls *c)
 {
-	static const char *const compatible[] = {
-		"us-ascii", "ascii", "utf-8", "utf8", "iso-8859-", "windows-125",
-		"cp125", "latin", NULL
-	};
-	size_t	 i;
+	struct slice	 cur, nm, v;
+	size_t		 k;
 
-	if (strcasecmp(tocode, "utf-8") != 0 || length > *result_len)
-		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
-	for (i = 0; compatible[i] != NULL; i++)
-		if (ascii_prefix(fromcode, strlen(fromcode), compatible[i]))
+	if (c->orig_hdr == NULL)
+		return;
+	cur.p = c->orig_hdr;
+	cur.n = c->orig_hdr_len;
+	while (hdr_next(&cur, &nm, &v)) {
+		if (nm.n != 8 || ascii_casecmp_n(nm.p, "received", 8) != 0)
+			continue;
+		if (ex->received_len + 2 >= sizeof(ex->received))
 			break;
-	if (compatible[i] == NULL)
-		return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
-	for (i = 0; i < length; i++)
-		if ((unsigned char)str[i] >= 0x80 || str[i] == '\0')
-			return MAIL_CHARCONV_ERROR_UNKNOWN_CHARSET;
-	memcpy(result, str, length);
-	*result_len = length;
-	return MAIL_CHARCONV_NO_ERROR;
+		k = hdr_unfold(v, ex->received + ex->received_len,
+		    sizeof(ex->received) - ex->received_len - 1);
+		ex->received_len += k;
+		ex->received[ex->received_len++] = '\n';
+		ex->received[ex->received_len] = '\0';
+	}
 }
 
 void
-classify(const char *msg, size_t len, const struct rules *r, int env_null,
-    struct result *res, struct trace *t)
+extract(const char *msg, size_t len, size_t limit, int env_null,
+    struct extract *ex, struct trace *t)
 {
 	struct cls	 c;
 	struct top	 top;
@@ -1526,14 +1483,12 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	char		*norm = NULL;
 	const char	*text;
 	size_t		 nlen, hl;
-	size_t		 limit = r ? rules_parse_bytes(r) : LIM_PARSE_BYTES;
 	char		 id[LIM_MSGID + 1];
-	int		 hdr_sig, body_sig, strong, ndr, rc;
+	int		 hdr_sig, body_sig, ndr;
 
-	extended_charconv = ascii_charconv;
-	memset(res, 0, sizeof(*res));
+	extended_charconv = hdr_ascii_charconv;
+	memset(ex, 0, sizeof(*ex));
 	memset(&c, 0, sizeof(c));
-	c.r = r;
 	c.t = t;
 	c.env_null = env_null;
 
@@ -1567,37 +1522,38 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 	hdr_sig = 2 * top.null_sender + 2 * top.daemon + 2 * top.subject +
 	    3 * top.failed_rcpt;
 	body_sig = (c.copy_part || c.trust >= T_INLINE_NOMARK) + c.marker;
-	strong = top.null_sender || top.daemon || top.failed_rcpt || c.json;
+	ex->strong = top.null_sender || top.daemon || top.failed_rcpt ||
+	    c.json;
 	/*
 	 * Without a strong signal, only a bounce subject together with a
 	 * returned copy (attached, or pasted after a marker) makes a bounce:
 	 * a bug tracker's "delivery fails" mail is not one.
 	 */
-	ndr = (strong && hdr_sig + body_sig >= 3) || c.json ||
+	ndr = (ex->strong && hdr_sig + body_sig >= 3) || c.json ||
 	    (top.subject && (c.copy_part || c.trust >= T_INLINE));
 	trace_add(t, "bounce score: header %d + body %d%s\n", hdr_sig,
-	    body_sig, strong ? " (strong)" : "");
+	    body_sig, ex->strong ? " (strong)" : "");
 	if (c.report && strcasecmp(c.report_type,
 	    "disposition-notification") == 0)
-		res->kind = K_MDN;
+		ex->kind = K_MDN;
 	else if (c.report || c.dsn_part)
-		res->kind = K_DSN;
+		ex->kind = K_DSN;
 	else if (c.mdn_part)
-		res->kind = K_MDN;
+		ex->kind = K_MDN;
 	else if (ndr)
-		res->kind = K_NDR;
+		ex->kind = K_NDR;
 	else if (top.autoreply || (c.challenge && (top.bulk ||
 	    top.null_sender || top.daemon) && (top.in_reply_to ||
 	    c.trust >= T_INLINE)))
 		/* a challenge is about one message: it names or returns it */
-		res->kind = K_AUTOREPLY;
+		ex->kind = K_AUTOREPLY;
 	else
-		res->kind = K_NONE;
-	if (res->kind != K_NDR)
-		strong = 1;	/* a report type or an explicit auto-reply */
+		ex->kind = K_NONE;
+	if (ex->kind != K_NDR)
+		ex->strong = 1;	/* a report type or an explicit auto-reply */
 
 	/* auto-replies and reports without a copy: In-Reply-To/References */
-	if (res->kind != K_NONE && c.trust < T_INLINE_NOMARK) {
+	if (ex->kind != K_NONE && c.trust < T_INLINE_NOMARK) {
 		if (hdr_find(hb, "In-Reply-To", &v) &&
 		    hdr_msgid(v, id, sizeof(id)))
 			set_id(&c, T_AUTOREPLY, id, "In-Reply-To");
@@ -1605,93 +1561,12 @@ classify(const char *msg, size_t len, const struct rules *r, int env_null,
 		    hdr_last_msgid(v, id, sizeof(id)))
 			set_id(&c, T_AUTOREPLY, id, "References");
 	}
-
-	if (res->kind == K_NONE) {
-		res->verdict = V_NOT_BOUNCE;
-		snprintf(res->reason, sizeof(res->reason), "not a bounce");
-	} else if (c.trust == T_NONE) {
-		res->verdict = V_UNKNOWN;
-		snprintf(res->reason, sizeof(res->reason),
-		    "%s without the original Message-ID", kind_name(res->kind));
-	} else {
-		char	 srule[sizeof(res->rule)];
-		int	 ev, sent;
-
-		snprintf(res->msgid, sizeof(res->msgid), "%s", c.id);
-		snprintf(res->where, sizeof(res->where), "%s", c.where);
-		/*
-		 * The signals: a sent-index hit, a pattern or a relay
-		 * match each make it ours.  Junk only when every source
-		 * configured could answer and none did: a sent index that
-		 * cannot answer (stale beyond the budget, missing folder)
-		 * gives unknown, never backscatter.
-		 */
-		ev = r != NULL ? rules_has_evidence(r) : 0;
-		sent = (ev & RULES_EV_SENT) ? rules_sent_lookup(r, c.id,
-		    srule, sizeof(srule)) : -1;
-		if (ev & RULES_EV_SENT)
-			trace_add(t, "sent evidence: %s (%s)\n", sent == 1 ?
-			    "sent by you" : sent == 0 ? "not in your sent "
-			    "folders" : "no answer", sent == 0 ? "index up to "
-			    "date" : srule);
-		if (ev == 0) {
-			res->verdict = V_UNKNOWN;
-			snprintf(res->reason, sizeof(res->reason),
-			    "no outbound patterns in the rules");
-		} else if (sent == 1) {
-			res->verdict = V_OURS;
-			snprintf(res->rule, sizeof(res->rule), "%s", srule);
-			snprintf(res->reason, sizeof(res->reason),
-			    "original Message-ID is in the sent index: you "
-			    "sent it");
-		} else if ((rc = rules_match_msgid(r, c.id, res->rule,
-		    sizeof(res->rule))) == 1) {
-			res->verdict = V_OURS;
-			snprintf(res->reason, sizeof(res->reason),
-			    "original Message-ID matches an outbound pattern");
-		} else if (rc == -1) {
-			res->verdict = V_UNKNOWN;
-			snprintf(res->reason, sizeof(res->reason),
-			    "pattern match limit reached");
-		} else if (relay_evidence(r, &c, res->rule,
-		    sizeof(res->rule))) {
-			res->verdict = V_OURS;
-			snprintf(res->reason, sizeof(res->reason),
-			    "returned original passed an outbound relay");
-		} else if ((ev & RULES_EV_SENT) && sent == -1) {
-			res->verdict = V_UNKNOWN;
-			snprintf(res->reason, sizeof(res->reason),
-			    "no outbound pattern or relay matches, and the "
-			    "sent index cannot answer: %.160s", srule);
-		} else if (!strong) {
-			res->verdict = V_UNKNOWN;
-			snprintf(res->reason, sizeof(res->reason),
-			    "not ours, but too little bounce evidence for junk");
-		} else {
-			res->verdict = V_BACKSCATTER;
-			snprintf(res->reason, sizeof(res->reason), "%s",
-			    sent == 0 ? "original Message-ID is not in the "
-			    "sent index and matches no outbound pattern" :
-			    "original Message-ID matches no outbound pattern");
-		}
+	if (ex->kind != K_NONE && c.trust != T_NONE) {
+		snprintf(ex->msgid, sizeof(ex->msgid), "%s", c.id);
+		snprintf(ex->where, sizeof(ex->where), "%s", c.where);
+		keep_received(ex, &c);
 	}
 	free_decoded(&c);
 	free(norm);
 }
 
-/*
- * The X-Backstop: field body for a delivered bounce: verdict, kind, the
- * original and the rule, all printable ASCII.
- */
-void
-result_header(const struct result *res, char *out, size_t outsz)
-{
-	char	 id[256], rule[256];
-
-	sanitize(id, sizeof(id), res->msgid[0] ? res->msgid : "-",
-	    strlen(res->msgid[0] ? res->msgid : "-"));
-	sanitize(rule, sizeof(rule), res->rule[0] ? res->rule : "-",
-	    strlen(res->rule[0] ? res->rule : "-"));
-	snprintf(out, outsz, "%s; kind=%s; original=%s; rule=%s",
-	    verdict_name(res->verdict), kind_name(res->kind), id, rule);
-}

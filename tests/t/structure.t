@@ -1,0 +1,26 @@
+#!/bin/sh
+# The structure the design promises, read from the objects the build made
+# (nm -u: the names each file takes from elsewhere).
+#  - Extraction is the only stage that parses hostile input and it runs
+#    under the guard: it opens, writes, renames and removes no file and
+#    knows neither the rules nor the sent index (judge.c does).
+. "$(dirname "$0")/../lib.sh"
+command -v nm > /dev/null || skip_all "no nm(1)"
+O=$TOP/filter
+[ -f "$O/extract.o" ] || skip_all "no filter/extract.o: run make first"
+
+undef() { nm -u "$O/$1" | awk '{print $2}'; }
+
+# takes NAME OBJ REGEX: OBJ uses no symbol matching REGEX
+takes_none() {
+	hits=$(undef "$2" | grep -E "$3" | tr '\n' ' ')
+	[ -z "$hits" ]; ok $? "$1${hits:+ (uses: $hits)}"
+}
+takes_none "extraction opens, writes, renames or removes no file" \
+    extract.o '^(open|open64|openat|fopen|fopen64|creat|write|writev|pwrite|rename|renameat|renameat2|link|linkat|unlink|unlinkat|mkdir|mkdirat|ftruncate|fsync)$'
+takes_none "extraction does not read the rules or the sent index" \
+    extract.o '^(rules_|sent_|judge_)'
+takes_none "extraction neither logs nor delivers" extract.o '^(log_|maildir_)'
+undef judge.o | grep -q '^rules_sent_lookup$'
+ok $? "the sent index is asked by the judge stage"
+done_testing
