@@ -7,7 +7,9 @@
 #ifndef BACKSTOP_H
 #define BACKSTOP_H
 
+#include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -209,6 +211,20 @@ int	 sent_lookup(const char *, const char *const *, size_t, const char *,
 	    long, char *, size_t);
 long	 sent_refresh(const char *, const char *const *, size_t, char *,
 	    size_t);
+
+/* opts.c: options and usage, the same way for every command */
+#define OPTS_DONE	(-2)	/* return opts.rc now: help, version, error */
+struct opts {
+	const char	*cmd;
+	int		 rc;
+	char		 shorts[64];
+	struct option	 longs[16];
+};
+void	 opts_begin(struct opts *, const char *, const char *,
+	    const struct option *);
+int	 opts_next(struct opts *, int, char **);
+int	 opts_usage(const char *);
+void	 opts_usage_all(FILE *);
 
 /* commands */
 int	 cmd_deliver(int, char **);
