@@ -639,11 +639,12 @@ expire_sub(struct folder *f, const char *sub, time_t now, long maxage,
 	int			 dfd, rc = 0, tmp = strcmp(sub, "tmp") == 0, ours;
 	time_t			 touched, filed;
 	unsigned long long	 sz;
+	size_t			 k;
 
-	/* label: the directory as shown, escaped */
+	/* label: the directory as shown, escaped (room kept for "/sub") */
 	junk_escape(label, sizeof(label) - 8, f->path, strlen(f->path));
-	strcat(label, "/");
-	strcat(label, sub);
+	k = strlen(label);
+	snprintf(label + k, sizeof(label) - k, "/%s", sub);
 	if ((dfd = openat(f->fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
@@ -853,7 +854,7 @@ cmd_expire(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* an age of 0 empties the folder at once: only when asked twice */
-	if (agearg != NULL && maxage == 0 && !force) {
+	if (agearg != NULL && maxage == 0 && !force && !dry) {
 		warnx_("--older-than %s would remove every message now; add "
 		    "--force to mean it", agearg);
 		return EXIT_USAGE;
@@ -1077,8 +1078,8 @@ cmd_junk(int argc, char **argv)
 		/* the directory as shown, escaped as the names are */
 		junk_escape(label[s], sizeof(label[s]) - 8, f.path,
 		    strlen(f.path));
-		strcat(label[s], "/");
-		strcat(label[s], subs[s]);
+		i = strlen(label[s]);
+		snprintf(label[s] + i, sizeof(label[s]) - i, "/%s", subs[s]);
 		dfd[s] = openat(f.fd, subs[s], O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
 		if (dfd[s] == -1) {

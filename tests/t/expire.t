@@ -210,6 +210,11 @@ grep -q -- '--force' "$T/err"
 ok $? "... the message says how to mean it"
 "$BACKSTOP" expire -r "$T/empty.yaml" --older-than 0s "$T/mu" >/dev/null 2>&1
 is "$?" 64 "--older-than 0s: the same"
+out=$("$BACKSTOP" expire -r "$T/empty.yaml" --older-than 0 --dry-run "$T/mu"); rc=$?
+is "$rc:$(echo "$out" | sed -n '$p')" "0:would remove 1, keep 0, free 70 bytes" \
+    "--older-than 0 --dry-run: shows, needs no --force"
+test -f "$YOUNG3"
+ok $? "... and removes nothing"
 "$BACKSTOP" expire -r "$T/empty.yaml" --force "$T/mu" >/dev/null 2>&1
 is "$?" 64 "--force without --older-than 0: usage error"
 out=$("$BACKSTOP" expire -r "$T/empty.yaml" --older-than 0 --force "$T/mu"); rc=$?
