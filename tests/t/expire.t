@@ -229,6 +229,14 @@ out=$("$BACKSTOP" expire -r "$T/never.yaml" "$T/mn"); rc=$?
 is "$rc:$out" "0:removed 1, kept 6, freed 5 bytes" \
     "junk.expire_after: 0 is never: no message removed (an abandoned tmp/ file is)"
 
+# a restore's claim in Junk tmp/ (across filesystems, in progress: its
+# mtime is the message's, old) is not an abandoned delivery
+rm -rf "$T/mk"; build "$T/mk"
+mk "$T/mk/.Junk/tmp/restoring.cur.1700000000.M1P2.h:2,S" "40 days" "being restored"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mk" >/dev/null
+test -f "$T/mk/.Junk/tmp/restoring.cur.1700000000.M1P2.h:2,S"
+ok $? "expire leaves a restore's fresh claim in tmp/ alone, however old its mtime"
+
 # two expires at once over the same folder: each message is removed and
 # subtracted from the quota once
 rm -rf "$T/mp"; mkdir -p "$T/mp/cur" "$T/mp/new" "$T/mp/tmp"
