@@ -1196,14 +1196,14 @@ copy_claim(struct restore *rs, int s, const char *claim, const char *name,
 	int			 in, out = -1, tries, e, rc = -1;
 
 	u[0] = '\0';
-
 	if ((rs->intmp == -1 && (rs->intmp = open_sub(rs->f.rootfd,
 	    "tmp")) == -1) || (in = openat(rs->jtmp, claim, O_RDONLY |
 	    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1) {
 		snprintf(err, errsz, "%s", strerror(errno));
 		return -1;
 	}
-	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (fstat(in, &st) == -1 || (!S_ISREG(st.st_mode) &&
+	    (errno = EINVAL))) {
 		snprintf(err, errsz, "claimed copy: %s", strerror(errno));
 		close(in);
 		return -1;
@@ -1240,6 +1240,12 @@ copy_claim(struct restore *rs, int s, const char *claim, const char *name,
 	snprintf(name_r, namesz, "%s", name);
 	for (tries = 0;; tries++) {
 		if (linkat(rs->intmp, u, rs->in[s], name_r, 0) == 0)
+			break;
+		/* no hard links here (as in maildir.c): a rename that
+		 * never replaces */
+		if ((errno == EPERM || errno == ENOSYS || errno == EOPNOTSUPP)
+		    && renameat2(rs->intmp, u, rs->in[s], name_r,
+		    RENAME_NOREPLACE) == 0)
 			break;
 		if (errno == EEXIST && tries < 4 &&
 		    fresh_name(name, name_r, namesz) == 0)
