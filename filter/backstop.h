@@ -94,6 +94,8 @@ const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);
 void	 sanitize(char *, size_t, const char *, size_t);
 void	 sanitize_utf8(char *, size_t, const char *, size_t);
+/* expire.c: file names in tab-separated lines (junk, scan), reversible */
+void	 junk_escape(char *, size_t, const char *, size_t);
 
 /* hdr.c: header blocks as (pointer, length) slices, LF or CRLF lines */
 size_t	 hdr_block_len(const char *, size_t);

@@ -44,15 +44,21 @@ skip_from(const char *p, size_t n)
 	return 0;
 }
 
+/* PATH escaped by junk_escape() (\t \n \\ \ooo): one line, reversible */
 static void
 print_line(const char *path, const struct result *res)
 {
 	char	 id[LIM_MSGID + 1], reason[sizeof(res->reason)];
+	char	*epath;
+	size_t	 n = strlen(path);
 
+	epath = xmalloc(4 * n + 1);
+	junk_escape(epath, 4 * n + 1, path, n);
 	sanitize(id, sizeof(id), res->msgid, strlen(res->msgid));
 	sanitize(reason, sizeof(reason), res->reason, strlen(res->reason));
-	printf("%s\t%s\t%s\t%s\t%s\n", path, verdict_name(res->verdict),
+	printf("%s\t%s\t%s\t%s\t%s\n", epath, verdict_name(res->verdict),
 	    kind_name(res->kind), id[0] ? id : "-", reason);
+	free(epath);
 }
 
 static int
