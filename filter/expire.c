@@ -58,7 +58,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,9 +93,6 @@ struct tally {
 	unsigned long long qbytes, qcount;	/* for maildirsize */
 };
 
-static void	 usage_expire(FILE *);
-static void	 usage_junk(FILE *);
-static void	 usage_restore(FILE *);
 static int	 root_path(const char *, char *, size_t);
 static int	 folder_open(struct folder *, const char *, const char *);
 static void	 folder_close(struct folder *);
@@ -196,27 +192,6 @@ unescape(char *dst, size_t dstsz, const char *s)
 	}
 	dst[o] = '\0';
 	return 0;
-}
-
-static void
-usage_expire(FILE *f)
-{
-	fprintf(f, "usage: backstop expire [-r RULES] [--older-than AGE "
-	    "[--force]] [--all] [--dry-run] [MAILDIR]\n");
-}
-
-static void
-usage_junk(FILE *f)
-{
-	fprintf(f, "usage: backstop junk [-r RULES] [MAILDIR]\n");
-}
-
-static void
-usage_restore(FILE *f)
-{
-	fprintf(f, "usage: backstop restore [-r RULES] [-d MAILDIR] "
-	    "FILE...\n       backstop restore [-r RULES] [-d MAILDIR] "
-	    "--stdin\n");
 }
 
 /* MAILDIR from the command line, else $HOME/Maildir; no trailing '/'. */
@@ -815,12 +790,12 @@ cmd_expire(int argc, char **argv)
 		{ "all", no_argument, NULL, 'A' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct opts	 o;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "r:nh", longopts, NULL)) != -1)
+	opts_begin(&o, "expire", "r:n", longopts);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
@@ -837,17 +812,11 @@ cmd_expire(int argc, char **argv)
 		case 'n':
 			dry = 1;
 			break;
-		case 'h':
-			usage_expire(stdout);
-			return EXIT_OK;
 		default:
-			usage_expire(stderr);
-			return EXIT_USAGE;
+			return o.rc;
 		}
-	if (argc - optind > 1) {
-		usage_expire(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind > 1)
+		return opts_usage("expire");
 	if (agearg != NULL && parse_age(agearg, &maxage) == -1) {
 		warnx_("--older-than: '%s' is not an age such as 30d, 12h or "
 		    "2w", agearg);
@@ -1047,24 +1016,19 @@ cmd_junk(int argc, char **argv)
 	char		 root[PATH_MAX], label[2][ESCAPED_MAX + 8];
 	size_t		 nall = 0, n, i;
 	int		 ch, s, dfd[2] = { -1, -1 }, rc = EXIT_OK;
+	struct opts	 o;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "r:h")) != -1)
+	opts_begin(&o, "junk", "r:", NULL);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
 			break;
-		case 'h':
-			usage_junk(stdout);
-			return EXIT_OK;
 		default:
-			usage_junk(stderr);
-			return EXIT_USAGE;
+			return o.rc;
 		}
-	if (argc - optind > 1) {
-		usage_junk(stderr);
-		return EXIT_USAGE;
-	}
+	if (argc - optind > 1)
+		return opts_usage("junk");
 	if (root_path(optind < argc ? argv[optind] : NULL, root,
 	    sizeof(root)) == -1)
 		return EXIT_TEMPFAIL;
@@ -1465,12 +1429,12 @@ cmd_restore(int argc, char **argv)
 	int		 ch, i, s, fromstdin = 0, temp = 0, refused = 0;
 	static const struct option longopts[] = {
 		{ "stdin", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct opts	 o;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:r:h", longopts, NULL)) != -1)
+	opts_begin(&o, "restore", "d:r:", longopts);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'd':
 			maildir = optarg;
@@ -1481,17 +1445,11 @@ cmd_restore(int argc, char **argv)
 		case 'S':
 			fromstdin = 1;
 			break;
-		case 'h':
-			usage_restore(stdout);
-			return EXIT_OK;
 		default:
-			usage_restore(stderr);
-			return EXIT_USAGE;
+			return o.rc;
 		}
-	if ((optind == argc) != (fromstdin != 0)) {
-		usage_restore(stderr);
-		return EXIT_USAGE;
-	}
+	if ((optind == argc) != (fromstdin != 0))
+		return opts_usage("restore");
 	if (root_path(maildir, root, sizeof(root)) == -1)
 		return EXIT_TEMPFAIL;
 	/* the folder name comes from the rules, as for junk and expire */

@@ -28,12 +28,14 @@ static const struct {
 	    EXIT_USAGE },
 	{ "scan", "[-r RULES] PATH...", "classify files and maildirs, one "
 	    "line each", EXIT_USAGE },
-	{ "expire", "[-r RULES] [--older-than AGE] [--all] [--dry-run] "
-	    "[MAILDIR]", "purge old Junk", EXIT_USAGE },
+	{ "expire", "[-r RULES] [--older-than AGE [--force]] [--all] "
+	    "[--dry-run] [MAILDIR]", "purge old Junk (only what backstop "
+	    "filed, unless --all)", EXIT_USAGE },
 	{ "junk", "[-r RULES] [MAILDIR]", "list what is in the Junk folder",
 	    EXIT_USAGE },
-	{ "restore", "[-d MAILDIR] FILE...", "move messages from Junk back "
-	    "to the inbox", EXIT_USAGE },
+	{ "restore", "[-r RULES] [-d MAILDIR] FILE... | --stdin",
+	    "move messages from Junk back to the inbox (--stdin: escaped "
+	    "names, one a line, as junk and scan print them)", EXIT_USAGE },
 	{ "learn", "[-r RULES] [--write] [FOLDER...]", "propose outbound "
 	    "patterns from the sent folders", EXIT_USAGE },
 	{ "check-rules", "[-r RULES] [FOLDER...]", "how well the rules "
