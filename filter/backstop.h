@@ -8,6 +8,7 @@
 #define BACKSTOP_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -92,6 +93,7 @@ const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);
 void	 sanitize(char *, size_t, const char *, size_t);
 void	 sanitize_utf8(char *, size_t, const char *, size_t);
+size_t	 msg_from_line_len(const char *, size_t);
 
 /* hdr.c: header blocks as (pointer, length) slices, LF or CRLF lines */
 size_t	 hdr_block_len(const char *, size_t);
@@ -164,6 +166,8 @@ void	 guard_oom(void);
 void	 guard_test_inject(const char *);
 
 /* maildir.c */
+extern char maildir_tmp_inflight[];	/* tmp/ file being written, or "" */
+extern volatile sig_atomic_t maildir_stored;	/* a message is in new/ */
 int	 maildir_deliver(const char *, const char *, const struct slice *,
 	    size_t, char *, size_t, char *, size_t);
 int	 maildir_deliver_fd(const char *, const char *, const struct slice *,
