@@ -34,7 +34,7 @@
 #include "backstop.h"
 
 #define DELIVER_DEADLINE	600	/* seconds; Postfix allows 1000 */
-#define HEADER_HOLD	(64u << 20)	/* top header block held, at most */
+#define HEADER_HOLD	(64u << 20)	/* top header block held */
 
 /*
  * The deadline, or the MTA or an operator stopping the delivery: before
@@ -105,8 +105,8 @@ struct msgctx {
 	int		 crlf;
 	int		 more;		/* stdin not read to its end yet */
 	int		 maybe;		/* may be a bounce: classify */
-	char		 rules_why[512];	/* rules_err, one printable line */
-	char		*own[2];	/* qmail lines with a newline added */
+	char		 rules_why[512];	/* rules_err, printable */
+	char		*own[2];	/* qmail lines, newline added */
 	/* the folder of each verdict (NULL: inbox), read from the rules
 	 * before classification runs, kept by the guard */
 	const char	*folder[V_COUNT];
@@ -206,8 +206,8 @@ neutralize(struct msgctx *m)
 {
 	static const char from[] = "X-Backstop", to[] = "X-Backstop-Incoming";
 	const char	*body = m->buf + m->skip, *nl;
-	size_t		 n = m->len - m->skip, hlen, hits = 0, o, last, ncap;
-	size_t		 off, next;
+	size_t		 n = m->len - m->skip, hlen, hits = 0, o, last;
+	size_t		 ncap, off, next;
 	char		*out;
 
 	hlen = header_end(body, n, 0);

@@ -58,7 +58,7 @@ struct plan {
 	const char	*mdsize;		/* root/maildirsize */
 	char		 syslog_pre[64];	/* "<19>backstop[PID]: " */
 	size_t		 used;			/* of str[] */
-	char		 str[4 * PATH_MAX];	/* paths, then kept strings */
+	char		 str[4 * PATH_MAX];	/* paths, kept strings */
 };
 
 /* Page-aligned so that it can be made read-only on its own. */

@@ -395,8 +395,8 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
     size_t niov, int tail_fd, int quota, char *path_r, size_t pathsz,
     char *err, size_t errsz)
 {
-	char		 dir[PATH_MAX], uniq[1024], tmp[PATH_MAX], newp[PATH_MAX];
-	char		 newdir[PATH_MAX], line[64];
+	char		 dir[PATH_MAX], uniq[1024], tmp[PATH_MAX];
+	char		 newp[PATH_MAX], newdir[PATH_MAX], line[64];
 	struct stat	 st;
 	sigset_t	 old;
 	int		 fd = -1, qfd = -1, tries, e, n, held = 0;
