@@ -9,6 +9,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -94,6 +95,7 @@ const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);
 void	 sanitize(char *, size_t, const char *, size_t);
 void	 sanitize_utf8(char *, size_t, const char *, size_t);
+size_t	 msg_from_line_len(const char *, size_t);
 /* expire.c: file names in tab-separated lines (junk, scan), reversible */
 void	 junk_escape(char *, size_t, const char *, size_t);
 
@@ -190,6 +192,8 @@ void	 guard_oom(void);
 void	 guard_test_inject(const char *);
 
 /* maildir.c */
+extern char maildir_tmp_inflight[];	/* tmp/ file being written, or "" */
+extern volatile sig_atomic_t maildir_stored;	/* a message is in new/ */
 int	 maildir_deliver(const char *, const char *, const struct slice *,
 	    size_t, char *, size_t, char *, size_t);
 int	 maildir_deliver_fd(const char *, const char *, const struct slice *,

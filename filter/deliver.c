@@ -7,9 +7,15 @@
  * the message is safely there.  Every failure that leaves the message
  * undelivered is exit 75 with one line on stderr, never starting with a
  * status code (Postfix would read "4.x.x"/"5.x.x" as its own).  Under
- * qmail (RPLINE and DTLINE set, or --qmail) the two lines are prepended as
- * qmail-local does, and success is 99 so later .qmail lines do not deliver
- * the message twice.
+ * --qmail the RPLINE and DTLINE of qmail-local are prepended as its own
+ * maildir delivery does, and success is 99 so later .qmail lines do not
+ * deliver the message twice.  Only under --qmail: procmail and maildrop
+ * run from a .qmail inherit both variables, and read 99 as a failure.
+ *
+ * A deadline (SIGALRM), SIGTERM, SIGHUP or SIGINT before the message is
+ * stored removes its tmp/ file and exits 75; once it is stored (in new/,
+ * synced: maildir_stored) they change nothing, and nothing after that
+ * blocks (the syslog line is sent without waiting, util.c).
  *
  * filter: the same classification, the message written to stdout with the
  * X-Backstop: field added to bounces (procmail ":0 fw", maildrop xfilter,
@@ -28,33 +34,54 @@
 #include "backstop.h"
 
 #define DELIVER_DEADLINE	600	/* seconds; Postfix allows 1000 */
+#define HEADER_HOLD	(64u << 20)	/* top header block held */
 
-extern char maildir_tmp_inflight[];
-
+/*
+ * The deadline, or the MTA or an operator stopping the delivery: before
+ * the message is stored, remove its tmp/ file (a half-written message
+ * that nothing would ever remove) and exit 75, the MTA keeps it; after,
+ * carry on to exit 0 (or 99): a 75 or a death by signal then would have
+ * the MTA deliver it again.
+ */
 static void
-on_alarm(int sig)
+on_cancel(int sig)
 {
-	static const char msg[] = "backstop: delivery deadline reached, "
+	static const char dl[] = "backstop: delivery deadline reached, "
 	    "temporary failure\n";
+	static const char st[] = "backstop: stopped by a signal before the "
+	    "message was stored, temporary failure\n";
 
-	(void)sig;
+	if (maildir_stored)
+		return;
 	if (maildir_tmp_inflight[0] != '\0')
 		unlink(maildir_tmp_inflight);
-	(void)!write(2, msg, sizeof(msg) - 1);
+	if (sig == SIGALRM)
+		(void)!write(2, dl, sizeof(dl) - 1);
+	else
+		(void)!write(2, st, sizeof(st) - 1);
 	_exit(EXIT_TEMPFAIL);
 }
 
-/* Length of a leading mbox "From " line (Postfix and Exim prepend one). */
-static size_t
-from_line_len(const char *p, size_t n)
+/*
+ * on_cancel() for the deadline and, for deliver, SIGTERM, SIGHUP and
+ * SIGINT, except where the caller left them ignored (as a shell leaves
+ * SIGINT for a background job).
+ */
+static void
+catch_cancel(int all)
 {
-	const char *nl;
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGINT };
+	struct sigaction sa, old;
+	size_t		 i;
 
-	if (n < 5 || memcmp(p, "From ", 5) != 0)
-		return 0;
-	if ((nl = memchr(p, '\n', n)) == NULL)
-		return 0;
-	return (size_t)(nl - p) + 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_cancel;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	for (i = 0; all && i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			sigaction(sigs[i], &old, NULL);
 }
 
 /* Was the envelope sender null?  Postfix and qmail say so in $SENDER. */
@@ -79,34 +106,117 @@ struct msgctx {
 	int		 crlf;
 	int		 more;		/* stdin not read to its end yet */
 	int		 maybe;		/* may be a bounce: classify */
+	char		 rules_why[512];	/* rules_err, printable */
+	char		*own[2];	/* qmail lines, newline added */
 	/* the folder of each verdict (NULL: inbox), read from the rules
 	 * before classification runs, kept by the guard */
 	const char	*folder[V_COUNT];
 };
 
 /*
+ * Where the top header block of (p, n) ends: the offset of the empty line
+ * (LF or CRLF) that ends it, or n when there is none.  The scan starts at
+ * from, which must be 0 or inside a line whose start was scanned before.
+ */
+static size_t
+header_end(const char *p, size_t n, size_t from)
+{
+	const char	*nl;
+	size_t		 i = from;
+
+	if (from == 0 && ((n > 0 && p[0] == '\n') ||
+	    (n > 1 && p[0] == '\r' && p[1] == '\n')))
+		return 0;
+	while ((nl = memchr(p + i, '\n', n - i)) != NULL) {
+		i = (size_t)(nl - p) + 1;
+		if (i < n && p[i] == '\n')
+			return i;
+		if (i + 1 < n && p[i] == '\r' && p[i + 1] == '\n')
+			return i;
+	}
+	return n;
+}
+
+/*
+ * prepare() reads what classification needs; neutralize() needs the
+ * whole top header block, so that a field past that point (a header of
+ * hundreds of KiB, a Received: flood) cannot reach the mailbox from the
+ * unread rest of stdin.  Read on to the end of the block, up to
+ * HEADER_HOLD (MTAs cut headers far below: Postfix header_size_limit
+ * 100 KiB, Exim 1 MiB).  0, or -1 with errno.
+ */
+static int
+read_header_rest(struct msgctx *m)
+{
+	size_t	 from = 0, have, ncap;
+	char	*nbuf;
+	ssize_t	 r;
+
+	for (;;) {
+		have = m->len - m->skip;
+		if (header_end(m->buf + m->skip, have, from) < have ||
+		    !m->more || have >= HEADER_HOLD)
+			return 0;
+		from = have >= 2 ? have - 2 : 0;
+		if (m->len == m->cap) {
+			ncap = m->cap * 2;
+			if ((nbuf = guard_realloc(m->buf, m->cap, ncap)) ==
+			    NULL)
+				return -1;
+			m->buf = nbuf;
+			m->cap = ncap;
+		}
+		r = read(0, m->buf + m->len, m->cap - m->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			m->more = 0;
+		m->len += (size_t)r;
+	}
+}
+
+/*
+ * Is the line (p, n) an X-Backstop field as a mail client or Sieve reads
+ * it: the name in any case, and whitespace before the colon (the obsolete
+ * syntax of RFC 5322 4.5, which parsers accept)?
+ */
+static int
+is_xbackstop(const char *p, size_t n)
+{
+	static const char name[] = "X-Backstop";
+	size_t		 i = sizeof(name) - 1;
+
+	if (n < i || ascii_casecmp_n(p, name, i) != 0)
+		return 0;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	return i < n && p[i] == ':';
+}
+
+/*
  * An X-Backstop: field that arrives with the message is someone else's
  * claim, and recipes file on it (procmail "^X-Backstop: backscatter",
- * Sieve): rename every one in the top header block to
- * X-Backstop-Incoming: before anything reads or stores the message.
- * Messages without one (nearly all) are not copied.
+ * Sieve): rename every one in the top header block, however long (see
+ * read_header_rest), to X-Backstop-Incoming before anything reads or
+ * stores the message.  Messages without one (nearly all) are not copied.
  */
 static int
 neutralize(struct msgctx *m)
 {
 	static const char from[] = "X-Backstop", to[] = "X-Backstop-Incoming";
-	struct slice	 blk, cur, nm, v;
-	const char	*body = m->buf + m->skip;
-	size_t		 n = m->len - m->skip, hits = 0, o, last, ncap;
+	const char	*body = m->buf + m->skip, *nl;
+	size_t		 n = m->len - m->skip, hlen, hits = 0, o, last;
+	size_t		 ncap, off, next;
 	char		*out;
 
-	blk.p = body;
-	blk.n = hdr_block_len(body, n);
-	cur = blk;
-	while (hdr_next(&cur, &nm, &v))
-		if (nm.n == sizeof(from) - 1 &&
-		    ascii_casecmp_n(nm.p, from, nm.n) == 0)
-			hits++;
+	hlen = header_end(body, n, 0);
+	for (off = 0; off < hlen; off = next) {
+		nl = memchr(body + off, '\n', hlen - off);
+		next = nl != NULL ? (size_t)(nl - body) + 1 : hlen;
+		hits += is_xbackstop(body + off, next - off);
+	}
 	if (hits == 0)
 		return 0;
 	ncap = m->len + hits * (sizeof(to) - sizeof(from));
@@ -115,18 +225,17 @@ neutralize(struct msgctx *m)
 	memcpy(out, m->buf, m->skip);
 	o = m->skip;
 	last = 0;
-	cur = blk;
-	while (hdr_next(&cur, &nm, &v))
-		if (nm.n == sizeof(from) - 1 &&
-		    ascii_casecmp_n(nm.p, from, nm.n) == 0) {
-			size_t at = (size_t)(nm.p - body);
-
-			memcpy(out + o, body + last, at - last);
-			o += at - last;
-			memcpy(out + o, to, sizeof(to) - 1);
-			o += sizeof(to) - 1;
-			last = at + nm.n;
-		}
+	for (off = 0; off < hlen; off = next) {
+		nl = memchr(body + off, '\n', hlen - off);
+		next = nl != NULL ? (size_t)(nl - body) + 1 : hlen;
+		if (!is_xbackstop(body + off, next - off))
+			continue;
+		memcpy(out + o, body + last, off - last);
+		o += off - last;
+		memcpy(out + o, to, sizeof(to) - 1);
+		o += sizeof(to) - 1;
+		last = off + sizeof(from) - 1;
+	}
 	memcpy(out + o, body + last, n - last);
 	o += n - last;
 	guard_free(m->buf, m->cap);
@@ -162,7 +271,11 @@ prepare(struct msgctx *m, const char *rulesfile)
 		warnx_("cannot read the message: %s", strerror(errno));
 		return -1;
 	}
-	m->skip = from_line_len(m->buf, m->len);
+	m->skip = msg_from_line_len(m->buf, m->len);
+	if (m->more && read_header_rest(m) == -1) {
+		warnx_("cannot read the message: %s", strerror(errno));
+		return -1;
+	}
 	if (neutralize(m) == -1) {
 		warnx_("out of memory");
 		return -1;
@@ -172,7 +285,16 @@ prepare(struct msgctx *m, const char *rulesfile)
 	    ((const char *)memchr(m->buf + m->skip, '\n', m->len - m->skip) >
 	    (const char *)memchr(m->buf + m->skip, '\r', m->len - m->skip));
 	if (!m->rules_ok) {
-		/* a broken rule file never costs a message: inbox + log */
+		/*
+		 * A broken rule file never costs a message: the inbox, and
+		 * where it cannot go unnoticed, also without a syslog: one
+		 * line on stderr (procmail and maildrop log it; Postfix
+		 * ignores it on success) and X-Backstop: error in every
+		 * message delivered meanwhile (make_header).
+		 */
+		sanitize(m->rules_why, sizeof(m->rules_why), m->rules_err,
+		    strlen(m->rules_err));
+		warnx_("rules not used: %s", m->rules_why);
 		log_msg(LOG_ERR, "rules not used: %s", m->rules_err);
 		m->res.verdict = V_NOT_BOUNCE;
 		m->res.failed = 1;
@@ -249,18 +371,61 @@ msg_free(struct msgctx *m)
 {
 	guard_free(m->buf, m->cap);
 	rules_free(m->rules);
+	free(m->own[0]);
+	free(m->own[1]);
 }
 
+/*
+ * The X-Backstop: field for the message, or "": bounces get the verdict;
+ * with rules that could not be used, every message gets
+ * "X-Backstop: error; rules not used: REASON", so that the user sees in
+ * the mail itself that filtering stopped (no recipe files on "error").
+ */
 static void
 make_header(const struct msgctx *m, char *out, size_t outsz)
 {
 	char	 body[900];
+	int	 n;
 
 	out[0] = '\0';
-	if (m->res.failed || m->res.verdict == V_NOT_BOUNCE)
+	if (!m->rules_ok)
+		n = snprintf(out, outsz, "X-Backstop: error; rules not used: "
+		    "%.880s%s", m->rules_why, m->crlf ? "\r\n" : "\n");
+	else if (m->res.failed || m->res.verdict == V_NOT_BOUNCE)
 		return;
-	judge_header(&m->res, body, sizeof(body));
-	snprintf(out, outsz, "X-Backstop: %s%s", body, m->crlf ? "\r\n" : "\n");
+	else {
+		judge_header(&m->res, body, sizeof(body));
+		n = snprintf(out, outsz, "X-Backstop: %s%s", body,
+		    m->crlf ? "\r\n" : "\n");
+	}
+	if (n < 0 || (size_t)n >= outsz)
+		out[0] = '\0';
+}
+
+/*
+ * A qmail-local line from the environment, for --qmail: with its newline
+ * (qmail-local's end in one; one set by hand may not, and the next field
+ * would run into it).  0 when v is unset or empty.
+ */
+static int
+qmail_line(struct slice *s, const char *v, char **own_r)
+{
+	size_t	 n;
+	char	*b;
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	n = strlen(v);
+	s->p = v;
+	s->n = n;
+	if (v[n - 1] != '\n') {
+		b = xmalloc(n + 1);
+		memcpy(b, v, n);
+		b[n] = '\n';
+		s->p = *own_r = b;
+		s->n = n + 1;
+	}
+	return 1;
 }
 
 static void
@@ -277,7 +442,6 @@ cmd_deliver(int argc, char **argv)
 	const char	*maildir = NULL, *rulesfile = NULL, *folder, *home;
 	char		 root[PATH_MAX], err[PATH_MAX + 256], path[PATH_MAX];
 	char		 hdr[1024], idlog[256];
-	const char	*rp = getenv("RPLINE"), *dt = getenv("DTLINE");
 	struct slice	 iov[4];
 	size_t		 niov = 0;
 	int		 ch, qmail = 0;
@@ -287,7 +451,7 @@ cmd_deliver(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 
-	signal(SIGALRM, on_alarm);
+	catch_cancel(1);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
 	optind = 1;
@@ -315,8 +479,6 @@ cmd_deliver(int argc, char **argv)
 		usage_deliver();
 		return EXIT_TEMPFAIL;
 	}
-	if (rp != NULL && dt != NULL)
-		qmail = 1;
 
 	if (maildir == NULL) {
 		if ((home = maildir_home()) == NULL) {
@@ -338,11 +500,9 @@ cmd_deliver(int argc, char **argv)
 
 	if (prepare(&m, rulesfile) == -1)
 		return EXIT_TEMPFAIL;
-	if (qmail && rp != NULL && dt != NULL) {
-		iov[niov].p = rp;
-		iov[niov++].n = strlen(rp);
-		iov[niov].p = dt;
-		iov[niov++].n = strlen(dt);
+	if (qmail) {
+		niov += qmail_line(&iov[niov], getenv("RPLINE"), &m.own[0]);
+		niov += qmail_line(&iov[niov], getenv("DTLINE"), &m.own[1]);
 	}
 	if (m.maybe) {
 		/* the rescue stores into the inbox, which must exist */
@@ -374,6 +534,8 @@ cmd_deliver(int argc, char **argv)
 		return EXIT_TEMPFAIL;
 	}
 	guard_done(qmail ? EXIT_QMAIL_STOP : EXIT_OK);
+	if (err[0] != '\0')
+		log_msg(LOG_ERR, "%s", err);
 	sanitize(idlog, sizeof(idlog), m.res.msgid[0] ? m.res.msgid : "-",
 	    strlen(m.res.msgid[0] ? m.res.msgid : "-"));
 	log_msg(LOG_INFO, "verdict=%s kind=%s original=%s folder=%s%s%s",
@@ -393,7 +555,7 @@ cmd_filter(int argc, char **argv)
 	struct slice	 iov[3];
 	int		 ch;
 
-	signal(SIGALRM, on_alarm);
+	catch_cancel(0);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
 	optind = 1;

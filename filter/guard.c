@@ -44,7 +44,7 @@
 #include "backstop.h"
 
 #define GUARD_IOV	4
-#define PLAN_PAGES	4	/* struct plan, rounded up to whole pages */
+#define PLAN_PAGES	5	/* struct plan, rounded up to whole pages */
 
 struct plan {
 	int		 sink;			/* GUARD_MAILDIR, GUARD_STDOUT */
@@ -55,9 +55,10 @@ struct plan {
 	size_t		 niov;
 	struct slice	 iov[GUARD_IOV];
 	const char	*tmp, *newp, *newdir;	/* in str[] */
+	const char	*mdsize;		/* root/maildirsize */
 	char		 syslog_pre[64];	/* "<19>backstop[PID]: " */
 	size_t		 used;			/* of str[] */
-	char		 str[3 * PATH_MAX];	/* paths, then kept strings */
+	char		 str[4 * PATH_MAX];	/* paths, kept strings */
 };
 
 /* Page-aligned so that it can be made read-only on its own. */
@@ -66,6 +67,8 @@ static union {
 	char		 pad[PLAN_PAGES * 4096];
 } plan_page __attribute__((aligned(4096)));
 #define plan (plan_page.p)
+_Static_assert(sizeof(plan_page.p) <= PLAN_PAGES * 4096,
+    "the plan must fit its pages: mprotect() must not reach beyond");
 
 static char		 altstack[64 * 1024] __attribute__((aligned(16)));
 static volatile sig_atomic_t armed;	/* classification is running */
@@ -135,7 +138,7 @@ s_write_all(int fd, const char *p, size_t n)
 }
 
 static int
-s_copy_rest(int to, int from)
+s_copy_rest(int to, int from, unsigned long *size_r)
 {
 	char	 b[16384];
 	ssize_t	 k;
@@ -150,18 +153,22 @@ s_copy_rest(int to, int from)
 			return 0;
 		if (s_write_all(to, b, (size_t)k) == -1)
 			return -1;
+		*size_r += (unsigned long)k;
 	}
 }
 
 static int
-s_emit(int fd)
+s_emit(int fd, unsigned long *size_r)
 {
 	size_t	 i;
 
-	for (i = 0; i < plan.niov; i++)
+	*size_r = 0;
+	for (i = 0; i < plan.niov; i++) {
 		if (s_write_all(fd, plan.iov[i].p, plan.iov[i].n) == -1)
 			return -1;
-	if (plan.tail_fd >= 0 && s_copy_rest(fd, plan.tail_fd) == -1)
+		*size_r += plan.iov[i].n;
+	}
+	if (plan.tail_fd >= 0 && s_copy_rest(fd, plan.tail_fd, size_r) == -1)
 		return -1;
 	return 0;
 }
@@ -207,15 +214,25 @@ s_fsync_dir(const char *path)
 	return rc;
 }
 
-/* Store the message as planned; 0 or -1 (with what failed in *what). */
+/*
+ * Store the message as planned; 0 or -1 (with what failed in *what).  The
+ * name in new/ (put in newp, size newsz) is the planned one plus
+ * ",S=<size>", as maildir.c names it; a maildirsize in the inbox gets the
+ * size (the quota itself is not checked here: the message was accepted
+ * into the inbox before classification began).
+ */
 static int
-s_store(const char **what)
+s_store(const char **what, char *newp, size_t newsz)
 {
-	int	 fd;
+	sigset_t	 set;
+	unsigned long	 size = 0;
+	char		 line[48];
+	size_t		 o = 0;
+	int		 fd;
 
 	if (plan.sink == GUARD_STDOUT) {
 		*what = "write to standard output";
-		return s_emit(1);
+		return s_emit(1, &size);
 	}
 	*what = "create";
 	fd = open(plan.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -223,7 +240,7 @@ s_store(const char **what)
 	if (fd == -1)
 		return -1;
 	*what = "write";
-	if (s_emit(fd) == -1)
+	if (s_emit(fd, &size) == -1)
 		goto fail;
 	*what = "fsync";
 	if (fsync(fd) == -1)
@@ -234,19 +251,40 @@ s_store(const char **what)
 		goto fail;
 	}
 	fd = -1;
+	*what = "name";
+	s_cat(newp, newsz, &o, plan.newp);
+	s_cat(newp, newsz, &o, ",S=");
+	s_num(newp, newsz, &o, size);
+	if (o + 1 >= newsz)
+		goto fail;
+	/* from the link on, the deadline may no longer remove the file nor
+	 * turn the delivery into a failure (a second delivery on retry) */
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	*what = "link";
-	if (link(plan.tmp, plan.newp) == -1) {
+	if (link(plan.tmp, newp) == -1) {
 		if (errno != EXDEV && errno != EPERM && errno != ENOSYS &&
 		    errno != EOPNOTSUPP)
 			goto fail;
-		if (rename(plan.tmp, plan.newp) == -1)
+		if (rename(plan.tmp, newp) == -1)
 			goto fail;
 	} else
 		unlink(plan.tmp);
 	*what = "fsync new/";
 	if (s_fsync_dir(plan.newdir) == -1) {
-		unlink(plan.newp);
+		unlink(newp);
 		return -1;
+	}
+	alarm(0);
+	if (plan.mdsize != NULL &&
+	    (fd = open(plan.mdsize, O_WRONLY | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC)) != -1) {
+		o = 0;
+		s_num(line, sizeof(line), &o, size);
+		s_cat(line, sizeof(line), &o, " 1\n");
+		(void)!write(fd, line, o);
+		close(fd);
 	}
 	return 0;
 fail:
@@ -262,7 +300,7 @@ rescue(const char *why, int sig)
 {
 	struct sigaction sa;
 	sigset_t	 set;
-	char		 line[512];
+	char		 line[512], newp[PATH_MAX + 32];
 	size_t		 o = 0;
 	const char	*what = "store";
 	int		 e;
@@ -289,11 +327,16 @@ rescue(const char *why, int sig)
 		s_num(line, sizeof(line), &o, (unsigned long)sig);
 	}
 	s_cat(line, sizeof(line), &o, "), ");
-	if (s_store(&what) == 0) {
+	if (s_store(&what, newp, sizeof(newp)) == 0) {
+		/* stored: no deadline and no blocking log line (util.c)
+		 * may change the exit code now */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGALRM, &sa, NULL);
 		if (plan.sink == GUARD_MAILDIR) {
 			s_cat(line, sizeof(line), &o, "delivered as not-bounce "
 			    "to the inbox: ");
-			s_cat(line, sizeof(line), &o, plan.newp);
+			s_cat(line, sizeof(line), &o, newp);
 		} else
 			s_cat(line, sizeof(line), &o, "passed on "
 			    "unclassified");
@@ -429,12 +472,13 @@ guard_arm(const struct guard_req *q)
 		plan.iov[i] = q->iov[i];
 	log_prefix(LOG_ERR, plan.syslog_pre, sizeof(plan.syslog_pre));
 	plan.used = 0;
-	plan.tmp = plan.newp = plan.newdir = NULL;
+	plan.tmp = plan.newp = plan.newdir = plan.mdsize = NULL;
 	if (q->sink == GUARD_MAILDIR &&
 	    (maildir_unique(uniq, sizeof(uniq)) == -1 ||
 	    (plan.tmp = plan_path(q->root, "tmp", uniq)) == NULL ||
 	    (plan.newp = plan_path(q->root, "new", uniq)) == NULL ||
-	    (plan.newdir = plan_path(q->root, "new", NULL)) == NULL)) {
+	    (plan.newdir = plan_path(q->root, "new", NULL)) == NULL ||
+	    (plan.mdsize = plan_path(q->root, "maildirsize", NULL)) == NULL)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,15 @@
 
 #include "backstop.h"
 
-/* The tmp file of a delivery in progress, for the deadline handler. */
+/*
+ * For deliver's signal handlers: the tmp file of a delivery in progress,
+ * and whether a message is stored (in new/, synced); see hold_signals().
+ */
 char maildir_tmp_inflight[PATH_MAX];
+volatile sig_atomic_t maildir_stored;
+
+static int	deliver_file(const char *, const char *, const struct slice *,
+		    size_t, int, int, char *, size_t, char *, size_t);
 
 const char *
 maildir_home(void)
@@ -231,50 +239,198 @@ maildir_unique(char *out, size_t outsz)
 	return 0;
 }
 
+/*
+ * The signals that end a delivery early: the deadline and the MTA or an
+ * operator stopping it.  They are held back while the tmp/ name is being
+ * taken (so that the handler knows exactly which file is ours) and from
+ * the link into new/ to the end (so that a message once in new/ is neither
+ * removed nor reported as a failure: that would deliver it twice).
+ */
+static void
+hold_signals(sigset_t *old)
+{
+	sigset_t	 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void
+release_signals(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/*
+ * Maildir++ quota (maildirquota(7), as maildrop and deliverquota keep it):
+ * root/maildirsize covers the main maildir and all its folders.  Its
+ * first line is the quota, "NNNNS,MMMC" (bytes, messages; either may be
+ * missing), every further line "BYTES COUNT" (negative for removals).
+ * With *fd_r open on the file, 1 when adding size bytes and one message
+ * would go over (err says by how much), 0 when not, -1 on error; with no
+ * maildirsize, 0 and *fd_r -1.
+ */
+static int
+quota_check(const char *root, off_t size, int *fd_r, char *err, size_t errsz)
+{
+	char		 path[PATH_MAX], buf[65536], *p, *end, *nl;
+	long long	 qs = 0, qc = 0, us = 0, uc = 0, a, b;
+	size_t		 len = 0;
+	ssize_t		 r;
+	int		 fd, first = 1;
+
+	*fd_r = -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/maildirsize", root) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		snprintf(err, errsz, "%s: path too long", root);
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errsz, "open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* a maildirsize past 5120 bytes is due for recalculation (which
+	 * backstop leaves to the IMAP server); 64 KiB are plenty */
+	while (len < sizeof(buf) - 1 &&
+	    (r = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errsz, "read %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	for (p = buf; *p != '\0'; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;	/* a line still being written */
+		*nl = '\0';
+		if (first) {
+			first = 0;
+			/* "10000000S,1000C", in any order */
+			while (*p != '\0') {
+				errno = 0;
+				a = strtoll(p, &end, 10);
+				if (end == p || errno != 0)
+					break;
+				if (*end == 'S')
+					qs = a;
+				else if (*end == 'C')
+					qc = a;
+				else
+					break;
+				p = end + 1;
+				if (*p == ',')
+					p++;
+			}
+			continue;
+		}
+		errno = 0;
+		a = strtoll(p, &end, 10);
+		b = strtoll(end, &end, 10);
+		if (errno == 0) {
+			us += a;
+			uc += b;
+		}
+	}
+	*fd_r = fd;
+	/* as maildrop: over when the message would take it past either */
+	if ((qs > 0 && us + (long long)size > qs) || (qc > 0 && uc + 1 > qc)) {
+		snprintf(err, errsz, "maildir over quota (%lld of %lld bytes, "
+		    "%lld of %lld messages used, this message %lld bytes)",
+		    us, qs, uc, qc, (long long)size);
+		errno = EDQUOT;
+		return 1;
+	}
+	return 0;
+}
+
 int
 maildir_deliver(const char *root, const char *folder, const struct slice *iov,
     size_t niov, char *path_r, size_t pathsz, char *err, size_t errsz)
 {
-	return maildir_deliver_fd(root, folder, iov, niov, -1, path_r, pathsz,
+	return deliver_file(root, folder, iov, niov, -1, 0, path_r, pathsz,
 	    err, errsz);
 }
 
 /*
  * Deliver the concatenation of iov[], then the rest of tail_fd (-1: none),
- * into root (folder NULL: the inbox) by the Maildir protocol.  On success
- * the path of the new file is put in path_r.  Returns 0 or -1 (err says
- * why, errno is kept).
+ * into root (folder NULL: the inbox) by the Maildir protocol, within the
+ * Maildir++ quota of root (see deliver_file).  On success the path of the
+ * new file is put in path_r, and err holds a note for the log if
+ * maildirsize could not be updated (else "").  Returns 0 or -1 (err says
+ * why, errno is kept: EDQUOT over quota).  Once it returned 0, or once
+ * maildir_stored is set, the message is in new/ and on disk.
  */
 int
 maildir_deliver_fd(const char *root, const char *folder,
     const struct slice *iov, size_t niov, int tail_fd, char *path_r,
     size_t pathsz, char *err, size_t errsz)
 {
-	char	 dir[PATH_MAX], uniq[1024], tmp[PATH_MAX], newp[PATH_MAX];
-	char	 newdir[PATH_MAX];
-	int	 fd = -1, tries, e;
+	return deliver_file(root, folder, iov, niov, tail_fd, 1, path_r,
+	    pathsz, err, errsz);
+}
 
+/*
+ * The Maildir protocol.  The name in new/ is the tmp/ name plus
+ * ",S=<size>" (Maildir++: the IMAP server reads the size from the name).
+ * With quota set and a maildirsize in root, the message is refused over
+ * quota (its tmp/ file removed) and its size appended to maildirsize once
+ * it is stored, in a single O_APPEND write as maildrop does.
+ */
+static int
+deliver_file(const char *root, const char *folder, const struct slice *iov,
+    size_t niov, int tail_fd, int quota, char *path_r, size_t pathsz,
+    char *err, size_t errsz)
+{
+	char		 dir[PATH_MAX], uniq[1024], tmp[PATH_MAX];
+	char		 newp[PATH_MAX], newdir[PATH_MAX], line[64];
+	struct stat	 st;
+	sigset_t	 old;
+	int		 fd = -1, qfd = -1, tries, e, n, held = 0;
+
+	err[0] = '\0';
 	if (maildir_ensure(root, folder, err, errsz) == -1)
 		return -1;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s", root,
 	    folder ? "/" : "", folder ? folder : "") >= sizeof(dir))
 		goto toolong;
+	hold_signals(&old);
 	for (tries = 0; tries < 5; tries++) {
 		if (maildir_unique(uniq, sizeof(uniq)) == -1 ||
 		    (size_t)snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir,
-		    uniq) >= sizeof(tmp))
+		    uniq) >= sizeof(tmp)) {
+			release_signals(&old);
 			goto toolong;
+		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
 	if (fd == -1) {
-		snprintf(err, errsz, "create %s: %s", tmp, strerror(errno));
+		e = errno;
+		release_signals(&old);
+		snprintf(err, errsz, "create %s: %s", tmp, strerror(e));
+		errno = e;
 		return -1;
 	}
+	/* a deadline or a signal from here on removes it (deliver.c) */
 	snprintf(maildir_tmp_inflight, sizeof(maildir_tmp_inflight), "%s",
 	    tmp);
+	release_signals(&old);
 	if (write_iov(fd, iov, niov) == -1) {
 		snprintf(err, errsz, "write %s: %s", tmp, strerror(errno));
 		goto fail;
@@ -288,16 +444,25 @@ maildir_deliver_fd(const char *root, const char *folder,
 		snprintf(err, errsz, "fsync %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errsz, "fstat %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
 	e = close(fd);
 	fd = -1;
 	if (e == -1) {
 		snprintf(err, errsz, "close %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if ((size_t)snprintf(newp, sizeof(newp), "%s/new/%s", dir, uniq) >=
-	    sizeof(newp) || (size_t)snprintf(newdir, sizeof(newdir),
-	    "%s/new", dir) >= sizeof(newdir))
+	if (quota && quota_check(root, st.st_size, &qfd, err, errsz) != 0)
+		goto fail;
+	if ((size_t)snprintf(newp, sizeof(newp), "%s/new/%s,S=%lld", dir, uniq,
+	    (long long)st.st_size) >= sizeof(newp) ||
+	    (size_t)snprintf(newdir, sizeof(newdir), "%s/new", dir) >=
+	    sizeof(newdir))
 		goto toolong_unlink;
+	hold_signals(&old);
+	held = 1;
 	if (link(tmp, newp) == -1) {
 		if (errno != EXDEV && errno != EPERM && errno != ENOSYS &&
 		    errno != EOPNOTSUPP) {
@@ -321,11 +486,29 @@ maildir_deliver_fd(const char *root, const char *folder,
 		e = errno;
 		snprintf(err, errsz, "fsync %s: %s", newdir, strerror(e));
 		unlink(newp);
+		if (qfd != -1)
+			close(qfd);
+		release_signals(&old);
 		errno = e;
 		return -1;
 	}
+	/* stored: the signal handlers now leave it and its exit code be */
+	maildir_stored = 1;
+	release_signals(&old);
 	if (path_r != NULL)
 		snprintf(path_r, pathsz, "%s", newp);
+	if (qfd != -1) {
+		/* one write(), O_APPEND: concurrent deliveries never mix
+		 * their lines; a failure here costs the count, not mail */
+		n = snprintf(line, sizeof(line), "%lld 1\n",
+		    (long long)st.st_size);
+		if (write(qfd, line, (size_t)n) != n)
+			snprintf(err, errsz, "%s/maildirsize not updated: %s",
+			    root, strerror(errno));
+		if (close(qfd) == -1 && err[0] == '\0')
+			snprintf(err, errsz, "%s/maildirsize not updated: %s",
+			    root, strerror(errno));
+	}
 	return 0;
 
 toolong_unlink:
@@ -335,8 +518,12 @@ fail:
 	e = errno;
 	if (fd != -1)
 		close(fd);
+	if (qfd != -1)
+		close(qfd);
 	unlink(tmp);
 	maildir_tmp_inflight[0] = '\0';
+	if (held)
+		release_signals(&old);
 	errno = e;
 	return -1;
 toolong:

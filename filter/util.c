@@ -63,8 +63,15 @@ xstrdup(const char *s)
  * /dev/log, as syslog(3) sends it but without the local-time stamp, which
  * rsyslog, syslog-ng and journald add on receipt; glibc reads
  * /etc/localtime for it in every process, 7 system calls of a delivery.
- * socket, connect, sendmsg and close only: async-signal-safe, so the
- * guard's rescue (guard.c) logs with it too.  pre is "<PRI>backstop[PID]: ".
+ * socket, sendmsg and close only: async-signal-safe, so the guard's rescue
+ * (guard.c) logs with it too.  pre is "<PRI>backstop[PID]: ".
+ *
+ * It never blocks: a syslog daemon that does not read (stopped, hung,
+ * flooded) fills the socket's queue, and a blocking sendmsg() would then
+ * hold a delivery whose message is already stored until the MTA's time
+ * limit, which Postfix turns into a bounce (and the message was stored).
+ * The socket is non-blocking and the send MSG_DONTWAIT: a line that does
+ * not fit is dropped, as syslog(3) drops it on a dead /dev/log.
  */
 void
 log_datagram(const char *pre, const char *msg)
@@ -74,7 +81,8 @@ log_datagram(const char *pre, const char *msg)
 	struct msghdr		 mh;
 	int			 fd;
 
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
 		return;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -88,7 +96,8 @@ log_datagram(const char *pre, const char *msg)
 	mh.msg_namelen = sizeof(sun);
 	mh.msg_iov = v;
 	mh.msg_iovlen = 2;
-	(void)sendmsg(fd, &mh, MSG_NOSIGNAL);
+	/* EAGAIN: the daemon is not reading; the line is dropped */
+	(void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
 }
 
@@ -471,4 +480,86 @@ copy_fd(int out, int in)
 		if (write_iov(out, &s, 1) == -1)
 			return -1;
 	}
+}
+
+/* Is p (n bytes) "Www Mmm" with an English day and month name? */
+static int
+from_day_month(const char *p, size_t n)
+{
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	size_t	 i;
+	int	 d = 0, m = 0;
+
+	if (n < 7 || p[3] != ' ')
+		return 0;
+	for (i = 0; i + 3 <= sizeof(days) - 1; i += 3)
+		d |= memcmp(p, days + i, 3) == 0;
+	for (i = 0; i + 3 <= sizeof(months) - 1; i += 3)
+		m |= memcmp(p + 4, months + i, 3) == 0;
+	return d && m;
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Does a From_ line's date start at p (n bytes to the end of the line)?
+ * asctime(3) as mbox(5), qmail, Postfix, Exim and procmail write it,
+ * "Sun Nov  1 09:31:00 2026" (the day space-padded or not), or the
+ * "2019-10-02 05:04:34 +0000" of some archives.
+ */
+static int
+from_date_at(const char *p, size_t n)
+{
+	size_t	 i;
+
+	if (n >= 16 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) &&
+	    is_digit(p[3]) && p[4] == '-' && is_digit(p[5]) &&
+	    is_digit(p[6]) && p[7] == '-' && is_digit(p[8]) &&
+	    is_digit(p[9]) && (p[10] == ' ' || p[10] == 'T') &&
+	    is_digit(p[11]) && is_digit(p[12]) && p[13] == ':' &&
+	    is_digit(p[14]) && is_digit(p[15]))
+		return 1;
+	if (!from_day_month(p, n))
+		return 0;
+	for (i = 7; i < n && p[i] == ' '; i++)
+		;
+	if (i == 7 || i >= n || !is_digit(p[i]))
+		return 0;
+	i++;
+	if (i < n && is_digit(p[i]))
+		i++;
+	return i + 6 <= n && p[i] == ' ' && is_digit(p[i + 1]) &&
+	    is_digit(p[i + 2]) && p[i + 3] == ':' && is_digit(p[i + 4]) &&
+	    is_digit(p[i + 5]);
+}
+
+/*
+ * Length of a leading mbox From_ line (Postfix, Exim and procmail prepend
+ * one), its end included; 0 when the message does not start with one.
+ * Only a real one: "From ", the envelope sender (empty, or with spaces in
+ * a quoted local part, in the wild), a space and a date (mbox(5)).  A
+ * header field of the obsolete syntax "From : a@b" (RFC 5322 4.5.3,
+ * space before the colon) or a bare "From " line is the message itself
+ * and is kept byte for byte.
+ */
+size_t
+msg_from_line_len(const char *p, size_t n)
+{
+	const char	*nl;
+	size_t		 k, i;
+
+	if (n < 5 || memcmp(p, "From ", 5) != 0)
+		return 0;
+	if ((nl = memchr(p, '\n', n)) == NULL)
+		return 0;
+	k = (size_t)(nl - p);
+	for (i = 5; i < k; i++)
+		if (p[i - 1] == ' ' && from_date_at(p + i, k - i))
+			return k + 1;
+	return 0;
 }

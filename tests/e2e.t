@@ -142,7 +142,7 @@ tg=$(tag); m=$(mkmsg ham "$tg" "$rcpt")
 out=$("$E2E/qmail-local.sh" $u "$m" "carol@sender.example" "$rcpt" 2>&1)
 ok $? "qmail: ham delivered (harness exit 0)"
 echo "$out" | grep -q '^program exited 99: '
-ok $? "qmail: backstop deliver exits 99 under qmail (RPLINE and DTLINE set)"
+ok $? "qmail: backstop deliver --qmail exits 99 under qmail"
 filed "qmail: ham" $u "" "$tg" -
 { printf 'Return-Path: <carol@sender.example>\nDelivered-To: %s\n' "$rcpt"; cat "$m"; } |
 	cmp -s - "$F"

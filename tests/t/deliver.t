@@ -61,10 +61,10 @@ deliver < "$FIX/dsn-forged-cr-only.eml"
 ok "$([ -n "$(only_new "$M/.Junk")" ]; echo $?)" "CR-only forged DSN: in .Junk"
 rm -f "$M"/.Junk/new/*
 
-# qmail: RPLINE and DTLINE prepended, exit 99
+# qmail: --qmail, RPLINE and DTLINE prepended, exit 99
 RPLINE='Return-Path: <>
 ' DTLINE='Delivered-To: ann@example.org
-' deliver < "$FIX/ham-plain.eml"
+' deliver --qmail < "$FIX/ham-plain.eml"
 is $? 99 "qmail: exit 99 after delivery"
 f=$(only_new "$M")
 printf 'Return-Path: <>\nDelivered-To: ann@example.org\n' | cat - "$FIX/ham-plain.eml" > "$T/want"
@@ -72,15 +72,69 @@ cmp -s "$f" "$T/want"; ok $? "qmail: Return-Path and Delivered-To prepended"
 rm -f "$M"/new/*
 deliver --qmail < "$FIX/ham-plain.eml"; is $? 99 "--qmail: exit 99"
 rm -f "$M"/new/*
+# qmail-local -> procmail or maildrop -> "| backstop deliver": RPLINE and
+# DTLINE are inherited, and 99 would be a failure there (delivered twice)
+RPLINE='Return-Path: <>
+' DTLINE='Delivered-To: ann@example.org
+' deliver < "$FIX/ham-plain.eml"
+is $? 0 "inherited RPLINE/DTLINE without --qmail: exit 0, not 99"
+cmp -s "$(only_new "$M")" "$FIX/ham-plain.eml"
+ok $? "inherited RPLINE/DTLINE without --qmail: nothing prepended"
+rm -f "$M"/new/*
+# --qmail, the lines without their newline: never two fields on one line
+RPLINE='Return-Path: <>' DTLINE='Delivered-To: ann@example.org' \
+    deliver --qmail < "$FIX/ham-plain.eml"
+is $? 99 "--qmail, RPLINE/DTLINE without newline: exit 99"
+cmp -s "$(only_new "$M")" "$T/want"
+ok $? "--qmail, RPLINE/DTLINE without newline: one field per line"
+rm -f "$M"/new/*
+
+# only a real mbox From_ line is dropped: "From : x" (obsolete syntax of a
+# From: field) and a bare "From " are the message, byte for byte
+printf 'From : Bob <bob@nowhere.example>\nSubject: obs\n\nhi\n' > "$T/in"
+deliver < "$T/in"; ok $? "'From :' first: exit 0"
+cmp -s "$(only_new "$M")" "$T/in"; ok $? "'From :' header field kept, byte for byte"
+rm -f "$M"/new/*
+"$BACKSTOP" filter -r "$R" < "$T/in" | cmp -s - "$T/in"
+ok $? "filter: 'From :' header field kept"
+printf 'From \n' > "$T/in"
+deliver < "$T/in"; cmp -s "$(only_new "$M")" "$T/in"; ok $? "bare 'From ' line kept, not an empty message"
+rm -f "$M"/new/*
+for l in 'From ann@example.org Thu Nov  5 10:00:00 2026' \
+    'From MAILER-DAEMON Thu Nov 12 10:00:00 2026 +0000' \
+    'From () 2019-10-02 05:04:34 +0000'; do
+	printf '%s\nSubject: mbox\n\nhi\n' "$l" > "$T/in"
+	deliver < "$T/in"
+	printf 'Subject: mbox\n\nhi\n' | cmp -s - "$(only_new "$M")"
+	ok $? "From_ line dropped: $l"
+	rm -f "$M"/new/*
+done
 
 # SENDER= (Postfix, qmail: null envelope sender) counts as a signal
-# broken rules: inbox, untouched, a log line; never a lost message
+# broken rules: inbox, marked, a log line; never a lost message
 printf 'outbound:\n  message_id: [\n' > "$T/broken.yaml"; chmod 600 "$T/broken.yaml"
 BACKSTOP_LOG_STDERR=1 "$BACKSTOP" deliver -d "$M" -r "$T/broken.yaml" < "$FIX/dsn-forged.eml" 2> "$T/err"
 ok $? "broken rules: exit 0"
-cmp -s "$(only_new "$M")" "$FIX/dsn-forged.eml"; ok $? "broken rules: forged DSN in the inbox, untouched"
+f=$(only_new "$M")
+tail -n +2 "$f" | cmp -s - "$FIX/dsn-forged.eml"; ok $? "broken rules: forged DSN in the inbox, untouched but for X-Backstop"
 grep -q "rules not used: $T/broken.yaml:" "$T/err"; ok $? "broken rules: logged with file and line"
 rm -f "$M"/new/*
+# and without a syslog: one line on stderr, X-Backstop: error in the mail
+"$BACKSTOP" deliver -d "$M" -r "$T/broken.yaml" < "$FIX/ham-plain.eml" 2> "$T/err"
+ok $? "broken rules, no syslog: exit 0"
+is "$(wc -l < "$T/err" | tr -d ' ')" 1 "broken rules: one line on stderr"
+grep -q "^backstop: rules not used: $T/broken.yaml:3:" "$T/err"
+ok $? "broken rules: stderr says filtering stopped, with file and line"
+f=$(only_new "$M")
+head -n 1 "$f" | grep -q "^X-Backstop: error; rules not used: $T/broken.yaml:3:[ -~]*\$"
+ok $? "broken rules: X-Backstop: error in the delivered message"
+tail -n +2 "$f" | cmp -s - "$FIX/ham-plain.eml"; ok $? "broken rules: the rest byte for byte"
+rm -f "$M"/new/*
+"$BACKSTOP" filter -r "$T/broken.yaml" < "$FIX/ham-plain.eml" > "$T/out" 2> "$T/err"
+ok $? "broken rules, filter: exit 0"
+head -n 1 "$T/out" | grep -q "^X-Backstop: error; rules not used: "
+ok $? "broken rules, filter: X-Backstop: error added"
+grep -q "^backstop: rules not used: " "$T/err"; ok $? "broken rules, filter: said on stderr"
 cp "$R" "$T/gw.yaml"; chmod 620 "$T/gw.yaml"
 BACKSTOP_LOG_STDERR=1 "$BACKSTOP" deliver -d "$M" -r "$T/gw.yaml" < "$FIX/dsn-forged.eml" 2> "$T/err"
 ok $? "group-writable rules: exit 0"
@@ -136,6 +190,38 @@ printf 'From: spammer@x.example\nX-Backstop-Incoming: backscatter; kind=dsn\nX-B
 cmp -s "$(only_new "$M")" "$T/want"; ok $? "deliver: incoming X-Backstop fields renamed X-Backstop-Incoming"
 rm -f "$M"/new/*
 "$BACKSTOP" filter -r "$R" < "$T/in" | cmp -s - "$T/want"; ok $? "filter: incoming X-Backstop fields renamed"
+# any spelling a mail client or Sieve reads as X-Backstop: whitespace
+# before the colon (obsolete syntax), any case; X-Backstopper is another
+printf 'From: spammer@x.example\nX-Backstop : backscatter\nX-BACKSTOP\t:ours\nX-Backstopper: kept\nSubject: hi\n\n' > "$T/in"
+printf 'From: spammer@x.example\nX-Backstop-Incoming : backscatter\nX-Backstop-Incoming\t:ours\nX-Backstopper: kept\nSubject: hi\n\n' > "$T/want"
+"$BACKSTOP" deliver -d "$M" -r "$R" < "$T/in"
+cmp -s "$(only_new "$M")" "$T/want"; ok $? "deliver: 'X-Backstop :' renamed too"
+rm -f "$M"/new/*
+"$BACKSTOP" filter -r "$R" < "$T/in" | cmp -s - "$T/want"; ok $? "filter: 'X-Backstop :' renamed too"
+# after a very long header: past the 256 KiB scanned for classification,
+# and past what deliver reads before classifying (limits.parse_bytes)
+long_hdr() {	# LINES: Received: fields, then X-Backstop:, then a body
+	printf 'From: spammer@x.example\n'
+	perl -e 'printf "Received: from relay%d.example by mx.example; padding padding padding\n", $_ for 1 .. $ARGV[0]' "$1"
+	printf 'X-Backstop: backscatter\nSubject: long\n\nbody\n'
+}
+rules "$T/small.yaml" <<'Y'
+outbound:
+  message_id: ['^<[0-9]{14}\.[0-9A-F]+@mail\.example\.org>$']
+limits: {parse_bytes: 4096}
+Y
+for n in 4000 12000; do	# ~300 KB, ~900 KB
+	long_hdr $n > "$T/in"
+	sed 's/^X-Backstop:/X-Backstop-Incoming:/' "$T/in" > "$T/want"
+	for r in "$R" "$T/small.yaml"; do
+		"$BACKSTOP" deliver -d "$M" -r "$r" < "$T/in"
+		cmp -s "$(only_new "$M")" "$T/want"
+		ok $? "deliver: X-Backstop after $(wc -c < "$T/in") bytes of header renamed ($(basename "$r"))"
+		rm -f "$M"/new/*
+	done
+	cat "$T/in" | "$BACKSTOP" filter -r "$T/small.yaml" | cmp -s - "$T/want"
+	ok $? "filter: X-Backstop after $(wc -c < "$T/in") bytes of header renamed"
+done
 
 # explain and scan
 "$BACKSTOP" explain -r "$R" "$FIX/dsn-forged.eml" > "$T/out"; ok $? "explain: exit 0"
@@ -150,6 +236,57 @@ is "$(awk -F'\t' '{print NF}' "$T/out")" 5 "scan: five tab-separated fields"
 "$BACKSTOP" scan 2>/dev/null; is $? 64 "scan: no path is a usage error"
 "$BACKSTOP" scan -r "$T/broken.yaml" "$FIX/ham-plain.eml" 2> "$T/err"; is $? 78 "scan: broken rules is 78"
 grep -q "$T/broken.yaml:3:" "$T/err"; ok $? "scan: the error names file and line"
+
+# Maildir++ quota (maildirquota(7)): where the root maildir has a
+# maildirsize, deliver honours its quota as maildrop does (over: exit 75,
+# maildrop's "maildir over quota" deferral) and adds "SIZE 1" once the
+# message is stored; the name in new/ carries ,S=SIZE
+Q=$T/quota/Maildir
+mkdir -p "$Q/new" "$Q/cur" "$Q/tmp"
+hsize=$(wc -c < "$FIX/ham-plain.eml" | tr -d ' ')
+printf '100000S,10C\n  1000 2\n' > "$Q/maildirsize"
+"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml" 2> "$T/err"
+ok $? "quota: under it, exit 0"
+f=$(only_new "$Q")
+cmp -s "$f" "$FIX/ham-plain.eml"; ok $? "quota: under it, stored byte for byte"
+case $f in *,S=$hsize) ok 0 "quota: the name ends in ,S=$hsize" ;;
+*) ok 1 "quota: the name ends in ,S=$hsize"; diag "$f" ;; esac
+is "$(tail -n 1 "$Q/maildirsize")" "$hsize 1" "quota: maildirsize gets '$hsize 1'"
+is "$(wc -l < "$Q/maildirsize" | tr -d ' ')" 3 "quota: one line appended"
+# backscatter filed in .Junk counts against the root's maildirsize
+"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/dsn-forged.eml"
+f=$(only_new "$Q/.Junk"); jsize=$(wc -c < "$f" | tr -d ' ')
+is "$(tail -n 1 "$Q/maildirsize")" "$jsize 1" "quota: a message filed in .Junk is counted in the root maildirsize"
+[ ! -e "$Q/.Junk/maildirsize" ]; ok $? "quota: no maildirsize made in the folder"
+# over the byte quota: 75, one line saying so, nothing stored, no count
+printf '%sS\n' $((1000 + hsize + jsize + hsize - 1)) > "$T/q1"
+{ cat "$T/q1"; tail -n +2 "$Q/maildirsize"; } > "$T/q2"; cp "$T/q2" "$Q/maildirsize"
+rm -f "$Q"/new/*
+"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml" 2> "$T/err"
+is $? 75 "quota: one byte over, exit 75 (deferred, as maildrop)"
+is "$(wc -l < "$T/err" | tr -d ' ')" 1 "quota: one line on stderr"
+grep -q '^backstop: maildir over quota' "$T/err"; ok $? "quota: stderr says over quota"
+[ -z "$(ls -A "$Q/new")$(ls -A "$Q/tmp")" ]; ok $? "quota: over it, nothing in new/ or tmp/"
+cmp -s "$Q/maildirsize" "$T/q2"; ok $? "quota: over it, maildirsize unchanged"
+# over the message count
+printf '0S,3C\n  1000 2\n' > "$Q/maildirsize"
+"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml"; ok $? "quota: 3rd of 3 messages, exit 0"
+"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml" 2> "$T/err"
+is $? 75 "quota: 4th of 3 messages, exit 75"
+is "$(ls "$Q/new" | wc -l | tr -d ' ')" 1 "quota: only the 3rd stored"
+# no maildirsize: no quota, none made
+rm -f "$Q/maildirsize"
+"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml"; ok $? "no maildirsize: exit 0"
+[ ! -e "$Q/maildirsize" ]; ok $? "no maildirsize: none created"
+# the guard's rescue (classifier crash) counts its message too
+rm -f "$Q"/new/*
+printf '100000S\n' > "$Q/maildirsize"
+BACKSTOP_TEST_INJECT=crash "$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/dsn-forged.eml" 2>/dev/null
+ok $? "quota, classifier crash: exit 0"
+f=$(only_new "$Q"); fsize=$(wc -c < "$FIX/dsn-forged.eml" | tr -d ' ')
+case $f in *,S=$fsize) ok 0 "quota, classifier crash: ,S=$fsize" ;;
+*) ok 1 "quota, classifier crash: ,S=$fsize"; diag "$f" ;; esac
+is "$(tail -n 1 "$Q/maildirsize")" "$fsize 1" "quota, classifier crash: counted in maildirsize"
 
 "$BACKSTOP" --version | grep -q '^backstop [0-9]'; ok $? "--version"
 "$BACKSTOP" --help | grep -q 'backstop deliver'; ok $? "--help"
