@@ -22,7 +22,6 @@
  * Pigeonhole vnd.dovecot.filter); exit 75 on any failure.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -428,13 +427,6 @@ qmail_line(struct slice *s, const char *v, char **own_r)
 	return 1;
 }
 
-static void
-usage_deliver(void)
-{
-	fprintf(stderr, "usage: backstop deliver [--qmail] [-d MAILDIR] "
-	    "[-r RULES] < message\n");
-}
-
 int
 cmd_deliver(int argc, char **argv)
 {
@@ -447,15 +439,16 @@ cmd_deliver(int argc, char **argv)
 	int		 ch, qmail = 0;
 	static const struct option longopts[] = {
 		{ "qmail", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct opts	 o;
 
 	catch_cancel(1);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:r:qh", longopts, NULL)) != -1)
+	/* a usage error is 75 too: any permanent code bounces the message */
+	opts_begin(&o, "deliver", "d:r:q", longopts);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'd':
 			maildir = optarg;
@@ -466,19 +459,11 @@ cmd_deliver(int argc, char **argv)
 		case 'q':
 			qmail = 1;
 			break;
-		case 'h':
-			usage_deliver();
-			return EXIT_OK;
 		default:
-			/* never a permanent code from deliver: the MTA
-			 * would bounce the message */
-			usage_deliver();
-			return EXIT_TEMPFAIL;
+			return o.rc;
 		}
-	if (optind != argc) {
-		usage_deliver();
-		return EXIT_TEMPFAIL;
-	}
+	if (optind != argc)
+		return opts_usage("deliver");
 
 	if (maildir == NULL) {
 		if ((home = maildir_home()) == NULL) {
@@ -553,30 +538,23 @@ cmd_filter(int argc, char **argv)
 	const char	*rulesfile = NULL;
 	char		 hdr[1024];
 	struct slice	 iov[3];
+	struct opts	 o;
 	int		 ch;
 
 	catch_cancel(0);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
-	optind = 1;
-	while ((ch = getopt(argc, argv, "r:h")) != -1)
+	opts_begin(&o, "filter", "r:", NULL);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
 			break;
-		case 'h':
-			fprintf(stdout, "usage: backstop filter [-r RULES] "
-			    "< message > message\n");
-			return EXIT_OK;
 		default:
-			fprintf(stderr, "usage: backstop filter [-r RULES] "
-			    "< message > message\n");
-			return EXIT_TEMPFAIL;
+			return o.rc;
 		}
-	if (optind != argc) {
-		fprintf(stderr, "usage: backstop filter [-r RULES]\n");
-		return EXIT_TEMPFAIL;
-	}
+	if (optind != argc)
+		return opts_usage("filter");
 	if (prepare(&m, rulesfile) == -1)
 		return EXIT_TEMPFAIL;
 	iov[0].p = m.buf + m.skip;

@@ -114,6 +114,7 @@ opts_next(struct opts *o, int argc, char **argv)
 	size_t	 i = find(o->cmd);
 	int	 ch;
 
+	opterr = 0;	/* said below, with the program's name */
 	switch ((ch = getopt_long(argc, argv, o->shorts, o->longs, NULL))) {
 	case 'h':
 		printf("usage: backstop %s %s\n  %s\n\nSee backstop(1).\n",
@@ -126,6 +127,12 @@ opts_next(struct opts *o, int argc, char **argv)
 		return OPTS_DONE;
 	case '?':
 	case ':':
+		if (optopt != 0)
+			warnx_("%s: bad option or missing argument: -%c",
+			    o->cmd, optopt);
+		else
+			warnx_("%s: bad option or missing argument: %s",
+			    o->cmd, argv[optind - 1]);
 		o->rc = opts_usage(o->cmd);
 		return OPTS_DONE;
 	default:
