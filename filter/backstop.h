@@ -76,6 +76,15 @@ void	 trace_free(struct trace *);
 /* util.c */
 extern const char *progname;
 void	*xmalloc(size_t);
+void	 xmalloc_on_oom(void (*)(void));
+/* an allocator for read_fd_alloc(): the heap, or the guard's pages */
+struct xalloc {
+	void	*(*alloc)(size_t);
+	void	*(*grow)(void *, size_t, size_t);
+	void	 (*release)(void *, size_t);
+};
+int	 read_fd_alloc(int, char **, size_t *, size_t *, size_t, int *,
+	    const struct xalloc *);
 void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
 void	 log_datagram(const char *, const char *);
@@ -87,7 +96,6 @@ int	 ascii_prefix(const char *, size_t, const char *);
 const char *ascii_memmem_ci(const char *, size_t, const char *);
 int	 read_all_fd(int, char **, size_t *, size_t);
 int	 read_fd_prefix(int, char **, size_t *, size_t, int *);
-int	 read_fd_pages(int, char **, size_t *, size_t *, size_t, int *);
 int	 write_iov(int, const struct slice *, size_t);
 int	 copy_fd(int, int);
 const char *verdict_name(enum verdict);
@@ -168,6 +176,7 @@ void	 judge_header(const struct result *, char *, size_t);
 #define GUARD_MAILDIR	1	/* the rescue stores into a maildir */
 #define GUARD_STDOUT	2	/* the rescue writes to standard output */
 void	*guard_alloc(size_t);
+int	 guard_read_fd(int, char **, size_t *, size_t *, size_t, int *);
 void	*guard_realloc(void *, size_t, size_t);
 void	 guard_free(void *, size_t);
 struct guard_req {
@@ -188,7 +197,6 @@ struct guard_req {
 int	 guard_arm(const struct guard_req *);
 void	 guard_disarm(void);
 void	 guard_done(int);
-void	 guard_oom(void);
 void	 guard_test_inject(const char *);
 
 /* maildir.c */

@@ -266,7 +266,7 @@ prepare(struct msgctx *m, const char *rulesfile)
 	if (want < LIM_HEADER_BYTES)
 		want = LIM_HEADER_BYTES;
 	want += 4096;
-	if (read_fd_pages(0, &m->buf, &m->len, &m->cap, want, &m->more) == -1) {
+	if (guard_read_fd(0, &m->buf, &m->len, &m->cap, want, &m->more) == -1) {
 		warnx_("cannot read the message: %s", strerror(errno));
 		return -1;
 	}

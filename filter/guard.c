@@ -43,6 +43,8 @@
 
 #include "backstop.h"
 
+static void	guard_oom(void);
+
 #define GUARD_IOV	4
 #define PLAN_PAGES	5	/* struct plan, rounded up to whole pages */
 
@@ -417,6 +419,18 @@ guard_free(void *p, size_t n)
 		munmap(p, n ? n : 1);
 }
 
+/* read_fd_alloc() into guard_alloc()'d pages: a message to be guarded. */
+int
+guard_read_fd(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
+    int *more_r)
+{
+	static const struct xalloc pages = {
+		guard_alloc, guard_realloc, guard_free
+	};
+
+	return read_fd_alloc(fd, buf_r, len_r, cap_r, max, more_r, &pages);
+}
+
 /* Copy s into the plan's string space; NULL when it does not fit. */
 static const char *
 plan_str(const char *s, size_t n)
@@ -455,6 +469,8 @@ guard_arm(const struct guard_req *q)
 	size_t		 i, pg = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned	 prev;
 
+	/* xmalloc() failing meanwhile is a failed classification */
+	xmalloc_on_oom(guard_oom);
 	if (armed || q->niov > GUARD_IOV || pg == 0 ||
 	    pg > sizeof(plan_page) || (uintptr_t)&plan_page % pg != 0) {
 		errno = EINVAL;
@@ -565,7 +581,7 @@ guard_done(int code)
 }
 
 /* Out of memory: during classification that is a failed classification. */
-void
+static void
 guard_oom(void)
 {
 	if (armed)

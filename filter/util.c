@@ -18,20 +18,38 @@
 
 const char *progname = "backstop";
 
+/*
+ * Out of memory ends the process; a higher layer may first take its own
+ * way out (the guard stores the message unclassified), as Postfix's
+ * msg_cleanup() lets a program act before msg_fatal() ends it.  The
+ * allocator itself knows nothing of who registered.
+ */
+static void	(*oom_hook)(void);
+
+void
+xmalloc_on_oom(void (*fn)(void))
+{
+	oom_hook = fn;
+}
+
+static void __attribute__((noreturn))
+out_of_memory(void)
+{
+	if (oom_hook != NULL)
+		oom_hook();
+	/* Only main() decides exit codes, but out of memory is the one
+	 * failure every caller maps to a temporary failure. */
+	fprintf(stderr, "%s: out of memory\n", progname);
+	_exit(EXIT_TEMPFAIL);
+}
+
 void *
 xmalloc(size_t n)
 {
 	void	*p;
 
-	if ((p = malloc(n ? n : 1)) == NULL) {
-		/* during classification: a failed classification, the
-		 * message goes on unclassified (guard.c) */
-		guard_oom();
-		/* Only main() decides exit codes, but out of memory is the
-		 * one failure every caller maps to a temporary failure. */
-		fprintf(stderr, "%s: out of memory\n", progname);
-		_exit(EXIT_TEMPFAIL);
-	}
+	if ((p = malloc(n ? n : 1)) == NULL)
+		out_of_memory();
 	return p;
 }
 
@@ -40,11 +58,8 @@ xrealloc(void *o, size_t n)
 {
 	void	*p;
 
-	if ((p = realloc(o, n ? n : 1)) == NULL) {
-		guard_oom();
-		fprintf(stderr, "%s: out of memory\n", progname);
-		_exit(EXIT_TEMPFAIL);
-	}
+	if ((p = realloc(o, n ? n : 1)) == NULL)
+		out_of_memory();
 	return p;
 }
 
@@ -221,21 +236,45 @@ ascii_memmem_ci(const char *h, size_t n, const char *needle)
 	return NULL;
 }
 
+static void *
+heap_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void *
+heap_grow(void *p, size_t old, size_t n)
+{
+	(void)old;
+	return realloc(p, n);
+}
+
+static void
+heap_release(void *p, size_t n)
+{
+	(void)n;
+	free(p);
+}
+
+static const struct xalloc heap = { heap_alloc, heap_grow, heap_release };
+
 /*
- * Read at most max bytes of fd (0: no bound) into a buffer, malloc'd or
- * (paged) from guard_alloc(); *more_r is 1 when the end of fd was not
+ * Read at most max bytes of fd (0: no bound) into a buffer from the
+ * allocator a (NULL: malloc); *more_r is 1 when the end of fd was not
  * reached, *cap_r (if not NULL) gets the buffer's size.  0, or -1 with
  * errno.
  */
-static int
-read_prefix(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
-    int *more_r, int paged)
+int
+read_fd_alloc(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
+    int *more_r, const struct xalloc *a)
 {
 	size_t	 cap = 65536, len = 0, ncap;
 	char	*buf, *nbuf;
 	ssize_t	 r;
 
-	if ((buf = paged ? guard_alloc(cap) : malloc(cap)) == NULL)
+	if (a == NULL)
+		a = &heap;
+	if ((buf = a->alloc(cap)) == NULL)
 		return -1;
 	*more_r = 1;
 	while (max == 0 || len < max) {
@@ -245,9 +284,7 @@ read_prefix(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
 				goto fail;
 			}
 			ncap = (max == 0 || cap < max / 2) ? cap * 2 : max;
-			nbuf = paged ? guard_realloc(buf, cap, ncap) :
-			    realloc(buf, ncap);
-			if (nbuf == NULL)
+			if ((nbuf = a->grow(buf, cap, ncap)) == NULL)
 				goto fail;
 			buf = nbuf;
 			cap = ncap;
@@ -271,10 +308,7 @@ read_prefix(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
 	return 0;
 fail:
 	r = errno;
-	if (paged)
-		guard_free(buf, cap);
-	else
-		free(buf);
+	a->release(buf, cap);
 	errno = (int)r;
 	return -1;
 }
@@ -282,15 +316,7 @@ fail:
 int
 read_fd_prefix(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
 {
-	return read_prefix(fd, buf_r, len_r, NULL, max, more_r, 0);
-}
-
-/* The same into whole pages (guard_alloc), for a message to be guarded. */
-int
-read_fd_pages(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
-    int *more_r)
-{
-	return read_prefix(fd, buf_r, len_r, cap_r, max, more_r, 1);
+	return read_fd_alloc(fd, buf_r, len_r, NULL, max, more_r, NULL);
 }
 
 /*

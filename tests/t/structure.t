@@ -4,6 +4,9 @@
 #  - Extraction is the only stage that parses hostile input and it runs
 #    under the guard: it opens, writes, renames and removes no file and
 #    knows neither the rules nor the sent index (judge.c does).
+#  - Lower layers never call up: the helpers (util.c, hdr.c) and the
+#    Maildir protocol (maildir.c) know nothing of the guard or the stages
+#    above them; the guard registers its out-of-memory hook instead.
 . "$(dirname "$0")/../lib.sh"
 command -v nm > /dev/null || skip_all "no nm(1)"
 O=$TOP/filter
@@ -23,4 +26,10 @@ takes_none "extraction does not read the rules or the sent index" \
 takes_none "extraction neither logs nor delivers" extract.o '^(log_|maildir_)'
 undef judge.o | grep -q '^rules_sent_lookup$'
 ok $? "the sent index is asked by the judge stage"
+for o in util.o hdr.o maildir.o; do
+	takes_none "$o calls nothing above it" "$o" \
+	    '^(guard_|extract|judge|rules_|sent_|cmd_|opts_)'
+done
+undef guard.o | grep -q '^xmalloc_on_oom$'
+ok $? "the guard registers its out-of-memory hook"
 done_testing
