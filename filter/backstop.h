@@ -161,6 +161,7 @@ int	 guard_arm(const struct guard_req *);
 void	 guard_disarm(void);
 void	 guard_done(int);
 void	 guard_oom(void);
+int	 guard_mem_exhausted(int, size_t);
 void	 guard_test_inject(const char *);
 
 /* maildir.c */
