@@ -434,7 +434,13 @@ guard_arm(const struct guard_req *q)
 	plan.timeout = q->timeout;
 	plan.memlimit = 0;
 #ifndef BACKSTOP_SANITIZE	/* not set under ASan: see below */
-	plan.memlimit = q->memlimit;
+	/* the limit in force below: ours, or a lower one set before us */
+	struct rlimit	 cur;
+
+	if (getrlimit(RLIMIT_AS, &cur) == 0 && cur.rlim_cur < q->memlimit)
+		plan.memlimit = cur.rlim_cur;
+	else
+		plan.memlimit = q->memlimit;
 #endif
 	plan.log_stderr = getenv("BACKSTOP_LOG_STDERR") != NULL;
 	plan.niov = q->niov;
