@@ -85,8 +85,7 @@ enum wstatus {
 };
 
 struct lim_shared {
-	volatile size_t	 cur;		/* the message being classified */
-	volatile int	 busy;		/* classification is running */
+	volatile size_t	 cur;		/* the message being worked on */
 	volatile int	 status;	/* enum wstatus */
 	volatile int	 err;
 	volatile size_t	 limit;		/* RLIMIT_AS set, or 0 */
@@ -107,49 +106,55 @@ worker_fault(int sig)
 {
 	int	 e = errno;
 
-	if (w_sh->busy) {
-		w_sh->status = sig == SIGALRM ? WR_TIME :
-		    guard_mem_exhausted(e, w_sh->limit) ? WR_MEM : WR_CRASH;
-		w_sh->err = sig == SIGALRM ? (int)w_sh->timeout : sig;
-	}
+	w_sh->status = sig == SIGALRM ? WR_TIME :
+	    guard_mem_exhausted(e, w_sh->limit) ? WR_MEM : WR_CRASH;
+	w_sh->err = sig == SIGALRM ? (int)w_sh->timeout : sig;
 	_exit(EXIT_TEMPFAIL);
 }
 
-/* In the worker: the address-space limit deliver's guard sets, or none. */
+/*
+ * In the worker: the address-space limit deliver's guard sets (or a lower
+ * one the process had already), or with 0 the one it had.
+ */
 static void
 worker_memlimit(size_t limit)
 {
 #ifndef BACKSTOP_SANITIZE	/* ASan reserves terabytes of shadow */
+	static struct rlimit orig;
+	static int	 have;
 	struct rlimit	 rl;
 
-	if (getrlimit(RLIMIT_AS, &rl) == -1)
-		return;
-	rl.rlim_cur = limit == 0 || (rl.rlim_max != RLIM_INFINITY &&
-	    rl.rlim_max < limit) ? rl.rlim_max : limit;
+	if (!have) {
+		if (getrlimit(RLIMIT_AS, &orig) == -1)
+			return;
+		have = 1;
+	}
+	rl = orig;
+	if (limit != 0 && (orig.rlim_cur == RLIM_INFINITY ||
+	    orig.rlim_cur > limit))
+		rl.rlim_cur = limit;
 	if (setrlimit(RLIMIT_AS, &rl) == 0)
-		w_sh->limit = rl.rlim_cur == RLIM_INFINITY ? 0 : rl.rlim_cur;
+		w_sh->limit = limit == 0 || rl.rlim_cur == RLIM_INFINITY ? 0 :
+		    rl.rlim_cur;
 #else
 	(void)limit;
 #endif
 }
 
 /*
- * In the worker: classify message i of len bytes as deliver's guard
+ * In the worker: classify a message of len bytes as deliver's guard
  * would, under the address space it gives (the bytes held +
  * LIM_MEM_MB) and its deadline.
  */
 static void
-limited_classify(size_t i, const char *msg, size_t len,
+limited_classify(const char *msg, size_t len,
     const struct rules *r, struct result *res, struct trace *t)
 {
-	w_sh->cur = i;
 	w_sh->timeout = r != NULL ? rules_timeout(r) : LIM_TIMEOUT;
 	worker_memlimit(len + LIM_MEM_MB * 1048576UL);
-	w_sh->busy = 1;
 	alarm(w_sh->timeout);
 	classify(msg, len, r, 0, res, t);
 	alarm(0);
-	w_sh->busy = 0;
 	worker_memlimit(0);
 }
 
@@ -171,6 +176,7 @@ worker_main(size_t from, size_t n, int (*fn)(size_t, void *), void *arg)
 	for (k = 0; k < sizeof(w_caught) / sizeof(w_caught[0]); k++)
 		(void)sigaction(w_caught[k], &sa, NULL);
 	for (i = from; i < n; i++) {
+		w_sh->cur = i;
 		if (fn(i, arg) == -1)
 			w_sh->rc = -1;
 		if (fflush(stdout) == EOF) {
@@ -290,7 +296,7 @@ scan_one(size_t i, void *arg)
 	skip = skip_from(buf, len);
 	if (classify_maybe_bounce(buf + skip, len - skip,
 	    rules_parse_bytes(l->r), 0))
-		limited_classify(i, buf + skip, len - skip, l->r, &res, NULL);
+		limited_classify(buf + skip, len - skip, l->r, &res, NULL);
 	else {
 		memset(&res, 0, sizeof(res));
 		snprintf(res.reason, sizeof(res.reason), "not a bounce");
@@ -584,8 +590,9 @@ explain_one(size_t i, void *arg)
 	struct result	 res;
 	size_t		 skip = skip_from(x->buf, x->len);
 
-	limited_classify(i, x->buf + skip, x->len - skip, x->rok ? x->r :
-	    NULL, &res, &t);
+	(void)i;
+	limited_classify(x->buf + skip, x->len - skip, x->rok ? x->r : NULL,
+	    &res, &t);
 	explain_print(x, &res, &t, NULL);
 	trace_free(&t);
 	return 0;
