@@ -197,6 +197,7 @@ struct guard_req {
 int	 guard_arm(const struct guard_req *);
 void	 guard_disarm(void);
 void	 guard_done(int);
+int	 guard_mem_exhausted(int, size_t);
 void	 guard_test_inject(const char *);
 
 /* maildir.c */

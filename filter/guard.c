@@ -54,6 +54,7 @@ struct plan {
 	int		 exit_ok;		/* 0, or 99 under qmail */
 	int		 log_stderr;		/* BACKSTOP_LOG_STDERR */
 	unsigned	 timeout;		/* seconds, for the log line */
+	size_t		 memlimit;		/* RLIMIT_AS set, or 0 */
 	size_t		 niov;
 	struct slice	 iov[GUARD_IOV];
 	const char	*tmp, *newp, *newdir;	/* in str[] */
@@ -320,7 +321,12 @@ rescue(const char *why, int sig)
 
 	s_cat(line, sizeof(line), &o, "classification failed (");
 	s_cat(line, sizeof(line), &o, why);
-	if (sig == SIGALRM) {
+	if (sig == 0 && plan.memlimit != 0) {
+		/* name the limit: "out of memory" alone reads as a bug */
+		s_cat(line, sizeof(line), &o, ") (limit ");
+		s_num(line, sizeof(line), &o, plan.memlimit >> 20);
+		s_cat(line, sizeof(line), &o, " MB");
+	} else if (sig == SIGALRM) {
 		s_cat(line, sizeof(line), &o, " after ");
 		s_num(line, sizeof(line), &o, plan.timeout);
 		s_cat(line, sizeof(line), &o, "s");
@@ -362,7 +368,10 @@ static void
 on_fault(int sig)
 {
 	size_t	 i;
+	int	 e = errno;
 
+	if (armed && sig != SIGALRM && guard_mem_exhausted(e, plan.memlimit))
+		rescue("out of memory", 0);
 	if (armed)
 		rescue(sig == SIGALRM ? "timed out" : "crashed", sig);
 	if (done) {
@@ -482,6 +491,16 @@ guard_arm(const struct guard_req *q)
 	plan.tail_fd = q->tail_fd;
 	plan.exit_ok = q->exit_ok;
 	plan.timeout = q->timeout;
+	plan.memlimit = 0;
+#ifndef BACKSTOP_SANITIZE	/* not set under ASan: see below */
+	/* the limit in force below: ours, or a lower one set before us */
+	struct rlimit	 cur;
+
+	if (getrlimit(RLIMIT_AS, &cur) == 0 && cur.rlim_cur < q->memlimit)
+		plan.memlimit = cur.rlim_cur;
+	else
+		plan.memlimit = q->memlimit;
+#endif
 	plan.log_stderr = getenv("BACKSTOP_LOG_STDERR") != NULL;
 	plan.niov = q->niov;
 	for (i = 0; i < q->niov; i++)
@@ -586,6 +605,45 @@ guard_oom(void)
 {
 	if (armed)
 		rescue("out of memory", 0);
+}
+
+/*
+ * Did classification stop at the address-space limit?  libetpan does not
+ * check every malloc(): out of memory it dereferences the NULL it got, and
+ * the signal is SIGSEGV while the cause is the limit.  Yes when errno
+ * still says ENOMEM (a failed malloc() sets it), or when the address space
+ * is within 16 MB of the limit.  System calls only: signal handlers call
+ * it (the rescue here, scan.c's worker).
+ */
+int
+guard_mem_exhausted(int err, size_t limit)
+{
+	static const char key[] = "\nVmSize:";
+	char		 b[4096];
+	ssize_t		 k;
+	size_t		 i, j, kb = 0;
+	int		 fd;
+
+	if (limit == 0)
+		return 0;
+	if (err == ENOMEM)
+		return 1;
+	if ((fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	k = read(fd, b, sizeof(b));
+	close(fd);
+	for (i = 0; k > 0 && i + sizeof(key) - 1 < (size_t)k; i++) {
+		for (j = 0; j < sizeof(key) - 1 && b[i + j] == key[j]; j++)
+			;
+		if (j < sizeof(key) - 1)
+			continue;
+		for (i += j; i < (size_t)k && b[i] == ' '; i++)
+			;
+		for (; i < (size_t)k && b[i] >= '0' && b[i] <= '9'; i++)
+			kb = kb * 10 + (size_t)(b[i] - '0');
+		return (kb << 10) + (16u << 20) >= limit;
+	}
+	return 0;
 }
 
 /* Test hooks, documented in README "Limits": prove the way out works. */

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1271,38 +1272,111 @@ out:
 }
 
 /*
- * Add the items (already quoted YAML list lines without indentation) to
- * the rule file: read, plan, write a temporary file, load it as rules,
- * rename.  A missing file is created with mode 600.
+ * --write runs one at a time on a rule file: an exclusive flock() on the
+ * directory that holds it, from the read to the rename.  Not on the file
+ * itself, which the rename replaces (a run that opened the old one would
+ * hold a lock on nothing), nor on a lock file, which would stay behind
+ * in the user's home.  Returns the directory's descriptor, or -1.
  */
 static int
-write_rules(const char *path, char *const *items, size_t n,
-    const char *comment, char *err, size_t errsz)
+lock_dir(const char *target, char *dir, size_t dirsz)
+{
+	const char	*sl = strrchr(target, '/');
+	int		 fd;
+
+	if (sl == NULL)
+		snprintf(dir, dirsz, ".");
+	else if (sl == target)
+		snprintf(dir, dirsz, "/");
+	else if ((size_t)(sl - target) >= dirsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	} else
+		snprintf(dir, dirsz, "%.*s", (int)(sl - target), target);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+/* Is the pattern (its source text) in the rule file already? */
+static int
+has_pattern(const struct rules *r, const char *pat)
+{
+	const char	*src, *file;
+	size_t		 i;
+	int		 line;
+
+	for (i = 0; (src = rules_pattern(r, i, &file, &line)) != NULL; i++)
+		if (strcmp(src, pat) == 0)
+			return 1;
+	return 0;
+}
+
+/* In a CRLF file, the lines added end in CRLF too. */
+static void
+to_crlf(struct buf *b)
+{
+	struct buf	 t = { NULL, 0, 0 };
+	size_t		 i;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->p[i] == '\n' && (i == 0 || b->p[i - 1] != '\r'))
+			bput(&t, "\r", 1);
+		bput(&t, b->p + i, 1);
+	}
+	free(b->p);
+	*b = t;
+}
+
+/*
+ * Add the items (already quoted YAML list lines without indentation; pats
+ * their patterns) to the rule file, under the lock: read it, leave out
+ * the patterns it has already (another run added them meanwhile), plan,
+ * write a temporary file in the same directory with the file's mode,
+ * owner and line ends, fsync, load it as rules, rename, fsync the
+ * directory.  A missing file is created with mode 600.  Returns the
+ * number of patterns added (0: all there already), or -1 with err set.
+ */
+static int
+write_rules(const char *path, char *const *items, char *const *pats,
+    size_t n, const char *comment, char *err, size_t errsz)
 {
 	char		*text = NULL, real[PATH_MAX], tmp[PATH_MAX + 16];
-	const char	*target = path;
-	size_t		 len = 0, at = 0;
+	char		 dir[PATH_MAX], **keep = NULL;
+	const char	*target = path, *nl;
+	size_t		 len = 0, at = 0, nkeep = 0, i;
 	struct buf	 out = { NULL, 0, 0 }, ins = { NULL, 0, 0 };
 	struct stat	 st;
 	mode_t		 mode = 0600;
-	int		 fd, exists, rc = -1;
+	int		 fd, dfd, exists, crlf = 0, rc = -1;
 	struct rules	*chk;
 	char		 lerr[600];
 	FILE		*f;
 
-	exists = lstat(path, &st) == 0;
-	if (exists && S_ISLNK(st.st_mode)) {
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		if (realpath(path, real) == NULL) {
 			snprintf(err, errsz, "%.400s: %s", path, strerror(errno));
 			return -1;
 		}
 		target = real;
-		exists = stat(target, &st) == 0;
 	}
+	if ((dfd = lock_dir(target, dir, sizeof(dir))) == -1) {
+		snprintf(err, errsz, "%.400s: cannot lock: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	/* from here on, what the file is now: another run may have
+	 * written it since the rules were read */
+	exists = stat(target, &st) == 0;
 	if (exists) {
 		if (!S_ISREG(st.st_mode)) {
 			snprintf(err, errsz, "%.400s: not a regular file", path);
-			return -1;
+			goto done;
 		}
 		mode = st.st_mode & 0755;
 		if ((fd = open(target, O_RDONLY | O_CLOEXEC)) == -1 ||
@@ -1310,12 +1384,12 @@ write_rules(const char *path, char *const *items, size_t n,
 			snprintf(err, errsz, "%.400s: %s", path, strerror(errno));
 			if (fd != -1)
 				close(fd);
-			return -1;
+			goto done;
 		}
 		close(fd);
 	} else if (errno != ENOENT) {
 		snprintf(err, errsz, "%.400s: %s", path, strerror(errno));
-		return -1;
+		goto done;
 	}
 	if (!exists) {
 		bputs(&out, "# backstop rules: see backstop.yaml(5).  Created "
@@ -1324,9 +1398,29 @@ write_rules(const char *path, char *const *items, size_t n,
 		len = out.n;
 		out.n = 0;
 	}
-	if (plan_insert(path, text, len, items, comment, n, &at, &ins,
+	keep = xmalloc((n ? n : 1) * sizeof(*keep));
+	chk = rules_new();
+	if (exists && rules_load(chk, target, 1, lerr, sizeof(lerr)) == 0) {
+		for (i = 0; i < n; i++)
+			if (!has_pattern(chk, pats[i]))
+				keep[nkeep++] = items[i];
+	} else
+		for (i = 0; i < n; i++)
+			keep[nkeep++] = items[i];
+	rules_free(chk);
+	if (nkeep == 0) {
+		rc = 0;
+		goto done;
+	}
+	if (plan_insert(path, text, len, keep, comment, nkeep, &at, &ins,
 	    err, errsz) == -1)
 		goto done;
+	/* the file's own line ends: CRLF if its first line has one */
+	if ((nl = memchr(text, '\n', len)) != NULL && nl > text &&
+	    nl[-1] == '\r')
+		crlf = 1;
+	if (crlf)
+		to_crlf(&ins);
 	bput(&out, text, at);
 	bput(&out, ins.p, ins.n);
 	bput(&out, text + at, len - at);
@@ -1346,8 +1440,11 @@ write_rules(const char *path, char *const *items, size_t n,
 		unlink(tmp);
 		goto done;
 	}
+	/* the file's owner too, when root edits a user's rules */
 	if (fwrite(out.p, 1, out.n, f) != out.n || fflush(f) == EOF ||
-	    fchmod(fd, mode) == -1 || fsync(fd) == -1) {
+	    fchmod(fd, mode) == -1 || (exists && (st.st_uid != geteuid() ||
+	    st.st_gid != getegid()) && fchown(fd, st.st_uid,
+	    st.st_gid) == -1) || fsync(fd) == -1) {
 		snprintf(err, errsz, "%.400s: %s", tmp, strerror(errno));
 		fclose(f);
 		unlink(tmp);
@@ -1374,8 +1471,16 @@ write_rules(const char *path, char *const *items, size_t n,
 		unlink(tmp);
 		goto done;
 	}
-	rc = 0;
+	/* the rename itself on disk; some filesystems cannot fsync a
+	 * directory, which is no loss */
+	if (fsync(dfd) == -1 && errno != EINVAL && errno != ENOTSUP) {
+		snprintf(err, errsz, "%.400s: %s", dir, strerror(errno));
+		goto done;
+	}
+	rc = (int)nkeep;
 done:
+	close(dfd);	/* and the lock with it */
+	free(keep);
 	free(text);
 	free(out.p);
 	free(ins.p);
@@ -1467,7 +1572,7 @@ cmd_learn(int argc, char **argv)
 	struct rules	*r;
 	const char	*rulesfile = NULL, *target;
 	char		 err[700], pbuf[4096], comment[200], day[32];
-	char		**items = NULL;
+	char		**items = NULL, **pats = NULL;
 	struct buf	 q;
 	size_t		 i, j, nprop = 0, covered = 0, flagged_only = 0;
 	size_t		 inrules = 0;
@@ -1569,6 +1674,7 @@ cmd_learn(int argc, char **argv)
 		goto out;
 	}
 	items = xmalloc(nprop * sizeof(*items));
+	pats = xmalloc(nprop * sizeof(*pats));
 	for (i = j = 0; i < L.ng; i++) {
 		char ex[LIM_MSGID + 1];
 
@@ -1580,6 +1686,7 @@ cmd_learn(int argc, char **argv)
 		sanitize(ex, sizeof(ex), L.m[L.g[i].example].id,
 		    strlen(L.m[L.g[i].example].id));
 		bprintf(&q, "   # %zu, e.g. %.200s", L.g[i].cover, ex);
+		pats[j] = L.g[i].pattern;
 		items[j++] = q.p;
 	}
 	now = time(NULL);
@@ -1587,7 +1694,7 @@ cmd_learn(int argc, char **argv)
 		snprintf(day, sizeof(day), "today");
 	snprintf(comment, sizeof(comment), "# added by backstop learn on "
 	    "%s: %zu sent messages", day, L.nmsgs);
-	any = write_rules(target, items, j, comment, err, sizeof(err));
+	any = write_rules(target, items, pats, j, comment, err, sizeof(err));
 	if (any == -1) {
 		warnx_("%s", err);
 		printf("not written; add these lines under outbound: "
@@ -1595,12 +1702,17 @@ cmd_learn(int argc, char **argv)
 		for (i = 0; i < j; i++)
 			printf("    %s\n", items[i]);
 		rc = EX_CONFIG_;
-	} else
-		printf("added %zu pattern%s to %s\n", j, j == 1 ? "" : "s",
-		    target);
+	} else if (any == 0)
+		printf("nothing added: %s has %s already\n", target,
+		    j == 1 ? "it" : "them");
+	else
+		printf("added %d pattern%s to %s%s\n", any, any == 1 ? "" :
+		    "s", target, (size_t)any < j ? " (the others are there "
+		    "already)" : "");
 	for (i = 0; i < j; i++)
 		free(items[i]);
 	free(items);
+	free(pats);
 out:
 	rules_free(r);
 	learn_free(&L);

@@ -171,20 +171,33 @@ f=$T/unreadable.yaml
 cp "$T/good.yaml" "$f"
 if [ $ROOT = 1 ] && command -v setpriv > /dev/null &&
     ! getent passwd $OTHER > /dev/null; then
-	mkdir "$T/u"; chown $OTHER "$T/u"; chmod 711 "$T"
+	# The other uid runs nothing from the checkout or the scratch
+	# directory: either may lie under a directory only root can enter
+	# (a checkout in a mktemp -d): exec would fail with 126.  What it
+	# runs and reads is copied to a directory of its own that it can
+	# reach, mode 755 under /tmp; the rule file there stays root's 0600.
+	U=$(mktemp -d /tmp/backstop-other.XXXXXX)
+	trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T" "$U"' EXIT
+	chmod 755 "$U"
+	cp "$BACKSTOP" "$U/backstop"; chmod 755 "$U/backstop"
+	cp "$FORGED" "$U/forged.eml"; chmod 644 "$U/forged.eml"
+	f=$U/unreadable.yaml
+	cp "$T/good.yaml" "$f"; chmod 600 "$f"
+	mkdir "$U/u"; chown $OTHER "$U/u"
 	as() { setpriv --reuid=$OTHER --regid=$OTHER --clear-groups "$@"; }
-	as "$BACKSTOP" scan -r "$f" "$FORGED" > /dev/null 2> "$T/err"
+	as "$U/backstop" --version > /dev/null 2>&1
+	ok $? "unreadable: the other uid can run the copied binary"
+	as "$U/backstop" scan -r "$f" "$U/forged.eml" > /dev/null 2> "$T/err"
 	is $? 78 "unreadable: scan exits 78"
 	grep -q "^backstop: $f: Permission denied" "$T/err"
 	ok $? "unreadable: scan says $(cat "$T/err")"
-	as env BACKSTOP_LOG_STDERR=1 "$BACKSTOP" deliver -d "$T/u/Maildir" \
+	as env BACKSTOP_LOG_STDERR=1 "$U/backstop" deliver -d "$U/u/Maildir" \
 	    -r "$f" < "$FORGED" 2> "$T/err"
 	ok $? "unreadable: deliver exits 0"
-	marked "$(only_new "$T/u/Maildir")"
+	marked "$(only_new "$U/u/Maildir")"
 	ok $? "unreadable: delivered to the inbox, untouched, marked"
 	grep -q "log: rules not used: $f: Permission denied" "$T/err"
 	ok $? "unreadable: deliver logs why"
-	chmod 700 "$T"
 elif [ $ROOT = 0 ]; then
 	chmod 000 "$f"
 	check "unreadable" "$f" "$f: Permission denied"

@@ -8,7 +8,7 @@ scratch
 MOUNTS=
 cleanup() {
 	for m in $MOUNTS; do umount -l "$m" 2>/dev/null; done
-	chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"
+	chmod -R u+w "$T" 2>/dev/null; rm -rf "$T" ${U:+"$U"}
 }
 trap cleanup EXIT
 R=$T/rules.yaml
@@ -88,12 +88,16 @@ tempfail $? "$T/err" "HOME that does not exist"
 [ ! -e "$T/nohome" ]; ok $? "HOME that does not exist: nothing created"
 if [ $ROOT = 1 ] && command -v setpriv > /dev/null &&
     ! getent passwd 54321 > /dev/null; then
-	# a uid without a passwd entry: no fallback for a missing HOME
+	# a uid without a passwd entry: no fallback for a missing HOME.  It
+	# runs a copy of the binary that it can reach: the checkout may lie
+	# under a directory only root can enter (exec would fail, 126)
+	U=$(mktemp -d /tmp/backstop-other.XXXXXX)
+	chmod 755 "$U"; cp "$BACKSTOP" "$U/backstop"; chmod 755 "$U/backstop"
 	for h in unset "" relative/dir; do
 		if [ "$h" = unset ]; then set -- env -u HOME
 		else set -- env HOME="$h"; fi
 		(cd "$T" && "$@" setpriv --reuid=54321 --regid=54321 \
-		    --clear-groups "$BACKSTOP" deliver < "$HAM" 2> "$T/err")
+		    --clear-groups "$U/backstop" deliver < "$HAM" 2> "$T/err")
 		tempfail $? "$T/err" "HOME $h and no passwd entry"
 		grep -q 'home' "$T/err"; ok $? "HOME $h: says no home"
 	done

@@ -223,6 +223,65 @@ ok $? "a file without outbound: (nor a final newline) gets a section"
 grep -q '^  folder: .Spam$' "$T/bare.yaml"
 ok $? "and keeps its own lines"
 
+# 3b. --write run 8 times at once: one lock, the file re-read under it, so
+# each pattern goes in once (issue 13)
+rules "$T/race.yaml" <<'Y'
+outbound:
+  message_id:
+    - '^<old-[0-9]+@retired\.example\.org>$'
+Y
+# a sent folder big enough that the runs overlap: each reads it for a while
+mkdir -p "$T/racesent/cur" "$T/racesent/new"
+gen 21 4000 postfix "$T/racesent/cur" > /dev/null
+pids=
+for i in 1 2 3 4 5 6 7 8; do
+	"$BACKSTOP" learn -r "$T/race.yaml" --write "$T/racesent" \
+	    > "$T/race.$i" 2>&1 &
+	pids="$pids $!"
+done
+fails=0
+for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+is "$fails" 0 "8 concurrent learn --write: every one exits 0"
+is "$(grep -c "^    - '" "$T/race.yaml")" 2 \
+    "8 concurrent learn --write: the old pattern and the new one, once each"
+is "$(grep -c '# added by backstop learn' "$T/race.yaml")" 1 \
+    "8 concurrent learn --write: one block added"
+is "$(cat "$T"/race.[1-8] | grep -c '^added 1 pattern ')" 1 \
+    "8 concurrent learn --write: one run added it"
+is "$(cat "$T"/race.[1-8] | grep -c '^nothing added: .* has it already$')" 7 \
+    "8 concurrent learn --write: the seven others found it there"
+is "$(ls "$T" | grep -c '^race\.yaml\.')" 0 "8 concurrent learn --write: no temporary file left"
+"$BACKSTOP" scan -r "$T/race.yaml" /dev/null > /dev/null
+ok $? "8 concurrent learn --write: the rule file loads"
+
+# a CRLF rule file gets CRLF lines, and still loads
+printf "# CRLF rules\r\noutbound:\r\n  message_id:\r\n    - '^<old-[0-9]+@retired\\\\.example\\\\.org>\$'\r\n" \
+    > "$T/crlf.yaml"
+chmod 600 "$T/crlf.yaml"
+"$BACKSTOP" scan -r "$T/crlf.yaml" /dev/null > /dev/null
+ok $? "CRLF rule file: loads before"
+"$BACKSTOP" learn -r "$T/crlf.yaml" --write > "$T/crlf.out"
+ok $? "CRLF rule file: learn --write exits 0"
+is "$(grep -c "^    - '" "$T/crlf.yaml")" 4 "CRLF rule file: three patterns added"
+is "$(grep -c "$(printf '\r')\$" "$T/crlf.yaml")" "$(wc -l < "$T/crlf.yaml")" \
+    "CRLF rule file: every line still ends in CRLF"
+"$BACKSTOP" scan -r "$T/crlf.yaml" /dev/null > /dev/null
+ok $? "CRLF rule file: loads after"
+
+# the file's mode and group are kept (root can give it another group)
+if [ "$(id -u)" = 0 ]; then
+	rules "$T/grp.yaml" <<'Y'
+outbound:
+  message_id:
+    - '^<old-[0-9]+@retired\.example\.org>$'
+Y
+	chmod 640 "$T/grp.yaml"; chgrp 65534 "$T/grp.yaml"
+	"$BACKSTOP" learn -r "$T/grp.yaml" --write > /dev/null
+	ok $? "group 65534, mode 640: learn --write exits 0"
+	is "$(stat -c '%a %g' "$T/grp.yaml")" "640 65534" \
+	    "group 65534, mode 640: both kept"
+fi
+
 # 4. check-rules: share matched, the unmatched listed, dead patterns
 "$BACKSTOP" check-rules -r "$T/user.yaml" > "$T/check.out"
 is $? 1 "check-rules exits 1 when sent mail is not covered"
