@@ -263,7 +263,7 @@ static void
 usage_deliver(void)
 {
 	fprintf(stderr, "usage: backstop deliver [--qmail] [-d MAILDIR] "
-	    "[-r RULES] < message\n");
+	    "[-r RULES] [-u USER@DOMAIN] < message\n");
 }
 
 int
@@ -287,8 +287,11 @@ cmd_deliver(int argc, char **argv)
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "d:r:qh", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "d:r:u:qh", longopts, NULL)) != -1)
 		switch (ch) {
+		case 'u':	/* %u and %d of -d and -r (rules.c) */
+			rules_set_user(optarg);
+			break;
 		case 'd':
 			maildir = optarg;
 			break;
@@ -325,8 +328,11 @@ cmd_deliver(int argc, char **argv)
 			warnx_("HOME too long, temporary failure");
 			return EXIT_TEMPFAIL;
 		}
-	} else
-		snprintf(root, sizeof(root), "%s", maildir);
+	} else if (rules_expand(maildir, root, sizeof(root), err,
+	    sizeof(err)) == -1) {
+		warnx_("-d %s, temporary failure", err);
+		return EXIT_TEMPFAIL;
+	}
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
 	/* relative sent folders (outbound.sent) are looked for here first */
@@ -393,14 +399,17 @@ cmd_filter(int argc, char **argv)
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
 	optind = 1;
-	while ((ch = getopt(argc, argv, "r:h")) != -1)
+	while ((ch = getopt(argc, argv, "r:u:h")) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
 			break;
+		case 'u':
+			rules_set_user(optarg);
+			break;
 		case 'h':
 			fprintf(stdout, "usage: backstop filter [-r RULES] "
-			    "< message > message\n");
+			    "[-u USER@DOMAIN] < message > message\n");
 			return EXIT_OK;
 		default:
 			fprintf(stderr, "usage: backstop filter [-r RULES] "

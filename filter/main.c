@@ -14,8 +14,8 @@ static const struct {
 	const char	*help;
 } cmds[] = {
 	{ "deliver", cmd_deliver,
-	    "deliver [--qmail] [-d MAILDIR] [-r RULES]  one message from "
-	    "stdin into the maildir" },
+	    "deliver [--qmail] [-d MAILDIR] [-r RULES] [-u USER@DOMAIN]  one "
+	    "message from stdin into the maildir" },
 	{ "filter", cmd_filter,
 	    "filter [-r RULES]              stdin to stdout with X-Backstop: "
 	    "added (procmail, maildrop, Sieve)" },
@@ -35,6 +35,9 @@ static const struct {
 	{ "check-rules", cmd_check_rules,
 	    "check-rules [-r RULES] [FOLDER...]  how well the rules cover "
 	    "what you sent" },
+	{ "check-config", cmd_check_config,
+	    "check-config [-r RULES] [-d MAILDIR] [-u USER@DOMAIN]  check "
+	    "what deliver would use" },
 	{ "restore", cmd_restore,
 	    "restore [-d MAILDIR] FILE...   move messages from Junk back to "
 	    "the inbox" },
