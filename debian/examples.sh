@@ -6,10 +6,7 @@ set -eu
 dir=$1
 conf=tests/e2e/conf
 install -d "$dir"
-fill() {
-	sed -e 's|@BACKSTOP@|/usr/bin/backstop|g' \
-	    -e 's|@SIEVE_FILTER_DIR@|/usr/lib/dovecot/sieve-filter|g' "$1"
-}
+fill() { tests/e2e/readme-conf.sh "$1"; }
 # one user: ~/.forward, ~/.procmailrc, ~/.mailfilter, ~/.dovecot.sieve,
 # ~/.qmail; a mail host: the files of README's "For mail administrators"
 for f in forward procmailrc mailfilter-xfilter mailfilter-deliver \

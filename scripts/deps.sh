@@ -6,7 +6,7 @@ want_build="gcc make pkg-config libetpan-dev libpcre2-dev libyaml-dev"
 # make deb: the package's Build-Depends (debian/control) and lintian
 want_deb="$want_build debhelper dpkg-dev fakeroot lintian"
 want_check="$want_deb libcmocka-dev clang libclang-rt-dev valgrind perl man-db mandoc time"
-want_e2e="postfix procmail maildrop dovecot-core dovecot-imapd dovecot-sieve python3"
+want_e2e="postfix procmail maildrop dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve python3"
 want_bench="hyperfine procmail maildrop safecat libsisimai-perl spamassassin spamc spamd time valgrind"
 
 case "${1:-build}" in

@@ -70,6 +70,8 @@ for f in /usr/bin/backstop /usr/share/man/man1/backstop.1.gz \
     /usr/lib/systemd/user/backstop-expire.timer \
     /usr/share/doc/backstop/copyright /usr/share/doc/backstop/changelog.gz \
     /usr/share/doc/backstop/examples/forward \
+    /usr/share/doc/backstop/examples/master.cf-pipe \
+    /usr/share/doc/backstop/examples/dovecot-lmtp.conf \
     /usr/share/doc/backstop/examples/crontab.example; do
 	grep -qx "$f" "$T/files" && [ -e "$f" ]
 	ok $? "installed: $f"
