@@ -97,7 +97,9 @@ unit-asan: check-deps
 	done
 
 # TAP suites run by prove: the binary on real maildirs, the corpus,
-# faults, fuzz smoke, then the e2e suite with real MTAs.
+# faults, fuzz smoke, the Debian package (tests/t/deb.t: make deb, then
+# install, demo, reinstall, remove, purge; as root, first pass only), then
+# the e2e suite with real MTAs.
 TAP_TESTS = tests/t/*.t
 
 check: all check-deps unit asan unit-asan $(DYN_DIR)/backstop
