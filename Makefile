@@ -4,6 +4,7 @@
 #   make check      every test: unit, end to end, corpus, faults, sanitizers
 #   make demo       deliver a real bounce and a forged one into ./demo-maildir
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        backstop_VERSION_ARCH.deb here, checked by lintian
 #   make bench      benchmarks against procmail, maildrop, Sisimai, SpamAssassin
 
 PREFIX	?= /usr/local
@@ -50,7 +51,7 @@ backstop: $(OBJS) filter/main.o
 		$(OBJS) filter/main.o $(STATIC_LIBS)
 
 filter/%.o: filter/%.c $(HDRS)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 libbackstop.a: $(OBJS)
 	rm -f $@
@@ -96,7 +97,9 @@ unit-asan: check-deps
 	done
 
 # TAP suites run by prove: the binary on real maildirs, the corpus,
-# faults, fuzz smoke, then the e2e suite with real MTAs.
+# faults, fuzz smoke, the Debian package (tests/t/deb.t: make deb, then
+# install, demo, reinstall, remove, purge; as root, first pass only), then
+# the e2e suite with real MTAs.
 TAP_TESTS = tests/t/*.t
 
 check: all check-deps unit asan unit-asan $(DYN_DIR)/backstop
@@ -137,6 +140,36 @@ uninstall:
 		echo "keeping $(DESTDIR)$(SYSCONFDIR)/backstop/rules.yaml (changed locally)"; \
 	fi
 
+# --- Debian package -----------------------------------------------------------
+
+# The version is BACKSTOP_VERSION of filter/backstop.h; debian/changelog
+# must say the same.  The package is built in a copy of the tree under
+# build-deb/ (dpkg-buildpackage writes next to the source directory), then
+# checked by lintian: no error, no warning (build-deb/lintian.txt).
+VERSION	:= $(shell sed -n 's/^\#define BACKSTOP_VERSION "\(.*\)"$$/\1/p' filter/backstop.h)
+DEB_DIR	= build-deb
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB	= backstop_$(VERSION)_$(DEB_ARCH).deb
+
+deb:
+	@scripts/deps.sh deb
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || { \
+		echo "debian/changelog says $$v, filter/backstop.h $(VERSION)" >&2; \
+		exit 1; }
+	rm -rf $(DEB_DIR) $(DEB)
+	mkdir -p $(DEB_DIR)/backstop-$(VERSION)
+	{ git ls-files -z --cached --others --exclude-standard 2>/dev/null || \
+		find . -path ./.git -prune -o -path ./$(DEB_DIR) -prune -o \
+		-type f -print0; } | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/backstop-$(VERSION)
+	cd $(DEB_DIR)/backstop-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --display-info --info \
+		$(DEB_DIR)/backstop_$(VERSION)_$(DEB_ARCH).changes \
+		> $(DEB_DIR)/lintian.txt 2>&1 || { cat $(DEB_DIR)/lintian.txt; exit 1; }
+	@cat $(DEB_DIR)/lintian.txt
+	cp $(DEB_DIR)/$(DEB) $(DEB)
+	@echo "built $(DEB)"
+
 bench: all
 	@scripts/deps.sh bench
 	bench/run.sh
@@ -149,7 +182,7 @@ fuzz: check-deps
 
 clean:
 	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) $(DYN_DIR) \
-		demo-maildir fuzz/fuzz_classify fuzz/fuzz_rules
+		demo-maildir fuzz/fuzz_classify fuzz/fuzz_rules $(DEB_DIR) $(DEB)
 
 .PHONY: all deps asan check check-deps unit unit-asan check-e2e fuzz demo install uninstall \
-	bench clean
+	deb bench clean

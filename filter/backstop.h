@@ -127,6 +127,14 @@ struct rules *rules_new(void);
 void	 rules_free(struct rules *);
 int	 rules_load(struct rules *, const char *, int, char *, size_t);
 int	 rules_load_default(struct rules *, const char *, char *, size_t);
+void	 rules_set_user(const char *);
+int	 rules_expand(const char *, char *, size_t, char *, size_t);
+const char *rules_system_path(void);
+int	 rules_user_path(const char *, char *, size_t, int *, char *, size_t);
+const char *rules_sent_index(const struct rules *);
+size_t	 rules_nrelays(const struct rules *);
+const char *rules_relay(const struct rules *, size_t, const char **, int *);
+const char *const *rules_sent_folders(const struct rules *, size_t *);
 int	 rules_match_msgid(const struct rules *, const char *, char *, size_t);
 int	 rules_match_pattern(const struct rules *, size_t, const char *);
 int	 rules_has_evidence(const struct rules *);
@@ -251,5 +259,6 @@ int	 cmd_junk(int, char **);
 int	 cmd_restore(int, char **);
 int	 cmd_learn(int, char **);
 int	 cmd_check_rules(int, char **);
+int	 cmd_check_config(int, char **);
 
 #endif

@@ -447,9 +447,12 @@ cmd_deliver(int argc, char **argv)
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
 	/* a usage error is 75 too: any permanent code bounces the message */
-	opts_begin(&o, "deliver", "d:r:q", longopts);
+	opts_begin(&o, "deliver", "d:r:u:q", longopts);
 	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
+		case 'u':	/* %u and %d of -d and -r (rules.c) */
+			rules_set_user(optarg);
+			break;
 		case 'd':
 			maildir = optarg;
 			break;
@@ -476,8 +479,11 @@ cmd_deliver(int argc, char **argv)
 			warnx_("HOME too long, temporary failure");
 			return EXIT_TEMPFAIL;
 		}
-	} else
-		snprintf(root, sizeof(root), "%s", maildir);
+	} else if (rules_expand(maildir, root, sizeof(root), err,
+	    sizeof(err)) == -1) {
+		warnx_("-d %s, temporary failure", err);
+		return EXIT_TEMPFAIL;
+	}
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
 	/* relative sent folders (outbound.sent) are looked for here first */
@@ -544,11 +550,14 @@ cmd_filter(int argc, char **argv)
 	catch_cancel(0);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
-	opts_begin(&o, "filter", "r:", NULL);
+	opts_begin(&o, "filter", "r:u:", NULL);
 	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
+			break;
+		case 'u':
+			rules_set_user(optarg);
 			break;
 		default:
 			return o.rc;

@@ -20,6 +20,7 @@ static const struct {
 	{ "junk", cmd_junk },
 	{ "learn", cmd_learn },
 	{ "check-rules", cmd_check_rules },
+	{ "check-config", cmd_check_config },
 	{ "restore", cmd_restore },
 };
 

@@ -19,9 +19,10 @@ static const struct {
 	const char	*what;
 	int		 bad_rc;	/* exit code of a usage error */
 } usages[] = {
-	{ "deliver", "[--qmail] [-d MAILDIR] [-r RULES] < MESSAGE",
+	{ "deliver", "[--qmail] [-d MAILDIR] [-r RULES] [-u USER@DOMAIN] "
+	    "< MESSAGE",
 	    "one message from stdin into the maildir", EXIT_TEMPFAIL },
-	{ "filter", "[-r RULES] < MESSAGE > MESSAGE",
+	{ "filter", "[-r RULES] [-u USER@DOMAIN] < MESSAGE > MESSAGE",
 	    "stdin to stdout with X-Backstop: added (procmail, maildrop, "
 	    "Sieve)", EXIT_TEMPFAIL },
 	{ "explain", "[-r RULES] [FILE]", "how one message is classified",
@@ -40,8 +41,9 @@ static const struct {
 	    "patterns from the sent folders", EXIT_USAGE },
 	{ "check-rules", "[-r RULES] [FOLDER...]", "how well the rules "
 	    "cover what you sent", EXIT_USAGE },
-	{ "check-config", "[-r RULES] [-d MAILDIR]", "check the rules, the "
-	    "maildir and syslog as deliver would use them", EXIT_USAGE },
+	{ "check-config", "[-r RULES] [-d MAILDIR] [-u USER@DOMAIN]",
+	    "check the rules, the maildir and syslog as deliver would use "
+	    "them", EXIT_USAGE },
 };
 #define NUSAGES	(sizeof(usages) / sizeof(usages[0]))
 

@@ -5,7 +5,15 @@
  * user's (~/.backstop.yaml, or -r FILE); lists add up, scalars of the
  * later file win.  Every error names FILE:LINE:COLUMN.  A file that group
  * or others may write, or that is owned by another user than the caller
- * or root, is refused as procmail refuses such an rc file.  Patterns are
+ * or root, is refused as procmail refuses such an rc file.  The caller is
+ * whoever runs backstop: for virtual users that is the mail system's own
+ * account (vmail), whose files under /etc/backstop/users/ are then
+ * accepted the way a user's file in a home is.
+ *
+ * Paths of a host's virtual users (no Unix account, no home): -r, -d and
+ * outbound.sent_index may hold %u (local part), %d (domain), %h (home)
+ * and %%, from the address given with -u (or $USER).  An expanded user
+ * file that does not exist is not an error: the system rules alone apply.  Patterns are
  * compiled once per run and matched with match, depth and heap limits, so
  * that neither a hostile pattern nor a hostile Message-ID can hang us.
  */
@@ -88,6 +96,9 @@ struct ctx {
 
 static int	 walk_top(struct ctx *, yaml_node_t *);
 static int	 ensure_match(struct rules *);
+
+/* The recipient of -u (or $USER), for %u and %d; NULL: not known. */
+static const char *rules_user;
 
 struct rules *
 rules_new(void)
@@ -363,14 +374,18 @@ on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 	if (strcmp(key, "sent_index") == 0) {
 		const char *s = scalar(c, v, "outbound.sent_index");
 
+		char		  path[1100], e[300];
+
 		if (s == NULL)
 			return -1;
 		if (*s == '\0' || strlen(s) > 1000 || (s[0] != '/' &&
-		    strncmp(s, "~/", 2) != 0))
+		    strncmp(s, "~/", 2) != 0 && strncmp(s, "%h/", 3) != 0))
 			return fail(c, v, "outbound.sent_index: '%s' is not "
 			    "an absolute path or ~/PATH", s);
+		if (rules_expand(s, path, sizeof(path), e, sizeof(e)) == -1)
+			return fail(c, v, "outbound.sent_index: %s", e);
 		free(c->r->sent_index);
-		c->r->sent_index = xstrdup(s);
+		c->r->sent_index = xstrdup(path);
 		return 0;
 	}
 	return fail(c, k, "unknown key 'outbound.%s' (known: message_id, "
@@ -489,7 +504,8 @@ check_file(int fd, const char *path, char *err, size_t errsz)
 		    "(chmod go-w), refused", path);
 		return -1;
 	}
-	if (st.st_uid != getuid() && st.st_uid != 0) {
+	if (st.st_uid != getuid() && st.st_uid != geteuid() &&
+	    st.st_uid != 0) {
 		snprintf(err, errsz, "%s: owned by uid %lu, not by you or root, "
 		    "refused", path, (unsigned long)st.st_uid);
 		return -1;
@@ -589,6 +605,147 @@ rules_load(struct rules *r, const char *path, int required, char *err,
 	return rc;
 }
 
+void
+rules_set_user(const char *addr)
+{
+	rules_user = addr;
+}
+
+/*
+ * One part of the address for a path: it comes from the envelope, so it
+ * must stay one path component, and never "." or "..".
+ */
+static int
+safe_part(const char *p, size_t n, const char *what, const char *user,
+    char *err, size_t errsz)
+{
+	size_t	 i;
+
+	if (n == 0 || p[0] == '.') {
+		snprintf(err, errsz, "%s of '%s' is empty or starts with '.'",
+		    what, user);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (p[i] == '/' || (unsigned char)p[i] < 0x20 ||
+		    p[i] == 0x7f) {
+			snprintf(err, errsz, "%s of '%s' holds '/' or a control "
+			    "character", what, user);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Expand %u (local part), %d (domain), %h (home) and %% in tmpl, the way
+ * Dovecot and Postfix name a virtual user's files.  0, or -1 with err.
+ */
+int
+rules_expand(const char *tmpl, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	const char	*user = rules_user, *at, *p, *v;
+	size_t		 o = 0, n;
+
+	if (user == NULL || *user == '\0')
+		user = getenv("USER");
+	for (p = tmpl; *p != '\0'; p++) {
+		if (*p != '%') {
+			v = p;
+			n = 1;
+		} else if (p[1] == '%') {
+			v = p++;
+			n = 1;
+		} else if (p[1] == 'u' || p[1] == 'd') {
+			if (user == NULL || *user == '\0') {
+				snprintf(err, errsz, "%s: %%%c without a user: "
+				    "give -u USER@DOMAIN", tmpl, p[1]);
+				return -1;
+			}
+			at = strrchr(user, '@');
+			if (p[1] == 'u') {
+				v = user;
+				n = at ? (size_t)(at - user) : strlen(user);
+			} else if (at == NULL) {
+				snprintf(err, errsz, "%s: %%d, but '%s' has no "
+				    "domain", tmpl, user);
+				return -1;
+			} else {
+				v = at + 1;
+				n = strlen(v);
+			}
+			if (safe_part(v, n, p[1] == 'u' ? "the local part" :
+			    "the domain", user, err, errsz) == -1)
+				return -1;
+			p++;
+		} else if (p[1] == 'h') {
+			if ((v = maildir_home()) == NULL) {
+				snprintf(err, errsz, "%s: %%h, but no home "
+				    "directory", tmpl);
+				return -1;
+			}
+			n = strlen(v);
+			p++;
+		} else {
+			snprintf(err, errsz, "%s: unknown '%%%c' (known: %%u "
+			    "%%d %%h %%%%)", tmpl, p[1] ? p[1] : ' ');
+			return -1;
+		}
+		if (n >= outsz - o) {
+			snprintf(err, errsz, "%s: expands too long", tmpl);
+			return -1;
+		}
+		memcpy(out + o, v, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* The system file: BACKSTOP_SYSTEM_RULES (empty: none), else /etc's. */
+const char *
+rules_system_path(void)
+{
+	const char *sys = getenv("BACKSTOP_SYSTEM_RULES");
+
+	if (sys == NULL)
+		sys = SYSCONFDIR "/backstop/rules.yaml";
+	return *sys != '\0' ? sys : NULL;
+}
+
+/*
+ * The user's file: -r as given (it must exist), -r with %u/%d/%h expanded
+ * (it may be missing), else ~/.backstop.yaml (it may be missing).
+ * Returns 1 with out and *required_r set, 0 when there is none (no home),
+ * -1 with err.
+ */
+int
+rules_user_path(const char *user_file, char *out, size_t outsz,
+    int *required_r, char *err, size_t errsz)
+{
+	const char	*home;
+
+	*required_r = 0;
+	if (user_file != NULL && strchr(user_file, '%') != NULL)
+		return rules_expand(user_file, out, outsz, err, errsz) == -1 ?
+		    -1 : 1;
+	if (user_file != NULL) {
+		*required_r = 1;
+		if ((size_t)snprintf(out, outsz, "%s", user_file) >= outsz) {
+			snprintf(err, errsz, "rule file path too long");
+			return -1;
+		}
+		return 1;
+	}
+	if ((home = maildir_home()) == NULL)
+		return 0;
+	if ((size_t)snprintf(out, outsz, "%s/.backstop.yaml", home) >= outsz) {
+		snprintf(err, errsz, "$HOME too long");
+		return -1;
+	}
+	return 1;
+}
+
 /*
  * The usual pair: the system file (BACKSTOP_SYSTEM_RULES overrides its
  * path, for tests and unusual layouts; empty means none), then the user's
@@ -598,25 +755,17 @@ int
 rules_load_default(struct rules *r, const char *user_file, char *err,
     size_t errsz)
 {
-	const char	*sys = getenv("BACKSTOP_SYSTEM_RULES");
-	const char	*home;
+	const char	*sys = rules_system_path();
 	char		 path[4096];
+	int		 rc, required;
 
 	err[0] = '\0';
-	if (sys == NULL)
-		sys = SYSCONFDIR "/backstop/rules.yaml";
-	if (*sys != '\0' && rules_load(r, sys, 0, err, errsz) == -1)
+	if (sys != NULL && rules_load(r, sys, 0, err, errsz) == -1)
 		return -1;
-	if (user_file != NULL)
-		return rules_load(r, user_file, 1, err, errsz);
-	if ((home = maildir_home()) == NULL)
-		return 0;
-	if ((size_t)snprintf(path, sizeof(path), "%s/.backstop.yaml", home) >=
-	    sizeof(path)) {
-		snprintf(err, errsz, "$HOME too long");
-		return -1;
-	}
-	return rules_load(r, path, 0, err, errsz);
+	if ((rc = rules_user_path(user_file, path, sizeof(path), &required,
+	    err, errsz)) <= 0)
+		return rc;
+	return rules_load(r, path, required, err, errsz);
 }
 
 /* Limits for every match: a hostile pattern or id cannot hang us. */
@@ -825,6 +974,37 @@ rules_pattern(const struct rules *r, size_t i, const char **file_r,
 	*file_r = r->pats[i].file;
 	*line_r = r->pats[i].line;
 	return r->pats[i].src;
+}
+
+size_t
+rules_nrelays(const struct rules *r)
+{
+	return r->nrelays;
+}
+
+const char *
+rules_relay(const struct rules *r, size_t i, const char **file_r,
+    int *line_r)
+{
+	if (i >= r->nrelays)
+		return NULL;
+	*file_r = r->relays[i].file;
+	*line_r = r->relays[i].line;
+	return r->relays[i].host;
+}
+
+/* outbound.sent_index as configured (expanded), NULL: the default. */
+const char *
+rules_sent_index(const struct rules *r)
+{
+	return r->sent_index;
+}
+
+const char *const *
+rules_sent_folders(const struct rules *r, size_t *n_r)
+{
+	*n_r = r->nsent_folders;
+	return (const char *const *)r->sent_folders;
 }
 
 const char *

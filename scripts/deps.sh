@@ -1,18 +1,21 @@
 #!/bin/sh
 # Install the Debian packages that building and testing backstop need,
-# only those that are missing.  Usage: scripts/deps.sh build|check|e2e|bench
+# only those that are missing.  Usage: scripts/deps.sh build|check|deb|e2e|bench
 set -eu
 want_build="gcc make pkg-config libetpan-dev libpcre2-dev libyaml-dev"
-want_check="$want_build libcmocka-dev clang libclang-rt-dev valgrind perl man-db mandoc time"
-want_e2e="postfix procmail maildrop dovecot-core dovecot-imapd dovecot-sieve python3"
+# make deb: the package's Build-Depends (debian/control) and lintian
+want_deb="$want_build debhelper dpkg-dev fakeroot lintian"
+want_check="$want_deb libcmocka-dev clang libclang-rt-dev valgrind perl man-db mandoc time"
+want_e2e="postfix procmail maildrop dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve python3"
 want_bench="hyperfine procmail maildrop safecat libsisimai-perl spamassassin spamc spamd time valgrind"
 
 case "${1:-build}" in
 build) want=$want_build ;;
 check) want=$want_check ;;
+deb) want=$want_deb ;;
 e2e) want=$want_e2e ;;
 bench) want="$want_check $want_bench" ;;
-*) echo "usage: $0 build|check|e2e|bench" >&2; exit 64 ;;
+*) echo "usage: $0 build|check|deb|e2e|bench" >&2; exit 64 ;;
 esac
 
 missing=

@@ -8,10 +8,15 @@
 # missing packages (tests/e2e/install.sh), swaps Postfix for Exim and back
 # (the two conflict as packages; Postfix stays installed), starts Postfix
 # and Exim on 127.0.0.1:2525 and a private Dovecot on 127.0.0.1:1143, adds
-# the users bse2e*, and undoes all of it at the end, also when a test
-# fails.  It skips when a mail system it did not start is running.
-# BACKSTOP_E2E=skip skips it.  The README's "Set-ups" section shows the
+# the users bse2e*, puts its own /etc/backstop/rules.yaml in place, and
+# undoes all of it at the end, also when a test fails.  It skips when a
+# mail system it did not start is running.  BACKSTOP_E2E=skip skips it.
+# The README's "Set-ups" and "For mail administrators" sections show the
 # files of tests/e2e/conf/ verbatim; the first tests check that.
+#
+# A mail host: Postfix's mailbox_command for every local user, and
+# virtual users (no account, no home) through Dovecot LMTP with a global
+# Sieve script, and through a Postfix pipe(8) transport.
 
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/e2e/common.sh"
@@ -56,10 +61,17 @@ LOG=$W/e2e.log	# package installs and daemon start-up output
 sect=$(sed -n '/^<!-- section: setups -->$/,/^<!-- \/section: setups -->$/p' "$TOP/README.md")
 for f in forward procmailrc mailfilter-xfilter mailfilter-deliver \
     dovecot-sieve.conf dovecot.sieve dot-qmail; do
-	want=$(sed -e 's|@BACKSTOP@|/usr/local/bin/backstop|g' \
-		-e 's|@SIEVE_FILTER_DIR@|/usr/lib/dovecot/sieve-filter|g' "$E2E/conf/$f")
+	want=$(readme_conf "$f" /usr/local/bin/backstop)
 	case $sect in *"$want"*) r=0 ;; *) r=1 ;; esac
 	ok $r "README set-ups show tests/e2e/conf/$f verbatim"
+done
+# The mail host's files, with the package's paths (readme_conf)
+sect=$(sed -n '/^<!-- section: admin -->$/,/^<!-- \/section: admin -->$/p' "$TOP/README.md")
+for f in main.cf-mailbox_command main.cf-lmtp main.cf-pipe master.cf-pipe \
+    dovecot-lmtp.conf backstop.sieve; do
+	want=$(readme_conf "$f")
+	case $sect in *"$want"*) r=0 ;; *) r=1 ;; esac
+	ok $r "README for mail administrators shows tests/e2e/conf/$f verbatim"
 done
 
 # --- packages, the binary under test, users ----------------------------------
@@ -77,7 +89,13 @@ rules_for() {	# ~/.backstop.yaml: our outgoing Message-IDs
 }
 bad=0
 for u in $E2E_USERS; do
-	useradd -m -s /bin/sh "$u" && rules_for "$u" || bad=1
+	case $u in
+	$VMAIL_USER)	# the virtual users' one account: no home, no login
+		useradd -M -d /nonexistent -s /usr/sbin/nologin "$u" || bad=1 ;;
+	bse2emc2)	# no ~/.backstop.yaml: the system rules alone
+		useradd -m -s /bin/sh "$u" || bad=1 ;;
+	*)	useradd -m -s /bin/sh "$u" && rules_for "$u" || bad=1 ;;
+	esac
 done
 conf forward | put bse2efwd 644 "$(home_of bse2efwd)/.forward" || bad=1
 conf forward | put bse2eex 644 "$(home_of bse2eex)/.forward" || bad=1
@@ -88,6 +106,31 @@ as_user bse2emd sh -c 'maildirmake ~/Maildir && maildirmake -f Junk ~/Maildir' |
 conf dovecot.sieve | put bse2esv 644 "$(home_of bse2esv)/.dovecot.sieve" || bad=1
 conf dot-qmail | put bse2eq 644 "$(home_of bse2eq)/.qmail" || bad=1
 ok $bad "test users with ~/.backstop.yaml, ~/.forward, ~/.procmailrc, ~/.mailfilter, ~/.dovecot.sieve, ~/.qmail"
+
+# The host's system rules: the host's own outgoing server.  What was in
+# /etc/backstop is put back by e2e_teardown.
+if [ -e "$SYS_RULES" ]; then cp -p "$SYS_RULES" "$W/sys-rules.saved"
+else
+	: > "$W/sys-rules.none"
+	[ -d /etc/backstop ] || { mkdir /etc/backstop && : > "$W/sys-rules.mkdir"; }
+fi
+printf "# e2e: the host's outgoing server\noutbound:\n  message_id:\n    - '%s'\n" \
+	"$SYS_MID_RE" | put root 644 "$SYS_RULES"
+ok $? "system rules in $SYS_RULES: the host's outgoing Message-IDs"
+
+# Virtual users: rule files by domain and user, one owned by vmail (mode
+# 600), one by root; bob and dave have none (system rules alone).  The
+# pipe transport's maildirs are made in $VMAIL/DOMAIN/USER, which the
+# administrator creates with the user; Dovecot makes its own.
+vrules() {	# vrules OWNER MODE USER@DOMAIN
+	mkdir -p "$ETC/users/${3#*@}" && chmod 755 "$ETC" "$ETC/users" "$ETC/users/${3#*@}" &&
+	printf "outbound:\n  message_id:\n    - '%s'\n" "$OUR_MID_RE" |
+		put "$1" "$2" "$ETC/users/${3#*@}/${3%@*}.yaml"
+}
+vrules $VMAIL_USER 600 "alice@$VDOM_PIPE" && vrules root 644 "carol@$VDOM_LMTP" &&
+	install -d -o $VMAIL_USER -g $VMAIL_USER -m 700 "$VMAIL" "$VMAIL/$VDOM_PIPE" \
+		"$VMAIL/$VDOM_PIPE/alice" "$VMAIL/$VDOM_PIPE/bob" "$VMAIL/$VDOM_LMTP"
+ok $? "virtual users: rule files in $ETC/users/DOMAIN/USER.yaml, $VMAIL owned by $VMAIL_USER"
 
 # checks shared by every set-up ------------------------------------------------
 
@@ -269,11 +312,21 @@ cp -p /etc/postfix/main.cf /etc/postfix/master.cf "$W/postfix-orig/"
 pf_conf_sum=$(cat /etc/postfix/main.cf /etc/postfix/master.cf | md5sum)
 # Users without ~/.forward get procmail (Debian's default when procmail is
 # installed); bse2emd maildrop and bse2esv dovecot-lda, as the README shows.
+# Every other local user (bse2emc, bse2emc2) gets backstop deliver from
+# mailbox_command, as the README's mail host set-up has it.
 {
+	echo "bse2epm /usr/bin/procmail -a \"\$EXTENSION\""
 	echo "bse2emd /usr/bin/maildrop"
 	echo "bse2esv /usr/lib/dovecot/dovecot-lda -c $DC_CONF -f \"\$SENDER\" -a \"\$RECIPIENT\""
 } > "$W/mailbox_commands"
 postmap "$W/mailbox_commands"
+# Virtual users: $VDOM_LMTP through Dovecot LMTP (virtual_transport),
+# $VDOM_PIPE through the pipe transport "backstop" (transport_maps)
+printf '%s x\n' "alice@$VDOM_PIPE" "bob@$VDOM_PIPE" "carol@$VDOM_LMTP" \
+	"dave@$VDOM_LMTP" > "$W/vmailbox"
+printf '%s backstop:\n' "$VDOM_PIPE" > "$W/transport"
+postmap "$W/vmailbox" && postmap "$W/transport"
+conf master.cf-pipe >> /etc/postfix/master.cf
 postconf -e "myhostname = $DOMAIN" "mydomain = $DOMAIN" 'myorigin = $myhostname' \
 	'mydestination = $myhostname, localhost' \
 	'inet_interfaces = 127.0.0.1' 'inet_protocols = ipv4' \
@@ -281,8 +334,11 @@ postconf -e "myhostname = $DOMAIN" "mydomain = $DOMAIN" 'myorigin = $myhostname'
 	'default_transport = error:remote delivery disabled in this test' \
 	'relay_transport = error:remote delivery disabled in this test' \
 	'alias_maps = hash:/etc/aliases' 'alias_database = hash:/etc/aliases' \
-	'mailbox_command = /usr/bin/procmail -a "$EXTENSION"' \
+	"$(conf main.cf-mailbox_command)" \
 	"mailbox_command_maps = hash:$W/mailbox_commands" \
+	"virtual_mailbox_domains = $VDOM_LMTP, $VDOM_PIPE" \
+	"virtual_mailbox_maps = hash:$W/vmailbox" "transport_maps = hash:$W/transport" \
+	"$(conf main.cf-lmtp)" "$(conf main.cf-pipe)" \
 	"maillog_file = $PF_LOG" "maillog_file_prefixes = /var, /dev/stdout, $W" \
 	'biff = no' &&
 	postconf -F '*/*/chroot = n' &&	# nothing to copy into /var/spool/postfix
@@ -300,7 +356,17 @@ chmod 755 "$W/dovecot" "$W/dovecot/run" "$W/sieve-filter"
 ln -s "$E2E_BIN" "$W/sieve-filter/backstop"
 conf dovecot.conf.in > "$DC_CONF"
 conf dovecot-sieve.conf > "$W/dovecot/sieve.conf"
-chmod 644 "$DC_CONF" "$W/dovecot/sieve.conf"
+# LMTP for the virtual users, with the global Sieve script (README)
+echo "!include $W/dovecot/lmtp.conf" >> "$DC_CONF"
+conf dovecot-lmtp.conf > "$W/dovecot/lmtp.conf"
+printf '%s::::::\n' "carol@$VDOM_LMTP" "dave@$VDOM_LMTP" > "$W/dovecot/users"
+mkdir -p "$W/sieve"
+conf backstop.sieve > "$W/sieve/backstop.sieve"
+chmod 644 "$DC_CONF" "$W/dovecot/sieve.conf" "$W/dovecot/lmtp.conf" \
+	"$W/dovecot/users" "$W/sieve/backstop.sieve"
+chmod 755 "$W/sieve"
+sievec -c "$DC_CONF" "$W/sieve/backstop.sieve" >> "$LOG" 2>&1
+ok $? "the global Sieve script compiles (sievec)"
 printf '%s:{PLAIN}%s\n' bse2efwd "$IMAP_PASS" bse2esv "$IMAP_PASS" > "$W/dovecot/passwd"
 chgrp dovecot "$W/dovecot/passwd"; chmod 640 "$W/dovecot/passwd"
 : > "$W/dovecot/lda.log"; chown bse2esv: "$W/dovecot/lda.log"
@@ -496,6 +562,222 @@ postfix_tests() {
 
 imap() { py "$E2E/imap-check.py" "$IMAP_PORT" "$1" "$IMAP_PASS" "${@:2}"; }
 
+# =============================================================================
+# A mail host: mailbox_command for every local user; virtual users through
+# the pipe transport and through Dovecot LMTP
+# =============================================================================
+
+# vfiled LABEL MAILDIR FOLDER TAG VERDICT: as filed, for a maildir by path
+vfiled() {
+	local label=$1 md=$2 folder=$3 tag=$4 want=$5 others got
+	F=$(find_msg "$md${folder:+/$folder}" "$tag")
+	others=$(all_with "$md" "$tag" | grep -vxF -- "$F" | grep -c .)
+	got=$(xb "${F:-/dev/null}" | cut -d';' -f1)
+	if [ -n "$F" ] && [ "$others" -eq 0 ] && [ "$got" = "$want" ]; then
+		ok 0 "$label: in ${folder:-the inbox}, X-Backstop: $want"
+	else
+		ok 1 "$label: in ${folder:-the inbox}, X-Backstop: $want"
+		diag "stored as: ${F:-nowhere}; X-Backstop: $got; other copies: $others"
+	fi
+}
+vtmp_empty() {	# vtmp_empty LABEL MAILDIR (under /tmp itself: match below it)
+	local left
+	left=$(find "$2" -type f \( -path "$2/tmp/*" -o -path "$2/.*/tmp/*" \) 2>/dev/null)
+	[ -z "$left" ]; ok $? "$1: nothing left in tmp/"
+	[ -z "$left" ] || diag "$left"
+}
+# vset_writable MAILDIR yes|no
+vset_writable() {
+	local m=u-w
+	[ "$2" = yes ] && m=u+w
+	find "$1" -type d -exec chmod "$m" {} +
+}
+
+mailbox_command_tests() {
+	# --- mailbox_command = backstop deliver, for every local user ------------------
+	u=bse2emc; rcpt=$u@$DOMAIN; h=$(home_of $u)
+
+	tg=$(tag); m=$(mkmsg ham "$tg" "$rcpt")
+	q=$(send carol@sender.example "$rcpt" "$m"); pf_sent "$q"
+	ok $? "mailbox_command: ham delivered"
+	filed "mailbox_command: ham" $u "" "$tg" -
+	as_sent "$F" "$m"
+	ok $? "mailbox_command: ham byte for byte apart from Postfix's fields"
+	is "$(stat -c %U "$F")" $u "mailbox_command: runs as the recipient (the file is $u's)"
+	grep -q " $q: to=<$rcpt>, .*relay=local, .*(delivered to command: $E2E_BIN deliver)" "$PF_LOG"
+	ok $? "mailbox_command: Postfix's local delivered it to the command"
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	filed "mailbox_command: forged DSN" $u .Junk "$tg" backscatter
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	filed "mailbox_command: DSN of the user's own message (~/.backstop.yaml)" $u "" "$tg" ours
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	filed "mailbox_command: DSN of the host's message (system rules)" $u "" "$tg" ours
+
+	# a user without ~/.backstop.yaml: the system rules alone
+	u=bse2emc2; rcpt=$u@$DOMAIN; h=$(home_of $u)
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	filed "mailbox_command, user without ~/.backstop.yaml: DSN of the host's message" $u "" "$tg" ours
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	filed "mailbox_command, user without ~/.backstop.yaml: forged DSN" $u .Junk "$tg" backscatter
+	out=$(as_user $u env -u BACKSTOP_SYSTEM_RULES "$E2E_BIN" check-config 2>&1); r=$?
+	ok $r "mailbox_command: check-config as the user: exit 0"; [ $r -eq 0 ] || diag "$out"
+
+	set_writable $u no
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m")
+	line=$(pf_status "$q")
+	case $line in *"dsn=4.3.0, status=deferred"*) r=0 ;; *) r=1 ;; esac
+	ok $r "mailbox_command: read-only maildir: deferred, dsn=4.3.0"; [ $r -eq 0 ] || diag "$line"
+	out=$(as_user $u env -u BACKSTOP_SYSTEM_RULES "$E2E_BIN" check-config 2>&1); r=$?
+	is "$r" 78 "mailbox_command: check-config as the user finds the read-only maildir (exit 78)"
+	set_writable $u yes
+	tmp_empty "mailbox_command: read-only maildir" $u
+	postqueue -i "$q"
+	pf_sent "$q" 2; ok $? "mailbox_command: after the fix, the flush delivers it"
+	filed "mailbox_command: deferred forged DSN" $u .Junk "$tg" backscatter
+}
+
+pipe_tests() {
+	# --- virtual users: Postfix pipe(8) transport running backstop deliver ------------
+	local md rcpt
+	rcpt=alice@$VDOM_PIPE; md=$VMAIL/$VDOM_PIPE/alice/Maildir
+
+	tg=$(tag); m=$(mkmsg ham "$tg" "$rcpt")
+	q=$(send carol@sender.example "$rcpt" "$m"); pf_sent "$q"
+	ok $? "pipe transport: ham delivered"
+	grep -q " $q: to=<$rcpt>, .*relay=backstop, .*status=sent (delivered via backstop service)" "$PF_LOG"
+	ok $? "pipe transport: through the backstop service of master.cf"
+	vfiled "pipe transport: ham" "$md" "" "$tg" -
+	as_sent "$F" "$m"
+	ok $? "pipe transport: ham byte for byte apart from Return-Path:, X-Original-To:, Delivered-To:, Received:"
+	is "$(stat -c %U "$F")" $VMAIL_USER "pipe transport: stored as $VMAIL_USER"
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "pipe transport: forged DSN" "$md" .Junk "$tg" backscatter
+	as_sent "$F" "$m"; ok $? "pipe transport: forged DSN byte for byte after the added fields"
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "pipe transport: DSN of alice's own message (her rule file, owned by $VMAIL_USER)" "$md" "" "$tg" ours
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "pipe transport: DSN of the host's message (system rules)" "$md" "" "$tg" ours
+
+	# bob has no rule file: the system rules alone
+	rcpt=bob@$VDOM_PIPE; md=$VMAIL/$VDOM_PIPE/bob/Maildir
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "pipe transport, user without a rule file: a DSN only alice's rules know" "$md" .Junk "$tg" backscatter
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "pipe transport, user without a rule file: DSN of the host's message" "$md" "" "$tg" ours
+
+	# check-config as vmail, with the pipe's arguments
+	out=$(setpriv --reuid=$VMAIL_USER --regid=$VMAIL_USER --clear-groups env -i \
+		"$E2E_BIN" check-config -u "alice@$VDOM_PIPE" -r "$ETC/users/%d/%u.yaml" \
+		-d "$VMAIL/%d/%u/Maildir" 2>&1); r=$?
+	ok $r "pipe transport: check-config as $VMAIL_USER with the transport's arguments: exit 0"
+	[ $r -eq 0 ] || diag "$out"
+	echo "$out" | grep -qx "user rules: $ETC/users/$VDOM_PIPE/alice.yaml"
+	ok $? "pipe transport: check-config reads alice's rule file"
+
+	# backstop cannot write: exit 75, Postfix defers, delivers after the fix
+	rcpt=alice@$VDOM_PIPE; md=$VMAIL/$VDOM_PIPE/alice/Maildir
+	vset_writable "$md" no
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m")
+	line=$(pf_status "$q")
+	case $line in *"relay=backstop"*"dsn=4.3.0, status=deferred"*) r=0 ;; *) r=1 ;; esac
+	ok $r "pipe transport: read-only maildir: deferred, dsn=4.3.0"; [ $r -eq 0 ] || diag "$line"
+	case $line in *"backstop: "*"temporary failure"*) r=0 ;; *) r=1 ;; esac
+	ok $r "pipe transport: backstop's one line is in the log"; [ $r -eq 0 ] || diag "$line"
+	pf_queued "$q"; ok $? "pipe transport: read-only maildir: the message stays queued"
+	is "$(count_with "$md/.Junk" "$tg")" 0 "pipe transport: read-only maildir: nothing stored"
+	vset_writable "$md" yes
+	vtmp_empty "pipe transport: read-only maildir" "$md"
+	postqueue -i "$q"
+	pf_sent "$q" 2; ok $? "pipe transport: after the fix, the flush delivers it"
+	vfiled "pipe transport: deferred forged DSN" "$md" .Junk "$tg" backscatter
+}
+
+lmtp_tests() {
+	# --- virtual users: Dovecot LMTP, a global Sieve script filtering with backstop ----
+	local md rcpt
+	rcpt=carol@$VDOM_LMTP; md=$VMAIL/$VDOM_LMTP/carol/Maildir
+
+	tg=$(tag); m=$(mkmsg ham "$tg" "$rcpt")
+	q=$(send carol@sender.example "$rcpt" "$m"); pf_sent "$q"
+	ok $? "LMTP: ham delivered"
+	grep -q " $q: to=<$rcpt>, .*relay=[^,]*\[private/dovecot-lmtp\].*status=sent (250 " "$PF_LOG"
+	r=$?; ok $r "LMTP: Postfix handed it to lmtp:unix:private/dovecot-lmtp (250)"
+	[ $r -eq 0 ] || grep " $q: to=" "$PF_LOG" | sed 's/^/#   /'
+	vfiled "LMTP: ham" "$md" "" "$tg" -
+	as_sent "$F" "$m"
+	ok $? "LMTP: ham byte for byte apart from Return-Path:, Delivered-To:, Received:"
+	is "$(stat -c %U "$F")" $VMAIL_USER "LMTP: stored by Dovecot as $VMAIL_USER"
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "LMTP: forged DSN" "$md" .Junk "$tg" backscatter
+	LMTP_JUNK_TAG=$tg
+	as_sent "$F" "$m"; ok $? "LMTP: forged DSN byte for byte after the added fields"
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "LMTP: DSN of carol's own message (her rule file)" "$md" "" "$tg" ours
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "LMTP: DSN of the host's message (system rules)" "$md" "" "$tg" ours
+
+	doveadm -c "$DC_CONF" fetch -u "$rcpt" 'hdr.subject' mailbox Junk ALL 2>> "$LOG" |
+		grep -q "$LMTP_JUNK_TAG"
+	ok $? "LMTP: doveadm finds the forged DSN in carol's Junk"
+
+	# dave has no rule file: the system rules alone
+	rcpt=dave@$VDOM_LMTP; md=$VMAIL/$VDOM_LMTP/dave/Maildir
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "LMTP, user without a rule file: a DSN only carol's rules know" "$md" .Junk "$tg" backscatter
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
+	vfiled "LMTP, user without a rule file: DSN of the host's message" "$md" "" "$tg" ours
+
+	# Dovecot cannot write: LMTP answers 4xx, Postfix defers, the flush delivers
+	rcpt=carol@$VDOM_LMTP; md=$VMAIL/$VDOM_LMTP/carol/Maildir
+	vset_writable "$md" no
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m")
+	line=$(pf_status "$q")
+	case $line in *"dsn=4."*"status=deferred"*) r=0 ;; *) r=1 ;; esac
+	ok $r "LMTP: read-only maildir: deferred (4.x.x)"; [ $r -eq 0 ] || diag "$line"
+	pf_queued "$q"; ok $? "LMTP: read-only maildir: the message stays queued"
+	is "$(all_with "$md" "$tg" | grep -c .)" 0 "LMTP: read-only maildir: nothing stored"
+	vset_writable "$md" yes
+	postqueue -i "$q"
+	pf_sent "$q" 2; ok $? "LMTP: after the fix, the flush delivers it"
+	vfiled "LMTP: deferred forged DSN" "$md" .Junk "$tg" backscatter
+
+	# backstop cannot run: the filter action fails, the implicit keep
+	# stores the message in INBOX unfiltered: delivered, not sorted
+	chmod 644 "$E2E_BIN"
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	q=$(send "" "$rcpt" "$m"); pf_sent "$q"; r=$?
+	chmod 755 "$E2E_BIN"
+	ok $r "LMTP: backstop cannot run: delivered all the same"
+	vfiled "LMTP: backstop cannot run: implicit keep" "$md" "" "$tg" -
+}
+
 dovecot_tests() {
 	# --- Dovecot reads what backstop filed; backstop works among Dovecot's files ----
 	u=bse2efwd; rcpt=$u@$DOMAIN; h=$(home_of $u)
@@ -545,6 +827,12 @@ if [ -n "${postfix_up:-}" ]; then
 	postfix_tests
 	if [ -n "${dovecot_up:-}" ]; then dovecot_tests
 	else diag "Dovecot did not start: no IMAP tests"; fi
+	t2=$EPOCHREALTIME
+	mailbox_command_tests
+	pipe_tests
+	if [ -n "${dovecot_up:-}" ]; then lmtp_tests
+	else diag "Dovecot did not start: no LMTP tests"; fi
+	diag "mail host phase: $(since "$t2") s"
 else
 	diag "Postfix did not start: no Postfix, procmail, maildrop, Sieve or IMAP tests"
 fi

@@ -21,7 +21,23 @@ DC_CONF=$W/dovecot/dovecot.conf
 WAIT=${E2E_WAIT:-30}	# seconds to wait for one delivery
 # fwd: ~/.forward under Postfix   ex: ~/.forward under Exim
 # pm: procmail   md: maildrop   sv: dovecot-lda + Sieve   q: qmail harness
-E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq"
+# mc, mc2: Postfix's mailbox_command for every local user (mc2 without
+# ~/.backstop.yaml)   vmail: the one account of the virtual users
+E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq bse2emc bse2emc2 bse2evmail"
+VMAIL_USER=bse2evmail
+# Virtual users (no account, no home): delivered by Dovecot LMTP with a
+# global Sieve script, or by Postfix's pipe(8) to backstop deliver
+VDOM_LMTP=vlmtp.backstop-e2e.test
+VDOM_PIPE=vpipe.backstop-e2e.test
+VMAIL=$W/vmail
+ETC=$W/etc-backstop		# users/DOMAIN/USER.yaml of the virtual users
+# The host's system rules: the suite puts its own in place and restores
+# what was there (e2e_teardown)
+SYS_RULES=/etc/backstop/rules.yaml
+LMTP_SOCKET=/var/spool/postfix/private/dovecot-lmtp
+# Outgoing Message-IDs of the host's own server, listed in the system
+# rules (every user's bounces of these are ours)
+SYS_MID_RE='^<[0-9]{14}\.[0-9A-Z]{6,20}@smtp\.backstop-e2e\.test>$'
 # Outgoing Message-IDs of the test users' own server: what ~/.backstop.yaml
 # lists, and what "ours" bounces return.
 OUR_MID_RE='^<[0-9]{14}\.[0-9A-Z]{6,20}@out\.backstop-e2e\.test>$'
@@ -65,8 +81,15 @@ put() {
 conf() {
 	sed -e "s|@BACKSTOP@|$E2E_BIN|g" -e "s|@W@|$W|g" \
 		-e "s|@IMAP_PORT@|$IMAP_PORT|g" \
-		-e "s|@SIEVE_FILTER_DIR@|$W/sieve-filter|g" "$E2E/conf/$1"
+		-e "s|@SIEVE_FILTER_DIR@|$W/sieve-filter|g" \
+		-e "s|@VMAIL_USER@|$VMAIL_USER|g" -e "s|@VMAIL@|$VMAIL|g" \
+		-e "s|@ETC@|$ETC|g" -e "s|@SIEVE_DIR@|$W/sieve|g" \
+		-e "s|@DOVECOT_USERS@|$W/dovecot/users|g" "$E2E/conf/$1"
 }
+
+# readme_conf NAME: the same file as the README shows it, with the paths
+# of an installed system (the package's /usr/bin/backstop)
+readme_conf() { "$E2E/readme-conf.sh" "$E2E/conf/$1" "${2:-}"; }
 
 # A tag unique to one message (in its Message-ID and Subject), and Message-IDs
 # that our outgoing server writes (they match OUR_MID_RE) or that spam had.
@@ -74,6 +97,10 @@ conf() {
 tag() { printf 'E2E%sR%05d' "${EPOCHREALTIME/./}" "$RANDOM"; }
 our_mid() {
 	printf '<%s.%s%05d@out.backstop-e2e.test>' "$(date -u +%Y%m%d%H%M%S)" \
+		"${EPOCHREALTIME#*.}" "$RANDOM"
+}
+sys_mid() {
+	printf '<%s.%s%05d@smtp.backstop-e2e.test>' "$(date -u +%Y%m%d%H%M%S)" \
 		"${EPOCHREALTIME#*.}" "$RANDOM"
 }
 forged_mid() { printf '<%s.%05d@spam-relay.example>' "${EPOCHREALTIME/./}" "$RANDOM"; }
@@ -225,6 +252,13 @@ e2e_teardown() {
 		    $(exiqgrep -i -f "bse2e" 2>/dev/null); do
 			exim4 -Mrm "$q" >/dev/null 2>&1
 		done
+	fi
+	rm -f "$LMTP_SOCKET"
+	if [ -e "$W/sys-rules.saved" ]; then
+		cp -p "$W/sys-rules.saved" "$SYS_RULES"
+	elif [ -e "$W/sys-rules.none" ]; then
+		rm -f "$SYS_RULES"
+		[ -e "$W/sys-rules.mkdir" ] && rmdir /etc/backstop
 	fi
 	for u in $E2E_USERS; do
 		if id "$u" >/dev/null 2>&1; then

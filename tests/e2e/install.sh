@@ -13,7 +13,7 @@
 # wanted package is installed.
 set -eu
 
-common="procmail maildrop dovecot-core dovecot-imapd dovecot-sieve python3"
+common="procmail maildrop dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve python3"
 case "${1:-}" in
 postfix) want="$common postfix" ;;
 exim) want="$common exim4-daemon-light" ;;
