@@ -33,7 +33,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pcre2.h>
 #include <stdarg.h>
@@ -1558,13 +1557,6 @@ learn_open(struct learn *L, struct rules *r, const char *rulesfile,
 	return rc;
 }
 
-static void
-usage_learn(FILE *f)
-{
-	fprintf(f, "usage: backstop learn [-r RULES] [--write] "
-	    "[FOLDER...]\n");
-}
-
 int
 cmd_learn(int argc, char **argv)
 {
@@ -1580,12 +1572,12 @@ cmd_learn(int argc, char **argv)
 	time_t		 now;
 	static const struct option longopts[] = {
 		{ "write", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct opts	 o;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "r:wh", longopts, NULL)) != -1)
+	opts_begin(&o, "learn", "r:w", longopts);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
@@ -1593,12 +1585,8 @@ cmd_learn(int argc, char **argv)
 		case 'w':
 			dowrite = 1;
 			break;
-		case 'h':
-			usage_learn(stdout);
-			return EXIT_OK;
 		default:
-			usage_learn(stderr);
-			return EXIT_USAGE;
+			return o.rc;
 		}
 	r = rules_new();
 	if ((rc = learn_open(&L, r, rulesfile, 1, argc - optind,
@@ -1723,12 +1711,6 @@ out:
 	return rc;
 }
 
-static void
-usage_check(FILE *f)
-{
-	fprintf(f, "usage: backstop check-rules [-r RULES] [FOLDER...]\n");
-}
-
 /*
  * check-rules: exit 0 when every sent message is proven ours by the
  * rules, 1 when a bounce of one of them would be filed as backscatter.
@@ -1743,19 +1725,16 @@ cmd_check_rules(int argc, char **argv)
 	size_t		 i, j, np, matched = 0, unmatched = 0, *count;
 	unsigned char	*hit;
 	int		 ch, line, sent, rc = EXIT_OK;
+	struct opts	 o;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "r:h")) != -1)
+	opts_begin(&o, "check-rules", "r:", NULL);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
 			break;
-		case 'h':
-			usage_check(stdout);
-			return EXIT_OK;
 		default:
-			usage_check(stderr);
-			return EXIT_USAGE;
+			return o.rc;
 		}
 	r = rules_new();
 	if ((rc = learn_open(&L, r, rulesfile, 0, argc - optind,

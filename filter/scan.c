@@ -18,7 +18,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -420,25 +419,19 @@ cmd_scan(int argc, char **argv)
 	struct rules	*r;
 	const char	*rulesfile = NULL;
 	int		 ch, i, rc = EXIT_OK;
+	struct opts	 o;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "r:h")) != -1)
+	opts_begin(&o, "scan", "r:", NULL);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
 			break;
-		case 'h':
-			printf("usage: backstop scan [-r RULES] PATH...\n");
-			return EXIT_OK;
 		default:
-			fprintf(stderr, "usage: backstop scan [-r RULES] "
-			    "PATH...\n");
-			return EXIT_USAGE;
+			return o.rc;
 		}
-	if (optind == argc) {
-		fprintf(stderr, "usage: backstop scan [-r RULES] PATH...\n");
-		return EXIT_USAGE;
-	}
+	if (optind == argc)
+		return opts_usage("scan");
 	r = rules_new();
 	if (load_rules(r, rulesfile) == -1) {
 		rules_free(r);
@@ -623,25 +616,19 @@ cmd_explain(int argc, char **argv)
 	char		*buf, err[512];
 	size_t		 len;
 	int		 ch, rok, rc;
+	struct opts	 o;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "r:h")) != -1)
+	opts_begin(&o, "explain", "r:", NULL);
+	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
 		case 'r':
 			rulesfile = optarg;
 			break;
-		case 'h':
-			printf("usage: backstop explain [-r RULES] [FILE]\n");
-			return EXIT_OK;
 		default:
-			fprintf(stderr, "usage: backstop explain [-r RULES] "
-			    "[FILE]\n");
-			return EXIT_USAGE;
+			return o.rc;
 		}
-	if (argc - optind > 1) {
-		fprintf(stderr, "usage: backstop explain [-r RULES] [FILE]\n");
-		return EXIT_USAGE;
-	}
+	if (argc - optind > 1)
+		return opts_usage("explain");
 	file = optind < argc ? argv[optind] : NULL;
 	if ((file ? read_file(file, &buf, &len) :
 	    read_all_fd(0, &buf, &len, 0)) == -1) {

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 scratch
 
-cmds=$("$BACKSTOP" --help | sed -n 's/^  backstop \([a-z-]*\) .*/\1/p' | sort -u)
+cmds=$("$BACKSTOP" --help | sed -n 's/^  backstop \([a-z][a-z-]*\) .*/\1/p' | sort -u)
 [ -n "$cmds" ]; ok $? "backstop --help lists the commands"
 "$BACKSTOP" --help > /dev/null; is $? 0 "backstop --help exits 0"
 "$BACKSTOP" --version | grep -q '^backstop [0-9]'; ok $? "backstop --version"
