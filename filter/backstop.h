@@ -19,7 +19,10 @@
 /* Exit codes: the one contract, used only by main() and the commands. */
 #define EXIT_OK		0
 #define EXIT_USAGE	64	/* EX_USAGE: not for deliver, see below */
+#define EXIT_NOINPUT	66	/* EX_NOINPUT: no sent folder to read */
+#define EXIT_IOERR	74	/* EX_IOERR: a file or stdout failed */
 #define EXIT_TEMPFAIL	75	/* EX_TEMPFAIL: every MTA retries it */
+#define EXIT_CONFIG	78	/* EX_CONFIG: the rules cannot be used */
 #define EXIT_QMAIL_STOP	99	/* qmail: delivered, skip later lines */
 
 /* Limits that degrade classification, never delivery. */
@@ -98,6 +101,11 @@ int	 read_all_fd(int, char **, size_t *, size_t);
 int	 read_fd_prefix(int, char **, size_t *, size_t, int *);
 int	 write_iov(int, const struct slice *, size_t);
 int	 copy_fd(int, int);
+int	 fsync_dirfd(int);
+int	 fsync_dir(const char *);
+int	 file_replace(const char *, const struct slice *, size_t, mode_t,
+	    uid_t, gid_t, int (*)(const char *, void *, char *, size_t), void *,
+	    char *, size_t);
 const char *verdict_name(enum verdict);
 const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);

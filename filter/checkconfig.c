@@ -30,7 +30,6 @@
 
 #include "backstop.h"
 
-#define EX_CONFIG_	78
 
 static int	 nproblems, nwarnings;
 
@@ -486,13 +485,13 @@ cmd_check_config(int argc, char **argv)
 
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warnx_("write error on stdout");
-		return 74;
+		return EXIT_IOERR;
 	}
 	if (nproblems > 0) {
 		fprintf(stderr, "%s: %d problem%s, %d warning%s\n", progname,
 		    nproblems, nproblems == 1 ? "" : "s", nwarnings,
 		    nwarnings == 1 ? "" : "s");
-		return EX_CONFIG_;
+		return EXIT_CONFIG;
 	}
 	printf("ok%s\n", nwarnings ? " (with warnings)" : "");
 	return EXIT_OK;

@@ -1098,15 +1098,6 @@ struct restore {
 
 static const char *const restore_subs[] = { "cur", "new" };
 
-/* fsync a directory; a filesystem that cannot is no loss */
-static int
-fsync_dirfd(int dfd)
-{
-	if (fsync(dfd) == -1 && errno != EINVAL && errno != ENOTSUP)
-		return -1;
-	return 0;
-}
-
 /* The directory name of dfd, made if missing (ENOENT only), never a link. */
 static int
 open_sub(int dfd, const char *name)

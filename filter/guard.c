@@ -201,22 +201,6 @@ s_deadline(int sig)
 	_exit(EXIT_TEMPFAIL);
 }
 
-static int
-s_fsync_dir(const char *path)
-{
-	int	 fd, rc, e;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	e = errno;
-	if (rc == -1 && (e == EINVAL || e == ENOTSUP))
-		rc = 0;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
 /*
  * Store the message as planned; 0 or -1 (with what failed in *what).  The
  * name in new/ (put in newp, size newsz) is the planned one plus
@@ -275,7 +259,7 @@ s_store(const char **what, char *newp, size_t newsz)
 	} else
 		unlink(plan.tmp);
 	*what = "fsync new/";
-	if (s_fsync_dir(plan.newdir) == -1) {
+	if (fsync_dir(plan.newdir) == -1) {
 		unlink(newp);
 		return -1;
 	}

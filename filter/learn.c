@@ -47,9 +47,6 @@
 
 #include "backstop.h"
 
-#define EX_NOINPUT_	66
-#define EX_IOERR_	74
-#define EX_CONFIG_	78
 #define LEARN_MAXTOK	64	/* tokens of a left-hand side, labels */
 #define LEARN_ALT	3	/* words in an alternation */
 #define LEARN_ALT_LABEL	4	/* host names in an alternation */
@@ -1332,6 +1329,23 @@ to_crlf(struct buf *b)
 	*b = t;
 }
 
+/* file_replace()'s check: the result must be a rule file backstop reads */
+static int
+loads_as_rules(const char *tmp, void *arg, char *err, size_t errsz)
+{
+	struct rules	*chk = rules_new();
+	char		 lerr[600];
+	int		 rc;
+
+	(void)arg;
+	lerr[0] = '\0';
+	if ((rc = rules_load(chk, tmp, 1, lerr, sizeof(lerr))) == -1)
+		snprintf(err, errsz, "the edited rule file would not load, "
+		    "left unchanged: %.400s", lerr);
+	rules_free(chk);
+	return rc;
+}
+
 /*
  * Add the items (already quoted YAML list lines without indentation; pats
  * their patterns) to the rule file, under the lock: read it, leave out
@@ -1345,7 +1359,7 @@ static int
 write_rules(const char *path, char *const *items, char *const *pats,
     size_t n, const char *comment, char *err, size_t errsz)
 {
-	char		*text = NULL, real[PATH_MAX], tmp[PATH_MAX + 16];
+	char		*text = NULL, real[PATH_MAX];
 	char		 dir[PATH_MAX], **keep = NULL;
 	const char	*target = path, *nl;
 	size_t		 len = 0, at = 0, nkeep = 0, i;
@@ -1354,8 +1368,8 @@ write_rules(const char *path, char *const *items, char *const *pats,
 	mode_t		 mode = 0600;
 	int		 fd, dfd, exists, crlf = 0, rc = -1;
 	struct rules	*chk;
+	struct slice	 sl;
 	char		 lerr[600];
-	FILE		*f;
 
 	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		if (realpath(path, real) == NULL) {
@@ -1424,58 +1438,13 @@ write_rules(const char *path, char *const *items, char *const *pats,
 	bput(&out, ins.p, ins.n);
 	bput(&out, text + at, len - at);
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", target) >=
-	    sizeof(tmp)) {
-		snprintf(err, errsz, "%.400s: path too long", path);
+	/* the owner too, when root edits a user's rules */
+	sl.p = out.p;
+	sl.n = out.n;
+	if (file_replace(target, &sl, 1, mode, exists && (st.st_uid !=
+	    geteuid() || st.st_gid != getegid()) ? st.st_uid : (uid_t)-1,
+	    st.st_gid, loads_as_rules, NULL, err, errsz) == -1)
 		goto done;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		snprintf(err, errsz, "%.400s: %s", tmp, strerror(errno));
-		goto done;
-	}
-	if ((f = fdopen(fd, "w")) == NULL) {
-		snprintf(err, errsz, "%.400s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto done;
-	}
-	/* the file's owner too, when root edits a user's rules */
-	if (fwrite(out.p, 1, out.n, f) != out.n || fflush(f) == EOF ||
-	    fchmod(fd, mode) == -1 || (exists && (st.st_uid != geteuid() ||
-	    st.st_gid != getegid()) && fchown(fd, st.st_uid,
-	    st.st_gid) == -1) || fsync(fd) == -1) {
-		snprintf(err, errsz, "%.400s: %s", tmp, strerror(errno));
-		fclose(f);
-		unlink(tmp);
-		goto done;
-	}
-	if (fclose(f) == EOF) {
-		snprintf(err, errsz, "%.400s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		goto done;
-	}
-	/* the result must be a rule file that backstop reads */
-	chk = rules_new();
-	lerr[0] = '\0';
-	if (rules_load(chk, tmp, 1, lerr, sizeof(lerr)) == -1) {
-		snprintf(err, errsz, "the edited rule file would not load, "
-		    "left unchanged: %.400s", lerr);
-		rules_free(chk);
-		unlink(tmp);
-		goto done;
-	}
-	rules_free(chk);
-	if (rename(tmp, target) == -1) {
-		snprintf(err, errsz, "%.400s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto done;
-	}
-	/* the rename itself on disk; some filesystems cannot fsync a
-	 * directory, which is no loss */
-	if (fsync(dfd) == -1 && errno != EINVAL && errno != ENOTSUP) {
-		snprintf(err, errsz, "%.400s: %s", dir, strerror(errno));
-		goto done;
-	}
 	rc = (int)nkeep;
 done:
 	close(dfd);	/* and the lock with it */
@@ -1544,12 +1513,12 @@ learn_open(struct learn *L, struct rules *r, const char *rulesfile,
 	if (rc == -1) {
 		warnx_("%s", err);
 		rules_free(r);
-		return EX_CONFIG_;
+		return EXIT_CONFIG;
 	}
 	if (get_folders(L, nargs, args) == -1)
-		rc = EX_NOINPUT_;
+		rc = EXIT_NOINPUT;
 	else if (read_folders(L) == -1)
-		rc = EX_IOERR_;
+		rc = EXIT_IOERR;
 	if (rc != 0) {
 		rules_free(r);
 		learn_free(L);
@@ -1658,7 +1627,7 @@ cmd_learn(int argc, char **argv)
 	}
 	if (target == NULL) {
 		warnx_("no home directory: use -r RULES");
-		rc = EX_CONFIG_;
+		rc = EXIT_CONFIG;
 		goto out;
 	}
 	items = xmalloc(nprop * sizeof(*items));
@@ -1689,7 +1658,7 @@ cmd_learn(int argc, char **argv)
 		    "message_id: yourself:\n");
 		for (i = 0; i < j; i++)
 			printf("    %s\n", items[i]);
-		rc = EX_CONFIG_;
+		rc = EXIT_CONFIG;
 	} else if (any == 0)
 		printf("nothing added: %s has %s already\n", target,
 		    j == 1 ? "it" : "them");
@@ -1706,7 +1675,7 @@ out:
 	learn_free(&L);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warnx_("write error on stdout");
-		return EX_IOERR_;
+		return EXIT_IOERR;
 	}
 	return rc;
 }
@@ -1800,7 +1769,7 @@ cmd_check_rules(int argc, char **argv)
 	learn_free(&L);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warnx_("write error on stdout");
-		return EX_IOERR_;
+		return EXIT_IOERR;
 	}
 	return rc;
 }

@@ -65,23 +65,6 @@ maildir_home(void)
 }
 
 static int
-fsync_dir(const char *path)
-{
-	int	 fd, rc, e;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	rc = fsync(fd);
-	e = errno;
-	close(fd);
-	/* some filesystems cannot fsync a directory; that is not a loss */
-	if (rc == -1 && (e == EINVAL || e == ENOTSUP))
-		rc = 0;
-	errno = e;
-	return rc;
-}
-
-static int
 mkdir_one(const char *path)
 {
 	if (mkdir(path, 0700) == -1 && errno != EEXIST)

@@ -186,7 +186,7 @@ worker_main(size_t from, size_t n, int (*fn)(size_t, void *), void *arg)
 			w_sh->rc = -1;
 		if (fflush(stdout) == EOF) {
 			warnx_("write error on stdout");
-			_exit(74);
+			_exit(EXIT_IOERR);
 		}
 	}
 	_exit(0);
@@ -435,18 +435,18 @@ cmd_scan(int argc, char **argv)
 	r = rules_new();
 	if (load_rules(r, rulesfile) == -1) {
 		rules_free(r);
-		return EXIT_USAGE + 14;	/* 78 EX_CONFIG */
+		return EXIT_CONFIG;
 	}
 	for (i = optind; i < argc; i++)
 		if (scan_path(argv[i], r) == -1)
-			rc = 74;	/* EX_IOERR: a file could not be read */
+			rc = EXIT_IOERR;	/* a file could not be read */
 	switch (limited_each(scan_l.n, scan_one, scan_stopped, &scan_l)) {
 	case -2:
 		warnx_("cannot start the classifier: %s", strerror(errno));
 		rc = EXIT_TEMPFAIL;
 		break;
 	case -1:
-		rc = 74;	/* a file could not be read, or stdout */
+		rc = EXIT_IOERR;	/* a file could not be read, or stdout */
 		break;
 	}
 	for (i = 0; (size_t)i < scan_l.n; i++)
@@ -455,7 +455,7 @@ cmd_scan(int argc, char **argv)
 	rules_free(r);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		warnx_("write error on stdout");
-		return 74;
+		return EXIT_IOERR;
 	}
 	return rc;
 }
@@ -633,7 +633,7 @@ cmd_explain(int argc, char **argv)
 	if ((file ? read_file(file, &buf, &len) :
 	    read_all_fd(0, &buf, &len, 0)) == -1) {
 		warnx_("%s: %s", file ? file : "stdin", strerror(errno));
-		return 74;
+		return EXIT_IOERR;
 	}
 	r = rules_new();
 	rok = rules_load_default(r, rulesfile, err, sizeof(err)) == 0;

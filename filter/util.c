@@ -4,11 +4,14 @@
  * and the verdict and kind names that scan's stable output depends on.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -588,4 +591,96 @@ msg_from_line_len(const char *p, size_t n)
 		if (p[i - 1] == ' ' && from_date_at(p + i, k - i))
 			return k + 1;
 	return 0;
+}
+
+/*
+ * fsync a directory, so that the names made or removed in it are on disk.
+ * A filesystem that cannot fsync a directory (EINVAL, ENOTSUP) is no loss.
+ * open, fsync and close only: async-signal-safe, the guard's rescue uses
+ * it too.  0, or -1 with errno.
+ */
+int
+fsync_dirfd(int dfd)
+{
+	if (fsync(dfd) == -1 && errno != EINVAL && errno != ENOTSUP)
+		return -1;
+	return 0;
+}
+
+int
+fsync_dir(const char *path)
+{
+	int	 fd, rc, e;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync_dirfd(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/*
+ * Replace the file path with the bytes of iov[] atomically: a temporary
+ * file beside it (same directory, so rename() cannot cross filesystems)
+ * with the given mode, and the given owner when uid is not (uid_t)-1
+ * (root editing a user's file); every byte written, fsync, close checked;
+ * check(tmp) when given (the result must be usable: learn loads the rule
+ * file it wrote); rename() over path; fsync of the directory.  On any
+ * failure the temporary file is removed and path is as it was.  The one
+ * way every command rewrites a file (learn --write, the sent index).
+ * 0, or -1 with err.
+ */
+int
+file_replace(const char *path, const struct slice *iov, size_t niov,
+    mode_t mode, uid_t uid, gid_t gid,
+    int (*check)(const char *, void *, char *, size_t), void *arg,
+    char *err, size_t errsz)
+{
+	char		 tmp[PATH_MAX], dir[PATH_MAX];
+	const char	*sl;
+	int		 fd, e;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
+	    sizeof(tmp)) {
+		snprintf(err, errsz, "%.400s: path too long", path);
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		snprintf(err, errsz, "%.400s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (write_iov(fd, iov, niov) == -1 || fchmod(fd, mode) == -1 ||
+	    (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1) ||
+	    fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		e = errno;
+		goto fail;
+	}
+	if (check != NULL && check(tmp, arg, err, errsz) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) == -1) {
+		e = errno;
+		goto fail;
+	}
+	sl = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", sl == NULL ? 1 : sl == path ? 1 :
+	    (int)(sl - path), sl == NULL ? "." : path);
+	if (fsync_dir(dir) == -1) {
+		/* the new file is in place; only its name may not be on disk */
+		snprintf(err, errsz, "%.400s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+fail:
+	snprintf(err, errsz, "%.400s: %s", tmp, strerror(e));
+	unlink(tmp);
+	return -1;
 }
