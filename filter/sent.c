@@ -706,6 +706,279 @@ struct sent_built {
 	size_t		 unread;	/* files left for the next time */
 };
 
+/* What the listing of the directories found, for the build to read. */
+struct sent_listing {
+	const struct sent_name *old;	/* the old index's names, usable */
+	size_t		 nold;
+	unsigned char	*present;	/* per old name: its file is there */
+	struct sent_todo *todo;		/* files the old index lacks */
+	size_t		 ntodo;
+	struct sent_stamp st[SENT_MAX_DIRS];	/* stamps to write */
+	int		 listed_all;
+};
+
+/*
+ * The names of the old index, when its data check holds and its arrays
+ * are in order; otherwise none (the index is built afresh).
+ */
+static void
+old_names(const struct sent_map *m, struct sent_listing *l)
+{
+	const struct sent_name *old;
+	size_t		 nold, i, j;
+
+	l->old = NULL;
+	l->nold = 0;
+	if (m->h == NULL || m->h->nnames == 0 ||
+	    mix64(hash_words(HASH_WORDS_SEED, (const uint64_t *)m->ids,
+	    (size_t)(m->h->nids + 2 * m->h->nnames))) != m->h->data_check)
+		return;
+	old = m->names;
+	nold = (size_t)m->h->nnames;
+	for (i = 1; i < nold; i++)
+		if (old[i - 1].key >= old[i].key)
+			return;
+	for (j = 1; j < m->h->nids; j++)
+		if (m->ids[j - 1] >= m->ids[j])
+			return;
+	l->old = old;
+	l->nold = nold;
+}
+
+/* The key of a file: its folder and the unique part of its name. */
+static uint64_t
+file_key(uint64_t folder_hash, const char *name)
+{
+	char		 base[512];
+	const char	*colon;
+	size_t		 bl;
+
+	/* "unique:2,FLAGS": the unique part survives moves from new/ to
+	 * cur/ and flag changes */
+	colon = strchr(name, ':');
+	bl = colon ? (size_t)(colon - name) : strlen(name);
+	if (bl >= sizeof(base))
+		bl = sizeof(base) - 1;
+	memcpy(base, name, bl);
+	base[bl] = '\0';
+	return mix64(hash_bytes(folder_hash, base, bl));
+}
+
+/*
+ * List every directory: which files of the old index are still there
+ * (l->present), which files it lacks (l->todo, oldest names first), and
+ * the stamps to write (a directory changed in this second, or that could
+ * not be listed, is marked unsure).
+ */
+static void
+dirs_list(const struct sent_dirs *d, struct sent_listing *l)
+{
+	struct sent_name key, *hit;
+	DIR		*dp;
+	struct dirent	*de;
+	size_t		 i, captodo = 0;
+	uint64_t	 fh;
+
+	l->present = xmalloc(l->nold ? l->nold : 1);
+	memset(l->present, 0, l->nold ? l->nold : 1);
+	l->todo = NULL;
+	l->ntodo = 0;
+	l->listed_all = 1;
+	memcpy(l->st, d->st, d->n * sizeof(l->st[0]));
+	for (i = 0; i < d->n; i++) {
+		if (l->st[i].sec >= (int64_t)time(NULL) - 1)
+			l->st[i].sec = SENT_UNSURE;	/* racy: look again */
+		if ((dp = opendir(d->path[i])) == NULL) {
+			l->listed_all = 0;
+			l->st[i].sec = SENT_UNSURE;
+			continue;
+		}
+		fh = hash_bytes(0xcbf29ce484222325ULL, d->folder[i],
+		    strlen(d->folder[i]) + 1);
+		while ((de = readdir(dp)) != NULL) {
+			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
+				continue;
+			key.key = file_key(fh, de->d_name);
+			hit = l->nold ? bsearch(&key, l->old, l->nold,
+			    sizeof(*l->old), name_cmp) : NULL;
+			if (hit != NULL) {
+				l->present[hit - l->old] = 1;
+				continue;
+			}
+			if (l->ntodo == captodo) {
+				captodo = captodo ? captodo * 2 : 256;
+				l->todo = xrealloc(l->todo,
+				    captodo * sizeof(*l->todo));
+			}
+			l->todo[l->ntodo].key = key.key;
+			l->todo[l->ntodo].dir = i;
+			l->todo[l->ntodo++].name = xstrdup(de->d_name);
+		}
+		closedir(dp);
+	}
+	if (l->ntodo > 1)
+		qsort(l->todo, l->ntodo, sizeof(*l->todo), todo_cmp);
+}
+
+static void
+listing_free(struct sent_listing *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->ntodo; i++)
+		free(l->todo[i].name);
+	free(l->todo);
+	free(l->present);
+}
+
+/*
+ * Read the files the old index lacks, oldest names first, until the
+ * budget (from t0; negative: no limit) is spent.  Returns their names,
+ * sorted and one per file, with their count in *nnew_r; *ndone_r: how
+ * many files were read (the rest wait for the next time).
+ */
+static struct sent_name *
+files_read(const struct sent_dirs *d, const struct sent_listing *l,
+    const struct timespec *t0, long budget_ms, size_t *nnew_r,
+    size_t *ndone_r)
+{
+	struct sent_name *names;
+	char		 fpath[4400], id[LIM_MSGID + 1];
+	size_t		 i, j, nnew = 0, ndone = 0;
+	int		 r;
+
+	names = xmalloc((l->ntodo + 1) * sizeof(*names));
+	for (i = 0; i < l->ntodo; i++) {
+		if (budget_ms >= 0 && (i & 31) == 0 &&
+		    elapsed_ms(t0) > budget_ms)
+			break;
+		if ((size_t)snprintf(fpath, sizeof(fpath), "%s/%s",
+		    d->path[l->todo[i].dir], l->todo[i].name) >= sizeof(fpath))
+			r = 0;
+		else if ((r = sent_msgid_file(fpath, id, sizeof(id))) == -1)
+			continue;	/* gone meanwhile: next time */
+		names[nnew].key = l->todo[i].key;
+		names[nnew++].id = r == 1 ? sent_hash(id) : 0;
+		ndone++;
+	}
+	if (nnew > 1)
+		qsort(names, nnew, sizeof(*names), name_cmp);
+	for (i = j = 0; i < nnew; i++)	/* one entry per file */
+		if (j == 0 || names[j - 1].key != names[i].key)
+			names[j++] = names[i];
+	*nnew_r = j;
+	*ndone_r = ndone;
+	return names;
+}
+
+/*
+ * Merge the files read now (few, sorted) into the old names (many,
+ * sorted already): linear.  Over the bound the names of deleted files go
+ * first (*over_r 1), and what still does not fit is cut (*over_r 2).
+ * Returns the merged names, their count in *n_r.
+ */
+static struct sent_name *
+names_merge(const struct sent_listing *l, const struct sent_name *names,
+    size_t nnew, size_t *n_r, int *over_r)
+{
+	struct sent_name *mg;
+	size_t		 a, c, o, nold = l->nold;
+	int		 over = nold + nnew > SENT_MAX_IDS;
+
+	mg = xmalloc((nold + nnew + 1) * sizeof(*mg));
+	for (a = c = o = 0; a < nold || c < nnew; ) {
+		if (a < nold && over && !l->present[a])
+			a++;
+		else if (c == nnew || (a < nold && l->old[a].key <
+		    names[c].key))
+			mg[o++] = l->old[a++];
+		else if (a < nold && l->old[a].key == names[c].key) {
+			mg[o++] = names[c++];
+			a++;
+		} else
+			mg[o++] = names[c++];
+	}
+	if (o > SENT_MAX_IDS) {
+		o = SENT_MAX_IDS;
+		over = 2;
+	}
+	*n_r = o;
+	*over_r = over;
+	return mg;
+}
+
+/*
+ * The ids of the new index, sorted and unique, into b->ids: the old ids
+ * and those of the files read now merged (linear); over the bound,
+ * rebuilt from the names that are left.
+ */
+static void
+ids_merge(const struct sent_map *m, const struct sent_listing *l,
+    const struct sent_name *fresh, size_t nfresh,
+    const struct sent_name *names, size_t nnames, int over,
+    struct sent_built *b)
+{
+	uint64_t	*nids;
+	size_t		 i, j, nid, a, c;
+
+	nids = xmalloc((nfresh + 1) * sizeof(*nids));
+	for (i = nid = 0; i < nfresh; i++)
+		if (fresh[i].id != 0)
+			nids[nid++] = fresh[i].id;
+	if (nid > 1)
+		qsort(nids, nid, sizeof(*nids), u64_cmp);
+	b->ids = xmalloc((nnames + l->nold + 1) * sizeof(*b->ids));
+	if (over) {
+		for (i = j = 0; i < nnames; i++)
+			if (names[i].id != 0)
+				b->ids[j++] = names[i].id;
+		if (j > 1)
+			qsort(b->ids, j, sizeof(*b->ids), u64_cmp);
+	} else {
+		const uint64_t *oid = l->old != NULL ? m->ids : NULL;
+		size_t noid = l->old != NULL ? (size_t)m->h->nids : 0;
+
+		for (a = c = j = 0; a < noid || c < nid; )
+			if (c == nid || (a < noid && oid[a] <= nids[c]))
+				b->ids[j++] = oid[a++];
+			else
+				b->ids[j++] = nids[c++];
+	}
+	for (i = b->nids = 0; i < j; i++)
+		if (b->nids == 0 || b->ids[b->nids - 1] != b->ids[i])
+			b->ids[b->nids++] = b->ids[i];
+	free(nids);
+}
+
+/* Write the index b with its names and stamps; why NULL: no report. */
+static void
+index_store(const char *path, const struct sent_built *b,
+    struct sent_stamp *st, size_t nst, const struct sent_name *names,
+    char *why, size_t whysz)
+{
+	struct sent_hdr	 h;
+	size_t		 i;
+
+	if (!b->complete)
+		for (i = 0; i < nst; i++)
+			st[i].sec = SENT_UNSURE;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SENT_MAGIC, 8);
+	h.version = SENT_VERSION;
+	h.flags = b->complete ? SENT_F_COMPLETE : 0;
+	h.nids = b->nids;
+	h.nnames = b->nnames;
+	h.nstamps = nst;
+	h.built = (int64_t)time(NULL);
+	/* ids and names follow each other in the file */
+	h.data_check = mix64(hash_words(hash_words(HASH_WORDS_SEED, b->ids,
+	    b->nids), (const uint64_t *)names, 2 * b->nnames));
+	h.check = hdr_check(&h, st);
+	if (index_write(path, &h, st, b->ids, names, why, whysz) == 0 &&
+	    why != NULL)
+		why[0] = '\0';
+}
+
 /*
  * Extend (or build) the index for the directories d: list them, read
  * the files the old index m (may be empty) does not hold, for at most
@@ -718,194 +991,25 @@ index_build(const char *path, const struct sent_map *m,
     char *why, size_t whysz)
 {
 	struct timespec	 t0;
-	const struct sent_name *old = NULL;
-	size_t		 nold = 0, i, j, ntodo = 0, captodo = 0, ndone = 0;
-	size_t		 nnew;
-	unsigned char	*present = NULL;
-	struct sent_todo *todo = NULL;
-	struct sent_name *names, key, *hit;
-	struct sent_stamp st[SENT_MAX_DIRS];
-	struct sent_hdr	 h;
-	DIR		*dp;
-	struct dirent	*de;
-	char		 fpath[4400], id[LIM_MSGID + 1], base[512];
-	const char	*colon;
-	size_t		 bl, nid, a, c, o;
-	uint64_t	 fh, *nids, *all;
-	struct sent_name *mg;
-	int		 listed_all = 1, over = 0, r;
+	struct sent_listing l;
+	struct sent_name *fresh, *names;
+	size_t		 nfresh, ndone, nnames;
+	int		 over;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(b, 0, sizeof(*b));
-	if (m->h != NULL && m->h->nnames > 0 &&
-	    mix64(hash_words(HASH_WORDS_SEED, (const uint64_t *)m->ids,
-	    (size_t)(m->h->nids + 2 * m->h->nnames))) == m->h->data_check) {
-		old = m->names;
-		nold = (size_t)m->h->nnames;
-		for (i = 1; i < nold; i++)
-			if (old[i - 1].key >= old[i].key)
-				break;
-		for (j = 1; i == nold && j < m->h->nids; j++)
-			if (m->ids[j - 1] >= m->ids[j])
-				break;
-		if (i < nold || (m->h->nids > 1 && j < m->h->nids)) {
-			old = NULL;	/* out of order: start afresh */
-			nold = 0;
-		}
-	}
-	present = xmalloc(nold ? nold : 1);
-	memset(present, 0, nold ? nold : 1);
-	memcpy(st, d->st, d->n * sizeof(st[0]));
-
-	/* list every directory: which files are new, which are gone */
-	for (i = 0; i < d->n; i++) {
-		if (st[i].sec >= (int64_t)time(NULL) - 1)
-			st[i].sec = SENT_UNSURE;	/* racy: look again */
-		if ((dp = opendir(d->path[i])) == NULL) {
-			listed_all = 0;
-			st[i].sec = SENT_UNSURE;
-			continue;
-		}
-		fh = hash_bytes(0xcbf29ce484222325ULL, d->folder[i],
-		    strlen(d->folder[i]) + 1);
-		while ((de = readdir(dp)) != NULL) {
-			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
-				continue;
-			/* "unique:2,FLAGS": the unique part survives moves
-			 * from new/ to cur/ and flag changes */
-			colon = strchr(de->d_name, ':');
-			bl = colon ? (size_t)(colon - de->d_name) :
-			    strlen(de->d_name);
-			if (bl >= sizeof(base))
-				bl = sizeof(base) - 1;
-			memcpy(base, de->d_name, bl);
-			base[bl] = '\0';
-			key.key = mix64(hash_bytes(fh, base, bl));
-			hit = nold ? bsearch(&key, old, nold, sizeof(*old),
-			    name_cmp) : NULL;
-			if (hit != NULL) {
-				present[hit - old] = 1;
-				continue;
-			}
-			if (ntodo == captodo) {
-				captodo = captodo ? captodo * 2 : 256;
-				todo = xrealloc(todo, captodo * sizeof(*todo));
-			}
-			todo[ntodo].key = key.key;
-			todo[ntodo].dir = i;
-			todo[ntodo++].name = xstrdup(de->d_name);
-		}
-		closedir(dp);
-	}
-
-	/* read the new files, oldest names first, within the budget */
-	if (ntodo > 1)
-		qsort(todo, ntodo, sizeof(*todo), todo_cmp);
-	names = xmalloc((ntodo + 1) * sizeof(*names));
-	nnew = 0;
-	for (i = 0; i < ntodo; i++) {
-		if (budget_ms >= 0 && (i & 31) == 0 &&
-		    elapsed_ms(&t0) > budget_ms)
-			break;
-		if ((size_t)snprintf(fpath, sizeof(fpath), "%s/%s",
-		    d->path[todo[i].dir], todo[i].name) >= sizeof(fpath))
-			r = 0;
-		else if ((r = sent_msgid_file(fpath, id, sizeof(id))) == -1)
-			continue;	/* gone meanwhile: next time */
-		names[nnew].key = todo[i].key;
-		names[nnew++].id = r == 1 ? sent_hash(id) : 0;
-		ndone++;
-	}
-	b->unread = ntodo - ndone;
-
-	/*
-	 * Merge the files read now (few, sorted here) into the old names
-	 * (many, sorted already), and their ids into the old ids: linear.
-	 * Over the bound the names of deleted files go first, and the ids
-	 * are rebuilt from the names that are left.
-	 */
-	if (nnew > 1)
-		qsort(names, nnew, sizeof(*names), name_cmp);
-	for (i = j = 0; i < nnew; i++)	/* one entry per file */
-		if (j == 0 || names[j - 1].key != names[i].key)
-			names[j++] = names[i];
-	nnew = j;
-	nids = xmalloc((nnew + 1) * sizeof(*nids));
-	for (i = nid = 0; i < nnew; i++)
-		if (names[i].id != 0)
-			nids[nid++] = names[i].id;
-	if (nid > 1)
-		qsort(nids, nid, sizeof(*nids), u64_cmp);
-	if (nold + nnew > SENT_MAX_IDS)
-		over = 1;
-	mg = xmalloc((nold + nnew + 1) * sizeof(*mg));
-	for (a = c = o = 0; a < nold || c < nnew; ) {
-		if (a < nold && over && !present[a])
-			a++;
-		else if (c == nnew || (a < nold && old[a].key < names[c].key))
-			mg[o++] = old[a++];
-		else if (a < nold && old[a].key == names[c].key) {
-			mg[o++] = names[c++];
-			a++;
-		} else
-			mg[o++] = names[c++];
-	}
+	old_names(m, &l);
+	dirs_list(d, &l);
+	fresh = files_read(d, &l, &t0, budget_ms, &nfresh, &ndone);
+	b->unread = l.ntodo - ndone;
+	names = names_merge(&l, fresh, nfresh, &nnames, &over);
+	ids_merge(m, &l, fresh, nfresh, names, nnames, over, b);
+	free(fresh);
+	b->nnames = nnames;
+	b->complete = l.listed_all && b->unread == 0 && over != 2;
+	index_store(path, b, l.st, d->n, names, why, whysz);
 	free(names);
-	names = mg;
-	nnew = o;
-	if (nnew > SENT_MAX_IDS) {
-		nnew = SENT_MAX_IDS;
-		over = 2;
-	}
-	b->ids = xmalloc((nnew + nold + 1) * sizeof(*b->ids));
-	if (over) {
-		for (i = j = 0; i < nnew; i++)
-			if (names[i].id != 0)
-				b->ids[j++] = names[i].id;
-		if (j > 1)
-			qsort(b->ids, j, sizeof(*b->ids), u64_cmp);
-	} else {
-		const uint64_t *oid = old != NULL ? m->ids : NULL;
-		size_t noid = old != NULL ? (size_t)m->h->nids : 0;
-
-		for (a = c = j = 0; a < noid || c < nid; )
-			if (c == nid || (a < noid && oid[a] <= nids[c]))
-				b->ids[j++] = oid[a++];
-			else
-				b->ids[j++] = nids[c++];
-	}
-	for (i = b->nids = 0; i < j; i++)
-		if (b->nids == 0 || b->ids[b->nids - 1] != b->ids[i])
-			b->ids[b->nids++] = b->ids[i];
-	free(nids);
-	b->nnames = nnew;
-	b->complete = listed_all && b->unread == 0 && over != 2;
-	if (!b->complete)
-		for (i = 0; i < d->n; i++)
-			st[i].sec = SENT_UNSURE;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, SENT_MAGIC, 8);
-	h.version = SENT_VERSION;
-	h.flags = b->complete ? SENT_F_COMPLETE : 0;
-	h.nids = b->nids;
-	h.nnames = nnew;
-	h.nstamps = d->n;
-	h.built = (int64_t)time(NULL);
-	/* ids and names follow each other in the file */
-	all = (uint64_t *)names;
-	h.data_check = mix64(hash_words(hash_words(HASH_WORDS_SEED, b->ids,
-	    b->nids), all, 2 * nnew));
-	h.check = hdr_check(&h, st);
-	if (index_write(path, &h, st, b->ids, names, why, whysz) == 0 &&
-	    why != NULL)
-		why[0] = '\0';
-
-	for (i = 0; i < ntodo; i++)
-		free(todo[i].name);
-	free(todo);
-	free(names);
-	free(present);
+	listing_free(&l);
 }
 
 /*
