@@ -138,11 +138,31 @@ const char *rules_files(const struct rules *);
  * result is plain data that leaves the guard whole.
  */
 #define LIM_RECEIVED	(16u * 1024)	/* Received: text kept for relays */
+#define LIM_ADDR	254		/* RFC 5321 4.5.3.1.3 path, less <> */
+#define EXTRACT_MAX_ADDRS 32		/* counterpart addresses kept */
+/* Where a counterpart address was found, in order of trust. */
+enum addr_src {
+	AS_NONE = 0,
+	AS_ORIGINAL_RCPT,	/* DSN Original-Recipient: before aliases */
+	AS_FINAL_RCPT,		/* DSN Final-Recipient: */
+	AS_FAILED_RCPTS,	/* X-Failed-Recipients: */
+	AS_RETURNED,		/* the returned original's To:/Cc: */
+	AS_REPLIER,		/* the auto-reply's From:/Reply-To: */
+	AS_TEXT,		/* a recipient line of the bounce's text */
+	AS_TEXT_MENTION		/* named elsewhere in the text: weak */
+};
+struct extract_addr {
+	char		 addr[LIM_ADDR + 1];	/* lower case */
+	unsigned char	 src;			/* enum addr_src */
+};
 struct extract {
 	enum kind	 kind;
 	int		 strong;	/* a strong bounce signal: may be junk */
 	char		 msgid[LIM_MSGID + 1];	/* the original's, or "" */
 	char		 where[160];	/* where it was found */
+	int64_t		 date;		/* the report's own Date:, 0: none */
+	size_t		 naddrs;	/* counterparts: the failed recipients */
+	struct extract_addr addrs[EXTRACT_MAX_ADDRS];	/* or the replier */
 	size_t		 received_len;
 	char		 received[LIM_RECEIVED];	/* the original's
 					 * Received: values, one a line */
@@ -150,6 +170,10 @@ struct extract {
 void	 extract(const char *, size_t, size_t, int, struct extract *,
 	    struct trace *);
 int	 extract_maybe_bounce(const char *, size_t, size_t, int);
+int	 extract_addrs(const char *, size_t,
+	    int (*)(void *, const char *, size_t, size_t), void *);
+int64_t	 extract_date(const char *, size_t);
+const char *extract_addr_source(int);
 
 /* judge.c: the evidence the rules name, weighed; outside the guard */
 void	 judge(const struct rules *, const struct extract *, struct result *,

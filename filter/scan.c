@@ -44,15 +44,40 @@ skip_from(const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * The 6th column: the counterpart addresses, comma-separated, lower
+ * case, printable ASCII (8-bit bytes and separators escaped by
+ * sanitize()), "-" when none.
+ */
 static void
-print_line(const char *path, const struct result *res)
+print_addrs(const struct extract *ex)
+{
+	char	 a[LIM_ADDR * 4 + 1];
+	size_t	 i;
+
+	if (ex == NULL || ex->naddrs == 0) {
+		fputs("-", stdout);
+		return;
+	}
+	for (i = 0; i < ex->naddrs; i++) {
+		sanitize(a, sizeof(a), ex->addrs[i].addr,
+		    strlen(ex->addrs[i].addr));
+		printf("%s%s", i ? "," : "", a);
+	}
+}
+
+static void
+print_line(const char *path, const struct result *res,
+    const struct extract *ex)
 {
 	char	 id[LIM_MSGID + 1], reason[sizeof(res->reason)];
 
 	sanitize(id, sizeof(id), res->msgid, strlen(res->msgid));
 	sanitize(reason, sizeof(reason), res->reason, strlen(res->reason));
-	printf("%s\t%s\t%s\t%s\t%s\n", path, verdict_name(res->verdict),
+	printf("%s\t%s\t%s\t%s\t%s\t", path, verdict_name(res->verdict),
 	    kind_name(res->kind), id[0] ? id : "-", reason);
+	print_addrs(ex);
+	putchar('\n');
 }
 
 static int
@@ -61,20 +86,26 @@ scan_file(const char *path, const struct rules *r)
 	char		*buf;
 	size_t		 len, skip;
 	struct result	 res;
+	static struct extract ex;	/* 30 KiB: not on the stack */
+	int		 maybe;
 
 	if (read_file(path, &buf, &len) == -1) {
 		warnx_("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	skip = skip_from(buf, len);
-	if (extract_maybe_bounce(buf + skip, len - skip, rules_parse_bytes(r),
-	    0))
-		judge_message(buf + skip, len - skip, r, 0, &res, NULL);
-	else {
+	maybe = extract_maybe_bounce(buf + skip, len - skip,
+	    rules_parse_bytes(r), 0);
+	if (maybe) {
+		/* judge_message() in two steps, for the counterparts */
+		extract(buf + skip, len - skip, rules_parse_bytes(r), 0, &ex,
+		    NULL);
+		judge(r, &ex, &res, NULL);
+	} else {
 		memset(&res, 0, sizeof(res));
 		snprintf(res.reason, sizeof(res.reason), "not a bounce");
 	}
-	print_line(path, &res);
+	print_line(path, &res, maybe ? &ex : NULL);
 	free(buf);
 	return 0;
 }
