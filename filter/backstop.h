@@ -220,6 +220,7 @@ const char *maildir_home(void);
 
 /* sent.c: the index of the Message-IDs of the user's sent folders */
 #define SENT_MAX_IDS	1000000
+#define SENT_MAX_RCPTS	4000000	/* recipients (and their domains) kept */
 uint64_t sent_hash(const char *);
 int	 sent_folder_valid(const char *, char *, size_t);
 int	 sent_folder_path(const char *, char *, size_t);
@@ -233,6 +234,9 @@ int	 sent_lookup(const char *, const char *const *, size_t, const char *,
 	    long, char *, size_t);
 long	 sent_refresh(const char *, const char *const *, size_t, char *,
 	    size_t);
+int	 sent_lookup_rcpts(const char *, const char *const *, size_t,
+	    const char *const *, size_t, int, int64_t, int64_t, long, int *,
+	    char *, size_t);
 
 /* commands */
 int	 cmd_deliver(int, char **);
