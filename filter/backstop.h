@@ -59,6 +59,7 @@ struct result {
 	char		where[160];	/* where the original was found */
 	char		reason[240];	/* short, for a person */
 	char		rule[320];	/* FILE:LINE of the deciding rule */
+	int		by_rcpt;	/* the recipient evidence decided */
 };
 
 /* A growable text buffer for explain's trace; NULL means "no trace". */
@@ -128,6 +129,12 @@ int	 rules_sent_lookup(const struct rules *, const char *, char *, size_t);
 #define RULES_EV_PATTERNS	0x1
 #define RULES_EV_RELAYS		0x2
 #define RULES_EV_SENT		0x4
+int	 rules_sent_recipients(const struct rules *, const char *const *,
+	    size_t, int64_t, int64_t, int *, char *, size_t);
+int	 rules_recipients(const struct rules *);
+#define RULES_RCPT_ON		0x1	/* outbound.recipients: true */
+#define RULES_RCPT_JUNK		0x2	/* never wrote to: backscatter */
+#define RULES_RCPT_DOMAIN	0x4	/* the domain is enough */
 size_t	 rules_npatterns(const struct rules *);
 const char *rules_pattern(const struct rules *, size_t, const char **, int *);
 const char *rules_files(const struct rules *);
