@@ -107,7 +107,24 @@ for d in "$CORPUS/ham" "$FIX"/ham-*.eml; do [ -e "$d" ] && set -- "$@" "$d"; don
 n=$("$BACKSTOP" scan -r "$T/r2.yaml" "$@" | awk -F'\t' '$2 != "not-bounce"' | wc -l)
 is "$n" 0 "ham: nothing is a bounce, so nothing is judged by recipient"
 
-# 11. the decisions on the corpus: a Sent folder that wrote to every
+# 11. check-rules counts what the recipient evidence would decide
+M=$HOME/Maildir
+mkdir -p "$M/cur" "$M/new" "$M/tmp"
+cp "$NDR" "$M/new/1.M1P1.host"
+cp "$ALIAS" "$M/new/2.M1P1.host"
+cp "$FIX/ham-bugzilla-daemon.eml" "$M/new/3.M1P1.host"
+cp -r "$T/s1" "$M/.Sent"
+rules "$T/cr.yaml" <<EOR
+outbound:
+  sent: true
+  sent_index: $T/cr.idx
+  recipients: true
+EOR
+"$BACKSTOP" check-rules -r "$T/cr.yaml" > "$T/out" 2>&1
+grep -q '^recipient evidence: decides 2 of the 2 bounces in your inbox and .Junk (ours 1, backscatter 1); 0 stay unknown$' "$T/out"
+ok $? "check-rules: how many bounces the recipient evidence decides"
+
+# 12. the decisions on the corpus: a Sent folder that wrote to every
 # other no-Message-ID bounce's first counterpart, at its own Date:
 B=$CORPUS/sisimai/bounces
 if [ -d "$B" ]; then
