@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -765,7 +766,8 @@ text_addr(void *arg, const char *a, size_t s, size_t e)
 {
 	struct text_scan *ts = arg;
 	struct cparts	*cp = ts->c->cp;
-	size_t		 ls = s, le = e, i;
+	size_t		 ls = s, le = e, i, k;
+	char		 lc[512];
 	int		 src;
 
 	if (self_addr(cp, a) || role_addr(a))
@@ -776,8 +778,13 @@ text_addr(void *arg, const char *a, size_t s, size_t e)
 		ls--;
 	while (le < ts->n && ts->p[le] != '\n')
 		le++;
+	/* the line in lower case, once (a long line: its first 511 bytes) */
+	k = le - ls < sizeof(lc) - 1 ? le - ls : sizeof(lc) - 1;
+	for (i = 0; i < k; i++)
+		lc[i] = (ts->p[ls + i] >= 'A' && ts->p[ls + i] <= 'Z') ?
+		    (char)(ts->p[ls + i] + 32) : ts->p[ls + i];
 	for (i = 0; not_rcpt_line[i] != NULL; i++)
-		if (ascii_memmem_ci(ts->p + ls, le - ls, not_rcpt_line[i]) !=
+		if (memmem(lc, k, not_rcpt_line[i], strlen(not_rcpt_line[i])) !=
 		    NULL)
 			return 0;
 	src = rcpt_line(ts->p + ls, s - ls) ? AS_TEXT : AS_TEXT_MENTION;
@@ -2120,7 +2127,10 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 	int		 hdr_sig, body_sig, ndr;
 
 	extended_charconv = hdr_ascii_charconv;
-	memset(ex, 0, sizeof(*ex));
+	/* not the whole 30 KiB: the arrays are read up to their counts */
+	memset(ex, 0, offsetof(struct extract, addrs));
+	ex->received_len = 0;
+	ex->received[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.env_null = env_null;
@@ -2148,7 +2158,7 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 		ex->date = extract_date(date, strlen(date));
 	}
 	/* the report's own addresses: the user's, the daemon's */
-	memset(&cp, 0, sizeof(cp));
+	cp.ndsn = cp.ntext = cp.nret = cp.nself = 0;
 	field_addrs(hb, own_fields, sizeof(own_fields) /
 	    sizeof(own_fields[0]), own, &nown, AS_NONE, NULL);
 	for (i = 0; i < nown; i++)

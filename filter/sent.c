@@ -764,7 +764,8 @@ sent_each(const char *folder, int (*fn)(void *, const char *, const char *),
 			names[n++] = xstrdup(de->d_name);
 		}
 		closedir(dp);
-		qsort(names, n, sizeof(*names), str_cmp);
+		if (n > 1)	/* an empty directory: names is NULL */
+			qsort(names, n, sizeof(*names), str_cmp);
 		for (j = 0; j < n; j++) {
 			if (rc == 0 && (size_t)snprintf(path, sizeof(path),
 			    "%s/%s", d.path[i], names[j]) < sizeof(path)) {

@@ -120,7 +120,7 @@ outbound:
   sent_index: $T/cr.idx
   recipients: true
 EOR
-"$BACKSTOP" check-rules -r "$T/cr.yaml" > "$T/out" 2>&1
+"$BACKSTOP" check-rules -r "$T/cr.yaml" > "$T/out" 2>"$T/err"; cat "$T/err" >&2
 grep -q '^recipient evidence: decides 2 of the 2 bounces in your inbox and .Junk (ours 1, backscatter 1); 0 stay unknown$' "$T/out"
 ok $? "check-rules: how many bounces the recipient evidence decides"
 
