@@ -87,3 +87,49 @@ END {
 	printf "\nSisimai wrong ids: %d\n%s", sw, sorted(swl)
 	printf "\nbackstop ids where none is expected: %d\n%s", bdash, sorted(bdl)
 }' "$sis/expected.tsv" "$out/backstop.tsv" "$out/sisimai.tsv" | tee "$out/compare.txt"
+
+# The counterparts (issue 14): backstop's 6th scan column against
+# Sisimai's recipients (Sisimai::Data->recipient), on the bounces.
+# "same": the same set; "more": backstop has every Sisimai address and
+# more (the returned original's To/Cc, an Original-Recipient); "fewer":
+# backstop misses one of Sisimai's and has no other (a subset); "differ":
+# each has one the other lacks; "only backstop"/"only Sisimai": the
+# other found none.
+BACKSTOP_SYSTEM_RULES= "$backstop" scan -r "$rules" "$sis/bounces" |
+    awk -F'\t' -v s="$sis/" '$2 != "not-bounce" {
+	f = $1; sub(s, "", f); print f "\t" $6 }' > "$out/backstop-rcpt.tsv"
+perl -MSisimai -e '
+for my $f (@ARGV) {
+	my $list = Sisimai->make($f, "delivered" => 1) || [];
+	my %seen; my @a = grep { length && !$seen{$_}++ }
+	    map { lc($_->recipient->address // "") } @$list;
+	print $f, "\t", (@a ? join(",", @a) : "-"), "\n";
+}' "$sis"/bounces/* 2>/dev/null | awk -F'\t' -v s="$sis/" \
+    '{ f = $1; sub(s, "", f); print f "\t" $2 }' > "$out/sisimai-rcpt.tsv"
+awk -F'\t' '
+FILENAME == ARGV[1] { b[$1] = $2; next }
+{
+	f = $1; s = $2; if (!(f in b)) b[f] = "-"
+	n++
+	if (s == "-" && b[f] == "-") { none++; next }
+	if (s == "-") { bonly++; next }
+	if (b[f] == "-") { sonly++; sol = sol "  " f "\t" s "\n"; next }
+	ns = split(s, sa, ","); nb = split(b[f], ba, ",")
+	delete inb; for (i = 1; i <= nb; i++) inb[ba[i]] = 1
+	delete ins; for (i = 1; i <= ns; i++) ins[sa[i]] = 1
+	miss = 0; for (i = 1; i <= ns; i++) if (!(sa[i] in inb)) miss++
+	extra = 0; for (i = 1; i <= nb; i++) if (!(ba[i] in ins)) extra++
+	if (!miss && !extra) same++
+	else if (!miss) more++
+	else if (!extra) { fewer++; fl = fl "  " f "\tSisimai " s "\tbackstop " b[f] "\n" }
+	else { differ++; dl = dl "  " f "\tSisimai " s "\tbackstop " b[f] "\n" }
+}
+END {
+	printf "\ncounterparts on %d bounces (Sisimai recipients vs backstop column 6):\n", n
+	printf "  both find: %d (same %d, backstop more %d, backstop fewer %d, differ %d)\n", \
+	    same + more + fewer + differ, same, more, fewer, differ
+	printf "  only backstop finds: %d; only Sisimai finds: %d; neither: %d\n", bonly, sonly, none
+	printf "\nonly Sisimai finds:\n%s", sol
+	printf "\nbackstop fewer (misses one of Sisimai'"'"'s):\n%s", fl
+	printf "\ndiffer:\n%s", dl
+}' "$out/backstop-rcpt.tsv" "$out/sisimai-rcpt.tsv" | tee -a "$out/compare.txt"

@@ -65,6 +65,7 @@ struct result {
 	char		where[160];	/* where the original was found */
 	char		reason[240];	/* short, for a person */
 	char		rule[320];	/* FILE:LINE of the deciding rule */
+	int		by_rcpt;	/* the recipient evidence decided */
 };
 
 /* A growable text buffer for explain's trace; NULL means "no trace". */
@@ -158,6 +159,12 @@ int	 rules_sent_lookup(const struct rules *, const char *, char *, size_t);
 #define RULES_EV_PATTERNS	0x1
 #define RULES_EV_RELAYS		0x2
 #define RULES_EV_SENT		0x4
+int	 rules_sent_recipients(const struct rules *, const char *const *,
+	    size_t, int64_t, int64_t, int *, char *, size_t);
+int	 rules_recipients(const struct rules *);
+#define RULES_RCPT_ON		0x1	/* outbound.recipients: true */
+#define RULES_RCPT_JUNK		0x2	/* never wrote to: backscatter */
+#define RULES_RCPT_DOMAIN	0x4	/* the domain is enough */
 size_t	 rules_npatterns(const struct rules *);
 const char *rules_pattern(const struct rules *, size_t, const char **, int *);
 const char *rules_files(const struct rules *);
@@ -168,11 +175,31 @@ const char *rules_files(const struct rules *);
  * result is plain data that leaves the guard whole.
  */
 #define LIM_RECEIVED	(16u * 1024)	/* Received: text kept for relays */
+#define LIM_ADDR	254		/* RFC 5321 4.5.3.1.3 path, less <> */
+#define EXTRACT_MAX_ADDRS 32		/* counterpart addresses kept */
+/* Where a counterpart address was found, in order of trust. */
+enum addr_src {
+	AS_NONE = 0,
+	AS_ORIGINAL_RCPT,	/* DSN Original-Recipient: before aliases */
+	AS_FINAL_RCPT,		/* DSN Final-Recipient: */
+	AS_FAILED_RCPTS,	/* X-Failed-Recipients: */
+	AS_RETURNED,		/* the returned original's To:/Cc: */
+	AS_REPLIER,		/* the auto-reply's From:/Reply-To: */
+	AS_TEXT,		/* a recipient line of the bounce's text */
+	AS_TEXT_MENTION		/* named elsewhere in the text: weak */
+};
+struct extract_addr {
+	char		 addr[LIM_ADDR + 1];	/* lower case */
+	unsigned char	 src;			/* enum addr_src */
+};
 struct extract {
 	enum kind	 kind;
 	int		 strong;	/* a strong bounce signal: may be junk */
 	char		 msgid[LIM_MSGID + 1];	/* the original's, or "" */
 	char		 where[160];	/* where it was found */
+	int64_t		 date;		/* the report's own Date:, 0: none */
+	size_t		 naddrs;	/* counterparts: the failed recipients */
+	struct extract_addr addrs[EXTRACT_MAX_ADDRS];	/* or the replier */
 	size_t		 received_len;
 	char		 received[LIM_RECEIVED];	/* the original's
 					 * Received: values, one a line */
@@ -180,6 +207,10 @@ struct extract {
 void	 extract(const char *, size_t, size_t, int, struct extract *,
 	    struct trace *);
 int	 extract_maybe_bounce(const char *, size_t, size_t, int);
+int	 extract_addrs(const char *, size_t,
+	    int (*)(void *, const char *, size_t, size_t), void *);
+int64_t	 extract_date(const char *, size_t);
+const char *extract_addr_source(int);
 
 /* judge.c: the evidence the rules name, weighed; outside the guard */
 void	 judge(const struct rules *, const struct extract *, struct result *,
@@ -229,6 +260,7 @@ const char *maildir_home(void);
 
 /* sent.c: the index of the Message-IDs of the user's sent folders */
 #define SENT_MAX_IDS	1000000
+#define SENT_MAX_RCPTS	4000000	/* recipients (and their domains) kept */
 uint64_t sent_hash(const char *);
 int	 sent_folder_valid(const char *, char *, size_t);
 int	 sent_folder_path(const char *, char *, size_t);
@@ -242,6 +274,9 @@ int	 sent_lookup(const char *, const char *const *, size_t, const char *,
 	    long, char *, size_t);
 long	 sent_refresh(const char *, const char *const *, size_t, char *,
 	    size_t);
+int	 sent_lookup_rcpts(const char *, const char *const *, size_t,
+	    const char *const *, size_t, int, int64_t, int64_t, long, int *,
+	    char *, size_t);
 
 /* opts.c: options and usage, the same way for every command */
 #define OPTS_DONE	(-2)	/* return opts.rc now: help, version, error */

@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +81,11 @@ struct cls {
 	int		 nest;		/* bounce inside a bounce: depth */
 	int		 env_null;
 	char		 own[LIM_MSGID + 1];	/* the message's own Message-ID */
+	struct cparts	*cp;		/* counterparts found meanwhile */
 };
 
 static void	 analyze(struct cls *, const char *, size_t);
+static size_t	 prefix_len(const char *, size_t, int *);
 static int	 daemon_from(const char *);
 
 /* Text that only a bounce carries, lower case. */
@@ -458,6 +461,569 @@ keep_decoded(struct cls *c, char *p)
 	c->decoded[c->ndecoded++] = p;
 }
 
+/*
+ * Counterpart addresses.  One mechanism for every kind of report: an
+ * address is whatever reads as local@domain.tld around an '@' (in <>,
+ * bare, after "rfc822;", in a comment or a quoted local part, 8-bit
+ * bytes kept), taken from the places a report names the failed
+ * recipients: the DSN per-recipient fields, X-Failed-Recipients, the
+ * recipient lines of the text before the returned copy (qmail's
+ * "<addr>:", Exim's and Sendmail's address lines, Postfix's "<addr>:
+ * host said", Exchange's "The following recipients"...), the returned
+ * original's To/Cc; for an auto-reply, the replier.  The report's own
+ * addresses (the user, the daemon) and the mail system's role addresses
+ * are never counterparts.
+ */
+struct cparts {
+	struct extract_addr dsn[EXTRACT_MAX_ADDRS];	/* DSN fields */
+	size_t		 ndsn;
+	struct extract_addr text[EXTRACT_MAX_ADDRS];	/* the report's text */
+	size_t		 ntext;
+	struct extract_addr ret[EXTRACT_MAX_ADDRS];	/* To/Cc after a copy
+					 * marker, no Message-ID there */
+	size_t		 nret;
+	char		 self[16][LIM_ADDR + 1];	/* the report's own */
+	size_t		 nself;
+};
+
+#define TEXT_ADDR_SCAN	(64u * 1024)	/* text bytes read for addresses */
+
+static int
+alnum8(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch >= 0x80;
+}
+
+/* atext of RFC 5322 3.2.3, less what text puts around addresses (/?&|{}`) */
+static int
+local_char(unsigned char ch)
+{
+	return alnum8(ch) || (ch != '\0' && strchr("!#$%'*+-=^_~.", ch) !=
+	    NULL);
+}
+
+static int
+domain_char(unsigned char ch)
+{
+	return alnum8(ch) || ch == '-' || ch == '.';
+}
+
+/* A domain of at least two labels, the last one not all digits. */
+static int
+domain_ok(const char *d, size_t n)
+{
+	size_t	 i, lab = 0, last = 0;
+	int	 dots = 0, alpha = 0;
+
+	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (d[i] == '.') {
+			if (lab == 0)
+				return 0;
+			dots++;
+			lab = 0;
+			alpha = 0;
+			last = i + 1;
+			continue;
+		}
+		lab++;
+		if (!(d[i] >= '0' && d[i] <= '9') && d[i] != '-')
+			alpha = 1;
+	}
+	return dots > 0 && lab > 0 && n - last >= 2 && alpha;
+}
+
+/*
+ * Call fn(arg, address, start, end) for every address in (p, n), the
+ * address in lower case (ASCII letters; 8-bit bytes as they are), start
+ * and end its bytes in p.  fn returning -1 stops.  Returns the number
+ * of addresses found.
+ */
+int
+extract_addrs(const char *p, size_t n,
+    int (*fn)(void *, const char *, size_t, size_t), void *arg)
+{
+	const char	*at = p, *end = p + n, *l, *r;
+	char		 addr[LIM_ADDR + 1];
+	size_t		 k, i;
+	int		 found = 0;
+
+	while (at < end && (at = memchr(at, '@', (size_t)(end - at))) !=
+	    NULL) {
+		l = at;
+		if (l > p && l[-1] == '"') {
+			/* "quoted local part"@domain */
+			for (l = at - 2; l >= p && *l != '"' && *l != '\n';
+			    l--)
+				;
+			if (l < p || *l != '"') {
+				at++;
+				continue;
+			}
+		} else {
+			while (l > p && local_char((unsigned char)l[-1]))
+				l--;
+			/* the text's punctuation: 'bob@x', .bob@x, =bob@x */
+			while (l < at && !alnum8((unsigned char)*l) &&
+			    *l != '_')
+				l++;
+		}
+		r = at + 1;
+		while (r < end && domain_char((unsigned char)*r))
+			r++;
+		while (r > at + 1 && (r[-1] == '.' || r[-1] == '-'))
+			r--;
+		k = (size_t)(r - l);
+		if (l == at || at[-1] == '.' || at - l > 64 ||
+		    k > LIM_ADDR || !domain_ok(at + 1, (size_t)(r - at - 1))) {
+			at++;
+			continue;
+		}
+		for (i = 0; i < k; i++)
+			addr[i] = (l[i] >= 'A' && l[i] <= 'Z') ?
+			    (char)(l[i] + 32) : l[i];
+		addr[k] = '\0';
+		found++;
+		if (fn(arg, addr, (size_t)(l - p), (size_t)(r - p)) == -1)
+			break;
+		at = r;
+	}
+	return found;
+}
+
+const char *
+extract_addr_source(int src)
+{
+	switch (src) {
+	case AS_ORIGINAL_RCPT:
+		return "Original-Recipient";
+	case AS_FINAL_RCPT:
+		return "Final-Recipient";
+	case AS_FAILED_RCPTS:
+		return "X-Failed-Recipients";
+	case AS_RETURNED:
+		return "the returned original's To/Cc";
+	case AS_REPLIER:
+		return "the replier (From/Reply-To)";
+	case AS_TEXT:
+		return "a recipient line of the report's text";
+	case AS_TEXT_MENTION:
+		return "named in the report's text";
+	default:
+		return "?";
+	}
+}
+
+/* Add addr to a bounded, duplicate-free list; the first source stays. */
+static void
+addr_add(struct extract_addr *list, size_t *n, const char *addr, int src)
+{
+	size_t	 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(list[i].addr, addr) == 0)
+			return;
+	if (*n == EXTRACT_MAX_ADDRS || strlen(addr) > LIM_ADDR)
+		return;
+	snprintf(list[*n].addr, sizeof(list[*n].addr), "%s", addr);
+	list[(*n)++].src = (unsigned char)src;
+}
+
+/* The role addresses of mail systems: never a counterpart in text. */
+static int
+role_addr(const char *a)
+{
+	static const char *const roles[] = {
+		"postmaster@", "mailer-daemon@", "mailer_daemon@",
+		"maildaemon@", "mail-daemon@", "mdaemon@", "mailerdaemon@",
+		"root@", "abuse@", "hostmaster@", "noreply@", "no-reply@",
+		"donotreply@", "do-not-reply@", "nobody@", "bounce",
+		"bounces@", "double-bounce@", "mailman-bounces@",
+		NULL
+	};
+	size_t	 i;
+
+	for (i = 0; roles[i] != NULL; i++)
+		if (strncmp(a, roles[i], strlen(roles[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+self_addr(const struct cparts *cp, const char *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < cp->nself; i++)
+		if (strcmp(cp->self[i], a) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+add_self(void *arg, const char *a, size_t s, size_t e)
+{
+	struct cparts *cp = arg;
+
+	(void)s;
+	(void)e;
+	if (cp->nself < sizeof(cp->self) / sizeof(cp->self[0]) &&
+	    strlen(a) < sizeof(cp->self[0]) && !self_addr(cp, a))
+		memcpy(cp->self[cp->nself++], a, strlen(a) + 1);
+	return 0;
+}
+
+/* An unfolded field value, its encoded words decoded, into buf. */
+static void
+field_text(struct slice v, char *buf, size_t bufsz)
+{
+	hdr_unfold(v, buf, bufsz);
+	hdr_decode_words(buf, bufsz);
+}
+
+struct addr_sink {
+	struct extract_addr *list;
+	size_t		*n;
+	int		 src;
+	struct cparts	*cp;		/* skip the report's own, or NULL */
+};
+
+static int
+sink_add(void *arg, const char *a, size_t s, size_t e)
+{
+	struct addr_sink *k = arg;
+
+	(void)s;
+	(void)e;
+	if (k->cp == NULL || !self_addr(k->cp, a))
+		addr_add(k->list, k->n, a, k->src);
+	return 0;
+}
+
+/* Lines that name the sender, an id or a path, never a recipient. */
+static const char *const not_rcpt_line[] = {
+	"message-id", "message id", "msgid", "in-reply-to", "references:",
+	"mail from", "from:", "sender", "return-path", "reply-to",
+	"envelope-from", "mailfrom", " id ", "id=", "id <", "helo",
+	"received:", NULL
+};
+
+/*
+ * Words after which an address on the same line is the recipient:
+ * "to <addr>", "Recipient: addr", "RCPT TO:<addr>", "for <addr>".  An
+ * address that starts its line (qmail's "<addr>:", Exim's indented
+ * address, Sendmail's list) is one too.
+ */
+static int
+rcpt_line(const char *pre, size_t n)
+{
+	static const char *const ends[] = {
+		":", ";", " to", " for", "recipient", "recipients",
+		"address", "addresses", "user", "mailbox", "rcpt to", NULL
+	};
+	char	 lc[256];
+	size_t	 i, k;
+
+	while (n > 0 && (pre[n - 1] == ' ' || pre[n - 1] == '\t' ||
+	    pre[n - 1] == '<' || pre[n - 1] == '"' || pre[n - 1] == '\'' ||
+	    pre[n - 1] == '(' || pre[n - 1] == '['))
+		n--;
+	while (n > 0 && (*pre == ' ' || *pre == '\t' || *pre == '>' ||
+	    *pre == '|' || *pre == '-' || *pre == '*')) {
+		pre++;
+		n--;
+	}
+	if (n == 0)
+		return 1;
+	if (n >= sizeof(lc) - 1) {
+		pre += n - (sizeof(lc) - 2);
+		n = sizeof(lc) - 2;
+	}
+	lc[0] = ' ';
+	for (i = 0; i < n; i++)
+		lc[i + 1] = (pre[i] >= 'A' && pre[i] <= 'Z') ?
+		    (char)(pre[i] + 32) : pre[i];
+	n++;
+	lc[n] = '\0';
+	for (i = 0; ends[i] != NULL; i++) {
+		k = strlen(ends[i]);
+		if (n >= k && memcmp(lc + n - k, ends[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+struct text_scan {
+	struct cls	*c;
+	const char	*p;
+	size_t		 n;
+};
+
+static int
+text_addr(void *arg, const char *a, size_t s, size_t e)
+{
+	struct text_scan *ts = arg;
+	struct cparts	*cp = ts->c->cp;
+	size_t		 ls = s, le = e, i, k;
+	char		 lc[512];
+	int		 src;
+
+	if (self_addr(cp, a) || role_addr(a))
+		return 0;
+	if (cp->ntext == EXTRACT_MAX_ADDRS)
+		return -1;
+	while (ls > 0 && ts->p[ls - 1] != '\n')
+		ls--;
+	while (le < ts->n && ts->p[le] != '\n')
+		le++;
+	/* the line in lower case, once (a long line: its first 511 bytes) */
+	k = le - ls < sizeof(lc) - 1 ? le - ls : sizeof(lc) - 1;
+	for (i = 0; i < k; i++)
+		lc[i] = (ts->p[ls + i] >= 'A' && ts->p[ls + i] <= 'Z') ?
+		    (char)(ts->p[ls + i] + 32) : ts->p[ls + i];
+	for (i = 0; not_rcpt_line[i] != NULL; i++)
+		if (memmem(lc, k, not_rcpt_line[i], strlen(not_rcpt_line[i])) !=
+		    NULL)
+			return 0;
+	src = rcpt_line(ts->p + ls, s - ls) ? AS_TEXT : AS_TEXT_MENTION;
+	addr_add(cp->text, &cp->ntext, a, src);
+	return 0;
+}
+
+/* The addresses of a report's text, up to the returned copy. */
+static void
+text_counterparts(struct cls *c, const char *p, size_t n)
+{
+	struct text_scan ts;
+
+	if (c->cp == NULL)
+		return;
+	if (n > TEXT_ADDR_SCAN)
+		n = TEXT_ADDR_SCAN;
+	ts.c = c;
+	ts.p = p;
+	ts.n = n;
+	extract_addrs(p, n, text_addr, &ts);
+}
+
+/*
+ * The To: and Cc: lines of a returned header pasted after a copy marker
+ * ("Original Message:", quoted or indented), read even when that header
+ * has no Message-ID (a Verizon or Notes report returns just From, To,
+ * Subject): the first run of field lines, at most 100 lines.
+ */
+static void
+marker_counterparts(struct cls *c, const char *p, size_t n)
+{
+	const char	*q = p, *end = p + n, *nl, *f;
+	size_t		 pl, fn;
+	int		 quotes, lines = 0, fields = 0;
+	struct addr_sink sk;
+
+	if (c->cp == NULL)
+		return;
+	sk.list = c->cp->ret;
+	sk.n = &c->cp->nret;
+	sk.src = AS_RETURNED;
+	sk.cp = NULL;
+	for (; q < end && lines < 100; q = nl + 1, lines++) {
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			nl = end;
+		pl = prefix_len(q, (size_t)(nl - q), &quotes);
+		f = q + pl;
+		fn = (size_t)(nl - f);
+		if (fn == 0) {
+			if (fields > 0)
+				break;
+			continue;
+		}
+		if (!hdr_is_field_line(f, fn)) {
+			if (fields > 0 && pl == 0)
+				break;
+			continue;
+		}
+		fields++;
+		if (ascii_prefix(f, fn, "to:") || ascii_prefix(f, fn, "cc:"))
+			extract_addrs(f + 3, fn - 3, sink_add, &sk);
+		if (nl == end)
+			break;
+	}
+}
+
+/*
+ * The per-recipient fields of a delivery-status (or disposition) part:
+ * "Final-Recipient: rfc822; addr", "Original-Recipient: rfc822;addr",
+ * any address type, folded or not.
+ */
+static void
+dsn_counterparts(struct cls *c, const char *p, size_t n)
+{
+	const char	*q = p, *end = p + n, *nl, *v, *semi;
+	char		 val[1024];
+	size_t		 vl, k;
+	struct addr_sink sk;
+
+	if (c->cp == NULL)
+		return;
+	for (; q < end; q = nl + 1) {
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			nl = end;
+		if (ascii_prefix(q, (size_t)(nl - q), "final-recipient"))
+			sk.src = AS_FINAL_RCPT;
+		else if (ascii_prefix(q, (size_t)(nl - q),
+		    "original-recipient"))
+			sk.src = AS_ORIGINAL_RCPT;
+		else if (ascii_prefix(q, (size_t)(nl - q),
+		    "x-actual-recipient"))
+			sk.src = AS_FINAL_RCPT;
+		else
+			continue;
+		if ((v = memchr(q, ':', (size_t)(nl - q))) == NULL)
+			continue;
+		v++;
+		vl = 0;
+		/* the value and its continuation lines */
+		for (;;) {
+			k = (size_t)(nl - v);
+			if (vl + k + 1 >= sizeof(val))
+				k = sizeof(val) - vl - 2;
+			memcpy(val + vl, v, k);
+			vl += k;
+			val[vl++] = ' ';
+			if (nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
+				break;
+			v = nl + 1;
+			if ((nl = memchr(v, '\n', (size_t)(end - v))) == NULL)
+				nl = end;
+		}
+		val[vl] = '\0';
+		/* "rfc822;" (or utf-8, x400...): the address follows */
+		semi = memchr(val, ';', vl);
+		sk.list = c->cp->dsn;
+		sk.n = &c->cp->ndsn;
+		sk.cp = NULL;
+		if (semi != NULL)
+			extract_addrs(semi + 1, vl - (size_t)(semi + 1 - val),
+			    sink_add, &sk);
+		else
+			extract_addrs(val, vl, sink_add, &sk);
+		if (nl == end)
+			break;
+	}
+}
+
+/* Addresses of the named fields of a header block into list. */
+static void
+field_addrs(struct slice hb, const char *const *names, size_t nn,
+    struct extract_addr *list, size_t *n, int src, struct cparts *skip)
+{
+	struct slice	 cur, nm, v;
+	char		 buf[4096];
+	struct addr_sink sk;
+	size_t		 i;
+
+	sk.list = list;
+	sk.n = n;
+	sk.src = src;
+	sk.cp = skip;
+	cur = hb;
+	while (hdr_next(&cur, &nm, &v))
+		for (i = 0; i < nn; i++)
+			if (nm.n == strlen(names[i]) &&
+			    ascii_casecmp_n(nm.p, names[i], nm.n) == 0) {
+				field_text(v, buf, sizeof(buf));
+				extract_addrs(buf, strlen(buf), sink_add, &sk);
+			}
+}
+
+/*
+ * A date of RFC 5322 3.3, leniently: "[Day,] 1 Jan 2024 10:00[:00]
+ * +0100", obsolete zone names, two-digit years.  Seconds since the
+ * epoch, or 0 when it cannot be read.
+ */
+int64_t
+extract_date(const char *s, size_t n)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	static const struct { const char *n; int off; } zones[] = {
+		{ "ut", 0 }, { "gmt", 0 }, { "utc", 0 }, { "z", 0 },
+		{ "est", -300 }, { "edt", -240 }, { "cst", -360 },
+		{ "cdt", -300 }, { "mst", -420 }, { "mdt", -360 },
+		{ "pst", -480 }, { "pdt", -420 }, { NULL, 0 }
+	};
+	const char	*p = s, *end = s + n, *w;
+	char		 tok[16];
+	long		 day = -1, mon = -1, year = -1, hh = -1, mm = 0, ss = 0;
+	long		 off = 0, y, m, era, yoe, doy, doe, days;
+	size_t		 k, i;
+
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ',' ||
+		    *p == '\n' || *p == '\r'))
+			p++;
+		w = p;
+		while (p < end && *p != ' ' && *p != '\t' && *p != ',' &&
+		    *p != '\n' && *p != '\r')
+			p++;
+		k = (size_t)(p - w);
+		if (k == 0)
+			break;
+		if (*w == '(')
+			break;			/* a comment: the end */
+		if (k >= sizeof(tok))
+			k = sizeof(tok) - 1;
+		for (i = 0; i < k; i++)
+			tok[i] = (w[i] >= 'A' && w[i] <= 'Z') ?
+			    (char)(w[i] + 32) : w[i];
+		tok[k] = '\0';
+		if (hh < 0 && strchr(tok, ':') != NULL) {
+			if (sscanf(tok, "%ld:%ld:%ld", &hh, &mm, &ss) < 2)
+				return 0;
+		} else if (hh >= 0 && (tok[0] == '+' || tok[0] == '-') &&
+		    k == 5) {
+			long z = strtol(tok + 1, NULL, 10);
+
+			off = (z / 100) * 60 + z % 100;
+			if (tok[0] == '-')
+				off = -off;
+		} else if (hh >= 0) {
+			for (i = 0; zones[i].n != NULL; i++)
+				if (strcmp(tok, zones[i].n) == 0)
+					off = zones[i].off;
+		} else if (tok[0] >= '0' && tok[0] <= '9') {
+			if (day < 0 && mon < 0)
+				day = strtol(tok, NULL, 10);
+			else if (year < 0)
+				year = strtol(tok, NULL, 10);
+		} else if (mon < 0 && k >= 3) {
+			for (i = 0; i < 12; i++)
+				if (memcmp(tok, months + 3 * i, 3) == 0)
+					mon = (long)i + 1;
+		}
+	}
+	if (day < 1 || day > 31 || mon < 1 || year < 0 || hh < 0 || hh > 23 ||
+	    mm < 0 || mm > 59 || ss < 0 || ss > 60)
+		return 0;
+	if (year < 50)
+		year += 2000;
+	else if (year < 1000)
+		year += 1900;
+	if (year < 1970 || year > 9999)
+		return 0;
+	/* days from civil (H. Hinnant's algorithm) */
+	y = mon <= 2 ? year - 1 : year;
+	m = mon;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + day - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = era * 146097 + doe - 719468;
+	return (int64_t)days * 86400 + hh * 3600 + mm * 60 + ss -
+	    (int64_t)off * 60;
+}
+
 /* Message-ID of a header block at the start of (p, n). */
 static int
 block_msgid(const char *p, size_t n, char *id, size_t idsz, size_t *hlen_r)
@@ -652,6 +1218,7 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 	memset(&in, 0, sizeof(in));
 	in.t = c->t;
 	in.nest = c->nest + 1;
+	in.cp = c->cp;
 	memcpy(in.own, c->own, sizeof(in.own));
 	trace_add(c->t, "    a bounce is pasted in %s: reading it\n", where);
 	analyze(&in, p, n);
@@ -717,7 +1284,7 @@ json_notification(struct cls *c, const char *p, size_t n)
 static void
 scan_text(struct cls *c, const char *p, size_t n, const char *where)
 {
-	const char	*m = NULL, *blk;
+	const char	*m = NULL, *blk, *nl0;
 	char		 id[LIM_MSGID + 1], w[160], *lc;
 	size_t		 i, blkn;
 	unsigned	 found;
@@ -731,6 +1298,13 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	/* the earliest copy marker, at the same offset in p as in lc */
 	if (m != NULL)
 		m = p + (m - lc);
+	/* the recipients the text names, before the copy; the whole body
+	 * read as text only when no part named any */
+	if (strcmp(where, "body") != 0 || (c->cp != NULL &&
+	    c->cp->ntext == 0))
+		text_counterparts(c, p, m != NULL ? (size_t)(m - p) : n);
+	if (m != NULL && (nl0 = memchr(m, '\n', n - (size_t)(m - p))) != NULL)
+		marker_counterparts(c, nl0 + 1, n - (size_t)(nl0 + 1 - p));
 	/* raw text only: extract_maybe_bounce() looks at the raw bytes */
 	if (c->trust < T_INLINE && !c->encoded &&
 	    (memmem(lc, n, "notificationtype", 16) != NULL ||
@@ -993,6 +1567,7 @@ mdn_part(struct cls *c, struct mailmime *m, const char *path)
 
 	if ((p = decoded_body(c, m, m->mm_body, &n)) == NULL)
 		return;
+	dsn_counterparts(c, p, n);
 	blk.p = p;
 	blk.n = hdr_block_len(p, n);
 	if (hdr_find(blk, "Original-Message-ID", &v) &&
@@ -1081,6 +1656,8 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
 	if (strcmp(ct, "message/delivery-status") == 0 ||
 	    strcmp(ct, "message/global-delivery-status") == 0) {
 		c->dsn_part = 1;
+		if ((p = decoded_body(c, m, m->mm_body, &n)) != NULL)
+			dsn_counterparts(c, p, n);
 		return;
 	}
 	if (strcmp(ct, "message/disposition-notification") == 0 ||
@@ -1473,10 +2050,73 @@ keep_received(struct extract *ex, const struct cls *c)
 	}
 }
 
+/*
+ * The counterparts, most trusted first: the DSN fields and
+ * X-Failed-Recipients; the recipient lines of the text only when those
+ * name none; the returned original's To/Cc always (a bounce of an
+ * expanded alias names bob@other, the original says team@); for an
+ * auto-reply, the replier (From and Reply-To, Sender when From is a
+ * mail system's role address), which is what the user wrote to.
+ */
+static void
+counterparts(struct extract *ex, const struct cls *c, struct slice hb,
+    struct trace *t)
+{
+	static const char *const failed[] = { "X-Failed-Recipients" };
+	static const char *const rcpt[] = { "To", "Cc" };
+	static const char *const replier[] = { "From", "Reply-To", "Sender" };
+	struct extract_addr tmp[EXTRACT_MAX_ADDRS];
+	struct cparts	*cp = c->cp;
+	struct slice	 oh;
+	size_t		 i, ntmp = 0;
+	int		 pass;
+
+	if (ex->kind == K_AUTOREPLY) {
+		field_addrs(hb, replier, 3, tmp, &ntmp, AS_REPLIER, NULL);
+		for (i = 0; i < ntmp; i++)
+			if (!role_addr(tmp[i].addr))
+				addr_add(ex->addrs, &ex->naddrs, tmp[i].addr,
+				    AS_REPLIER);
+	} else {
+		for (i = 0; i < cp->ndsn; i++)
+			addr_add(ex->addrs, &ex->naddrs, cp->dsn[i].addr,
+			    cp->dsn[i].src);
+		field_addrs(hb, failed, 1, ex->addrs, &ex->naddrs,
+		    AS_FAILED_RCPTS, NULL);
+		for (pass = 0; ex->naddrs == 0 && pass < 2; pass++)
+			for (i = 0; i < cp->ntext; i++)
+				if (cp->text[i].src == (pass ? AS_TEXT_MENTION :
+				    AS_TEXT))
+					addr_add(ex->addrs, &ex->naddrs,
+					    cp->text[i].addr, cp->text[i].src);
+	}
+	if (c->orig_hdr != NULL) {
+		oh.p = c->orig_hdr;
+		oh.n = hdr_block_len(c->orig_hdr, c->orig_hdr_len);
+		field_addrs(oh, rcpt, 2, ex->addrs, &ex->naddrs, AS_RETURNED,
+		    NULL);
+	} else
+		for (i = 0; i < cp->nret; i++)
+			addr_add(ex->addrs, &ex->naddrs, cp->ret[i].addr,
+			    AS_RETURNED);
+	for (i = 0; i < ex->naddrs; i++)
+		trace_add(t, "counterpart: %s (%s)\n", ex->addrs[i].addr,
+		    extract_addr_source(ex->addrs[i].src));
+}
+
 void
 extract(const char *msg, size_t len, size_t limit, int env_null,
     struct extract *ex, struct trace *t)
 {
+	static const char *const own_fields[] = {
+		"From", "To", "Cc", "Return-Path", "Reply-To", "Sender",
+		"Delivered-To", "X-Original-To", "Envelope-To", "Resent-From",
+		"Resent-To"
+	};
+	static struct cparts cp;	/* 20 KiB: not on the stack */
+	struct extract_addr own[EXTRACT_MAX_ADDRS];
+	size_t		 nown = 0, i;
+	char		 date[200];
 	struct cls	 c;
 	struct top	 top;
 	struct slice	 hb, v;
@@ -1487,7 +2127,10 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 	int		 hdr_sig, body_sig, ndr;
 
 	extended_charconv = hdr_ascii_charconv;
-	memset(ex, 0, sizeof(*ex));
+	/* not the whole 30 KiB: the arrays are read up to their counts */
+	memset(ex, 0, offsetof(struct extract, addrs));
+	ex->received_len = 0;
+	ex->received[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.env_null = env_null;
@@ -1510,6 +2153,17 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 	top_signals(hb, env_null, &top, t, 1);
 	if (hdr_find(hb, "Message-ID", &v))
 		hdr_msgid(v, c.own, sizeof(c.own));
+	if (hdr_find(hb, "Date", &v)) {
+		hdr_unfold(v, date, sizeof(date));
+		ex->date = extract_date(date, strlen(date));
+	}
+	/* the report's own addresses: the user's, the daemon's */
+	cp.ndsn = cp.ntext = cp.nret = cp.nself = 0;
+	field_addrs(hb, own_fields, sizeof(own_fields) /
+	    sizeof(own_fields[0]), own, &nown, AS_NONE, NULL);
+	for (i = 0; i < nown; i++)
+		add_self(&cp, own[i].addr, 0, 0);
+	c.cp = &cp;
 	analyze(&c, text, nlen);
 
 	/*
@@ -1566,6 +2220,8 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 		snprintf(ex->where, sizeof(ex->where), "%s", c.where);
 		keep_received(ex, &c);
 	}
+	if (ex->kind != K_NONE)
+		counterparts(ex, &c, hb, t);
 	free_decoded(&c);
 	free(norm);
 }

@@ -7,9 +7,23 @@
  * source could answer and said "not us", and only on a strong bounce
  * signal; unknown otherwise.  Ordinary code, outside the guard: the sent
  * index is read and brought up to date here (its own I/O is atomic).
+ *
+ * The recipients (outbound.recipients) come second: the original's
+ * Message-ID, when found, is the stronger evidence, so the counterpart
+ * addresses (extract.c) are asked only when it was not found or gave
+ * unknown, and they never turn ours into backscatter.  A counterpart the
+ * user wrote to within RCPT_WINDOW before the report's own Date: (its
+ * arrival when it has none or one in the future; RCPT_SKEW of clock skew
+ * after it) makes the report ours.  When the user wrote to none of them
+ * in that window, and the sent index is complete, current and reaches
+ * back over the window, the report is backscatter -- only with a strong
+ * bounce signal, only if a counterpart came from a field or line that
+ * names recipients (not a mere mention in its text), and only when the
+ * rules say so (recipients_unmatched); unknown otherwise.
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "backstop.h"
 
@@ -30,9 +44,94 @@ relay_evidence(const struct rules *r, const struct extract *ex, char *rule,
 	return 0;
 }
 
+#define RCPT_WINDOW	(14 * 86400)
+#define RCPT_SKEW	86400
+
+static void	 judge_msgid(const struct rules *, const struct extract *,
+		    struct result *, struct trace *);
+
+/*
+ * The recipient evidence for a report the Message-ID left unknown.
+ * Changes res only when it decides.
+ */
+static void
+judge_rcpts(const struct rules *r, const struct extract *ex,
+    struct result *res, struct trace *t)
+{
+	const char	*addrs[EXTRACT_MAX_ADDRS];
+	int		 each[EXTRACT_MAX_ADDRS], mode, rc, named = 0;
+	int64_t		 d, now = (int64_t)time(NULL), from, to;
+	char		 rule[sizeof(res->rule)], day[32];
+	size_t		 i, hit = 0;
+	time_t		 tt;
+
+	mode = rules_recipients(r);
+	if (!(mode & RULES_RCPT_ON) || ex->naddrs == 0)
+		return;
+	d = ex->date;
+	if (d == 0 || d > now + RCPT_SKEW)
+		d = now;	/* none, or from the future: its arrival */
+	from = d - RCPT_WINDOW;
+	to = d + RCPT_SKEW;
+	for (i = 0; i < ex->naddrs; i++) {
+		addrs[i] = ex->addrs[i].addr;
+		if (ex->addrs[i].src != AS_TEXT_MENTION)
+			named = 1;
+	}
+	rc = rules_sent_recipients(r, addrs, ex->naddrs, from, to, each, rule,
+	    sizeof(rule));
+	tt = (time_t)d;
+	if (strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&tt)) == 0)
+		snprintf(day, sizeof(day), "?");
+	trace_add(t, "recipient evidence: did you write to them in the 14 "
+	    "days before %s%s?\n", day, ex->date == 0 || d != ex->date ?
+	    " (arrival)" : "");
+	for (i = 0; i < ex->naddrs; i++) {
+		trace_add(t, "  %s (%s): %s\n", addrs[i],
+		    extract_addr_source(ex->addrs[i].src), each[i] == 1 ?
+		    "you wrote to it" : each[i] == 2 ?
+		    "you wrote to its domain" : rc == 0 ? "never" :
+		    "no answer");
+		if (each[i] && hit == 0)
+			hit = i + 1;
+	}
+	if (rc == -1)
+		trace_add(t, "  sent index: %s\n", rule);
+	if (rc == 1) {
+		res->verdict = V_OURS;
+		res->by_rcpt = 1;
+		snprintf(res->rule, sizeof(res->rule), "%s", rule);
+		snprintf(res->reason, sizeof(res->reason), "you wrote to %s%.120s "
+		    "in the 14 days before the report", each[hit - 1] == 2 ?
+		    "the domain of " : "", addrs[hit - 1]);
+	} else if (rc == 0 && (mode & RULES_RCPT_JUNK) && ex->strong &&
+	    named) {
+		res->verdict = V_BACKSCATTER;
+		res->by_rcpt = 1;
+		snprintf(res->rule, sizeof(res->rule), "%s", rule);
+		snprintf(res->reason, sizeof(res->reason), "you never wrote to "
+		    "%.120s%s in the 14 days before the report", addrs[0],
+		    ex->naddrs > 1 ? " nor the others it names" : "");
+	} else if (rc == 0)
+		trace_add(t, "  never written to, but %s: unknown stays\n",
+		    !(mode & RULES_RCPT_JUNK) ? "recipients_unmatched is "
+		    "unknown" : !ex->strong ? "too little bounce evidence" :
+		    "it names no recipient, only mentions addresses");
+}
+
 void
 judge(const struct rules *r, const struct extract *ex, struct result *res,
     struct trace *t)
+{
+	judge_msgid(r, ex, res, t);
+	if (res->verdict == V_UNKNOWN && r != NULL)
+		judge_rcpts(r, ex, res, t);
+}
+
+/* The original's Message-ID against the sent index, patterns, relays. */
+static void
+judge_msgid(const struct rules *r, const struct extract *ex,
+    struct result *res, struct trace *t)
 {
 	char	 srule[sizeof(res->rule)];
 	int	 ev, sent, rc;
@@ -133,6 +232,7 @@ judge_header(const struct result *res, char *out, size_t outsz)
 	    strlen(res->msgid[0] ? res->msgid : "-"));
 	sanitize(rule, sizeof(rule), res->rule[0] ? res->rule : "-",
 	    strlen(res->rule[0] ? res->rule : "-"));
-	snprintf(out, outsz, "%s; kind=%s; original=%s; rule=%s",
-	    verdict_name(res->verdict), kind_name(res->kind), id, rule);
+	snprintf(out, outsz, "%s; kind=%s; original=%s; rule=%s%s",
+	    verdict_name(res->verdict), kind_name(res->kind), id, rule,
+	    res->by_rcpt ? "; evidence=recipient" : "");
 }

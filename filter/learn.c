@@ -1680,6 +1680,77 @@ out:
 	return rc;
 }
 
+/* What recipient evidence decides among the bounces of the folders. */
+struct rcpt_count {
+	const struct rules *r;
+	size_t		 bounces, ours, junk, unknown;
+};
+
+static int
+on_rcpt_msg(void *arg, const char *path, const char *id)
+{
+	struct rcpt_count *k = arg;
+	static struct extract ex;	/* 30 KiB: not on the stack */
+	struct result	 res;
+	char		*buf;
+	size_t		 len;
+	int		 fd;
+
+	(void)id;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return 0;
+	if (read_all_fd(fd, &buf, &len, rules_parse_bytes(k->r)) == -1) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	if (extract_maybe_bounce(buf, len, rules_parse_bytes(k->r), 0)) {
+		extract(buf, len, rules_parse_bytes(k->r), 0, &ex, NULL);
+		judge(k->r, &ex, &res, NULL);
+		if (res.kind != K_NONE) {
+			k->bounces++;
+			if (res.by_rcpt && res.verdict == V_OURS)
+				k->ours++;
+			else if (res.by_rcpt)
+				k->junk++;
+			else if (res.verdict == V_UNKNOWN)
+				k->unknown++;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * With outbound.recipients on: how many bounces of the inbox and the
+ * Junk folder the recipient evidence decides (what deliver would do).
+ */
+static void
+print_rcpt_count(const struct rules *r)
+{
+	struct rcpt_count k;
+	const char	*home, *junk = rules_junk_folder(r);
+	char		 path[4096], err[600];
+	size_t		 unreadable = 0;
+	int		 i;
+
+	if (!(rules_recipients(r) & RULES_RCPT_ON) ||
+	    (home = maildir_home()) == NULL)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.r = r;
+	for (i = 0; i < 2; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/Maildir%s%s", home,
+		    i ? "/" : "", i ? junk : "") >= sizeof(path))
+			continue;
+		(void)sent_each(path, on_rcpt_msg, &k, &unreadable, err,
+		    sizeof(err));
+	}
+	printf("recipient evidence: decides %zu of the %zu bounces in your "
+	    "inbox and %s (ours %zu, backscatter %zu); %zu stay unknown\n",
+	    k.ours + k.junk, k.bounces, junk, k.ours, k.junk, k.unknown);
+}
+
 /*
  * check-rules: exit 0 when every sent message is proven ours by the
  * rules, 1 when a bounce of one of them would be filed as backscatter.
@@ -1763,6 +1834,7 @@ cmd_check_rules(int argc, char **argv)
 		printf("sent messages without a Message-ID: %zu (their "
 		    "Message-ID was added on the way out: only a pattern for "
 		    "your server can cover them)\n", L.noid);
+	print_rcpt_count(r);
 	free(count);
 	free(hit);
 	rules_free(r);

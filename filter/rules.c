@@ -73,6 +73,10 @@ struct rules {
 	char		**sent_folders;		/* none: the default ones */
 	size_t		 nsent_folders;
 	char		*sent_index;		/* NULL: ~/.backstop-sent.idx */
+	int		 rcpt;			/* outbound.recipients: on */
+	int		 rcpt_junk;		/* recipients_unmatched */
+	int		 rcpt_domain;		/* recipients_domain */
+	char		 rcpt_at[300];		/* FILE:LINE of the key */
 	char		*folder[V_COUNT];	/* NULL: default */
 	char		*junk;
 	long		 expire;
@@ -109,6 +113,7 @@ rules_new(void)
 	r->expire = 30L * 86400;
 	r->parse_bytes = LIM_PARSE_BYTES;
 	r->timeout = LIM_TIMEOUT;
+	r->rcpt_junk = 1;
 	return r;
 }
 
@@ -388,8 +393,48 @@ on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 		c->r->sent_index = xstrdup(path);
 		return 0;
 	}
+	if (strcmp(key, "recipients") == 0 ||
+	    strcmp(key, "recipients_domain") == 0) {
+		const char *s = scalar(c, v, key);
+		int	   on;
+
+		if (s == NULL)
+			return -1;
+		if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
+		    strcmp(s, "on") == 0)
+			on = 1;
+		else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
+		    strcmp(s, "off") == 0)
+			on = 0;
+		else
+			return fail(c, v, "outbound.%s: '%s' is neither true "
+			    "nor false", key, s);
+		if (strcmp(key, "recipients") == 0) {
+			c->r->rcpt = on;
+			snprintf(c->r->rcpt_at, sizeof(c->r->rcpt_at),
+			    "%s:%lu", c->file,
+			    (unsigned long)k->start_mark.line + 1);
+		} else
+			c->r->rcpt_domain = on;
+		return 0;
+	}
+	if (strcmp(key, "recipients_unmatched") == 0) {
+		const char *s = scalar(c, v, "outbound.recipients_unmatched");
+
+		if (s == NULL)
+			return -1;
+		if (strcmp(s, "backscatter") == 0)
+			c->r->rcpt_junk = 1;
+		else if (strcmp(s, "unknown") == 0)
+			c->r->rcpt_junk = 0;
+		else
+			return fail(c, v, "outbound.recipients_unmatched: "
+			    "'%s' is neither backscatter nor unknown", s);
+		return 0;
+	}
 	return fail(c, k, "unknown key 'outbound.%s' (known: message_id, "
-	    "relays, sent, sent_index)", key);
+	    "relays, sent, sent_index, recipients, recipients_unmatched, "
+	    "recipients_domain)", key);
 }
 
 static int
@@ -602,6 +647,14 @@ rules_load(struct rules *r, const char *path, int required, char *err,
 	}
 	yaml_parser_delete(&parser);
 	free(buf);
+	/* the recipients are looked up in the sent index: no index, no
+	 * evidence, and a key that silently does nothing is a trap */
+	if (rc == 0 && r->rcpt && !r->sent) {
+		snprintf(err, errsz, "%s: outbound.recipients needs "
+		    "outbound.sent (the sent index holds the recipients)",
+		    r->rcpt_at);
+		rc = -1;
+	}
 	return rc;
 }
 
@@ -910,6 +963,56 @@ rules_sent_lookup(const struct rules *r, const char *id, char *rule,
 	else if (rc == -1)
 		snprintf(rule, rulesz, "%s", why);
 	return rc;
+}
+
+/*
+ * Did the user write to any of addrs between from and to (sent.c)?
+ * each_r per address as sent_lookup_rcpts().  Returns 1 with rule naming
+ * the sent index, 0 when a complete, current index that reaches back to
+ * from says never, -1 when there is no answer (rule says why).
+ */
+int
+rules_sent_recipients(const struct rules *r, const char *const *addrs,
+    size_t naddrs, int64_t from, int64_t to, int *each_r, char *rule,
+    size_t rulesz)
+{
+	char		 path[4096], why[600];
+	const char *const *names = (const char *const *)r->sent_folders;
+	long		 budget;
+	int		 rc;
+
+	rule[0] = '\0';
+	memset(each_r, 0, naddrs * sizeof(*each_r));
+	if (!r->sent || !r->rcpt) {
+		snprintf(rule, rulesz, "recipient evidence off");
+		return -1;
+	}
+	if (sent_index_path(r->sent_index, path, sizeof(path)) == -1) {
+		snprintf(rule, rulesz, "no home directory for the sent index");
+		return -1;
+	}
+	if (r->nsent_folders == 0)
+		names = NULL;
+	budget = (long)r->timeout * 1000 / 4;
+	if (budget > 2500)
+		budget = 2500;
+	rc = sent_lookup_rcpts(path, names, r->nsent_folders, addrs, naddrs,
+	    r->rcpt_domain, from, to, budget, each_r, why, sizeof(why));
+	if (rc == 1 || rc == 0)
+		snprintf(rule, rulesz, "sent index %s", path);
+	else
+		snprintf(rule, rulesz, "%s", why);
+	return rc;
+}
+
+/* RULES_RCPT_* bits: is recipient evidence on, and how. */
+int
+rules_recipients(const struct rules *r)
+{
+	if (r == NULL || !r->rcpt || !r->sent)
+		return 0;
+	return RULES_RCPT_ON | (r->rcpt_junk ? RULES_RCPT_JUNK : 0) |
+	    (r->rcpt_domain ? RULES_RCPT_DOMAIN : 0);
 }
 
 int

@@ -56,8 +56,31 @@ skip_from(const char *p, size_t n)
 }
 
 /* PATH escaped by junk_escape() (\t \n \\ \ooo): one line, reversible */
+/*
+ * The 6th column: the counterpart addresses, comma-separated, lower
+ * case, printable ASCII (8-bit bytes and separators escaped by
+ * sanitize()), "-" when none.
+ */
 static void
-print_line(const char *path, const struct result *res)
+print_addrs(const struct extract *ex)
+{
+	char	 a[LIM_ADDR * 4 + 1];
+	size_t	 i;
+
+	if (ex == NULL || ex->naddrs == 0) {
+		fputs("-", stdout);
+		return;
+	}
+	for (i = 0; i < ex->naddrs; i++) {
+		sanitize(a, sizeof(a), ex->addrs[i].addr,
+		    strlen(ex->addrs[i].addr));
+		printf("%s%s", i ? "," : "", a);
+	}
+}
+
+static void
+print_line(const char *path, const struct result *res,
+    const struct extract *ex)
 {
 	char	 id[LIM_MSGID + 1], reason[sizeof(res->reason)];
 	char	*epath;
@@ -67,9 +90,11 @@ print_line(const char *path, const struct result *res)
 	junk_escape(epath, 4 * n + 1, path, n);
 	sanitize(id, sizeof(id), res->msgid, strlen(res->msgid));
 	sanitize(reason, sizeof(reason), res->reason, strlen(res->reason));
-	printf("%s\t%s\t%s\t%s\t%s\n", epath, verdict_name(res->verdict),
+	printf("%s\t%s\t%s\t%s\t%s\t", epath, verdict_name(res->verdict),
 	    kind_name(res->kind), id[0] ? id : "-", reason);
 	free(epath);
+	print_addrs(ex);
+	putchar('\n');
 }
 
 /* --- classification under deliver's limits ------------------------------ */
@@ -152,15 +177,18 @@ worker_memlimit(size_t limit)
  * LIM_MEM_MB) and its deadline.
  */
 static void
-limited_classify(const char *msg, size_t len,
-    const struct rules *r, struct result *res, struct trace *t)
+limited_classify(const char *msg, size_t len, const struct rules *r,
+    struct extract *ex, struct result *res, struct trace *t)
 {
 	w_sh->timeout = r != NULL ? rules_timeout(r) : LIM_TIMEOUT;
 	worker_memlimit(len + LIM_MEM_MB * 1048576UL);
 	alarm(w_sh->timeout);
-	judge_message(msg, len, r, 0, res, t);
+	extract(msg, len, r != NULL ? rules_parse_bytes(r) : LIM_PARSE_BYTES,
+	    0, ex, t);
 	alarm(0);
 	worker_memlimit(0);
+	/* as in deliver: the judgement (and the sent index) past the limits */
+	judge(r, ex, res, t);
 }
 
 static void __attribute__((noreturn))
@@ -293,20 +321,24 @@ scan_one(size_t i, void *arg)
 	char		*buf;
 	size_t		 len, skip;
 	struct result	 res;
+	static struct extract ex;	/* 30 KiB: not on the stack */
+	int		 maybe;
 
 	if (read_file(l->path[i], &buf, &len) == -1) {
 		warnx_("%s: %s", l->path[i], strerror(errno));
 		return -1;
 	}
 	skip = skip_from(buf, len);
-	if (extract_maybe_bounce(buf + skip, len - skip,
-	    rules_parse_bytes(l->r), 0))
-		limited_classify(buf + skip, len - skip, l->r, &res, NULL);
+	maybe = extract_maybe_bounce(buf + skip, len - skip,
+	    rules_parse_bytes(l->r), 0);
+	if (maybe)
+		limited_classify(buf + skip, len - skip, l->r, &ex, &res,
+		    NULL);
 	else {
 		memset(&res, 0, sizeof(res));
 		snprintf(res.reason, sizeof(res.reason), "not a bounce");
 	}
-	print_line(l->path[i], &res);
+	print_line(l->path[i], &res, maybe ? &ex : NULL);
 	free(buf);
 	return 0;
 }
@@ -318,7 +350,7 @@ scan_stopped(size_t i, const char *why, void *arg)
 	struct result	 res;
 
 	stopped_result(&res, why);
-	print_line(l->path[i], &res);
+	print_line(l->path[i], &res, NULL);
 }
 
 /* Files are listed first, then classified in order (limited_each). */
@@ -587,11 +619,12 @@ explain_one(size_t i, void *arg)
 	const struct explain *x = arg;
 	struct trace	 t = { NULL, 0, 0 };
 	struct result	 res;
+	static struct extract ex;	/* 30 KiB: not on the stack */
 	size_t		 skip = skip_from(x->buf, x->len);
 
 	(void)i;
 	limited_classify(x->buf + skip, x->len - skip, x->rok ? x->r : NULL,
-	    &res, &t);
+	    &ex, &res, &t);
 	explain_print(x, &res, &t, NULL);
 	trace_free(&t);
 	return 0;
@@ -657,5 +690,5 @@ cmd_explain(int argc, char **argv)
 		warnx_("write error on stdout");
 		rc = -1;
 	}
-	return rc == 0 ? EXIT_OK : rc == -2 ? EXIT_TEMPFAIL : 74;
+	return rc == 0 ? EXIT_OK : rc == -2 ? EXIT_TEMPFAIL : EXIT_IOERR;
 }

@@ -5,13 +5,16 @@
  * the Message-IDs of the user's sent folders.  Reading 100,000 messages
  * per bounce is out of the question, so a small index file keeps them:
  *
- *	header (64 bytes, with a check over itself and the stamps)
+ *	header (with a check over itself and the stamps)
  *	stamps[nstamps]	one per directory read (cur/, new/ of each folder):
  *			path hash, dev, inode and mtime when it was listed
  *	ids[nids]	sorted, unique 64-bit hashes of the Message-IDs
  *	names[nnames]	(hash of folder + file name, id hash), sorted by the
  *			first: which files are already in, so that a change
  *			of the folder costs reading the new files only
+ *	rcpts[nrcpts]	(keyed hash of a recipient address, or of its
+ *			"@domain", date of the message), sorted: whom the
+ *			user wrote to, and when (To, Cc, Bcc, Resent-*)
  *
  * A lookup maps the file and binary-searches ids: a few pages touched,
  * whatever the size.  A hit is proof even if the index is stale (the user
@@ -30,6 +33,15 @@
  * files; past that the names of deleted files are dropped first, and an
  * index that still cannot hold everything is never "complete".  The index
  * is a cache: it is not fsynced, and a torn file reads as corrupt.
+ *
+ * Recipients are hashed with a salt drawn when the index is created, so
+ * the file holds no address and nothing a list of addresses can be
+ * tried against without the file itself; each message's Date: (else its
+ * mtime) dates them.  The index keeps the recipients of deleted files
+ * too (they were written to); past SENT_MAX_RCPTS the oldest go and the
+ * header says from when it still knows them all ("since"), and "first"
+ * is the oldest date of a sent message: "never wrote to X in this
+ * window" needs an index that reaches back to the window's start.
  *
  * Message-IDs compare with their brackets stripped and the part after the
  * last '@' in lower case (domains are case-insensitive; the local part is
@@ -50,8 +62,8 @@
 
 #include "backstop.h"
 
-#define SENT_MAGIC	"BSSENT1\n"
-#define SENT_VERSION	1
+#define SENT_MAGIC	"BSSENT2\n"
+#define SENT_VERSION	2	/* 2: recipients; an index of 1 is rebuilt */
 #define SENT_F_COMPLETE	0x1
 #define SENT_MAX_DIRS	64
 #define SENT_UNSURE	INT64_MIN	/* stamp that never compares equal */
@@ -65,8 +77,18 @@ struct sent_hdr {
 	uint64_t	 nnames;
 	uint64_t	 nstamps;
 	int64_t		 built;
-	uint64_t	 data_check;	/* over ids and names */
+	uint64_t	 nrcpts;
+	uint64_t	 salt;		/* keys the recipient hashes */
+	int64_t		 first;		/* the oldest date of a sent message */
+	int64_t		 since;		/* recipients before it were dropped */
+	uint64_t	 data_check;	/* over ids, names and recipients */
 	uint64_t	 check;		/* over this header and the stamps */
+};
+
+/* One recipient (or "@domain") of a sent message and its date. */
+struct sent_rcpt {
+	uint64_t	 h;
+	int64_t		 t;
 };
 
 struct sent_stamp {
@@ -98,6 +120,7 @@ struct sent_map {
 	const struct sent_stamp *stamps;
 	const uint64_t	*ids;
 	const struct sent_name *names;
+	const struct sent_rcpt *rcpts;
 };
 
 /* A file of a folder that the index does not hold yet. */
@@ -415,16 +438,19 @@ map_open(const char *path, struct sent_map *m, char *why, size_t whysz)
 	h = m->base;
 	if (memcmp(h->magic, SENT_MAGIC, 8) != 0 ||
 	    h->version != SENT_VERSION || h->nids > SENT_MAX_IDS ||
-	    h->nnames > SENT_MAX_IDS || h->nstamps > SENT_MAX_DIRS)
+	    h->nnames > SENT_MAX_IDS || h->nstamps > SENT_MAX_DIRS ||
+	    h->nrcpts > SENT_MAX_RCPTS)
 		goto corrupt;
 	want = sizeof(*h) + h->nstamps * sizeof(struct sent_stamp) +
-	    h->nids * sizeof(uint64_t) + h->nnames * sizeof(struct sent_name);
+	    h->nids * sizeof(uint64_t) + h->nnames * sizeof(struct sent_name) +
+	    h->nrcpts * sizeof(struct sent_rcpt);
 	if (want != (uint64_t)m->size)
 		goto corrupt;
 	m->h = h;
 	m->stamps = (const struct sent_stamp *)(h + 1);
 	m->ids = (const uint64_t *)(m->stamps + h->nstamps);
 	m->names = (const struct sent_name *)(m->ids + h->nids);
+	m->rcpts = (const struct sent_rcpt *)(m->names + h->nnames);
 	if (hdr_check(h, m->stamps) != h->check)
 		goto corrupt;
 	return 0;
@@ -482,6 +508,24 @@ u64_cmp(const void *a, const void *b)
 }
 
 static int
+rcpt_cmp(const void *a, const void *b)
+{
+	const struct sent_rcpt *x = a, *y = b;
+
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static int
+i64_cmp(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+static int
 str_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -512,19 +556,78 @@ is_current(const struct sent_map *m, const struct sent_dirs *d)
 	return 1;
 }
 
+/* The recipients of the files read in one build. */
+struct sent_rcpts {
+	struct sent_rcpt *v;
+	size_t		 n, cap;
+	uint64_t	 salt;
+	int64_t		 t;		/* the date of the file being read */
+	size_t		 nfile;		/* recipients of that file */
+};
+
+#define SENT_FILE_RCPTS	1000	/* recipients kept of one message */
+
 /*
- * The Message-ID of one message file, read up to the end of its header.
- * Returns 1 with id set, 0 when it has none, -1 when it cannot be read.
+ * The keyed hash of a recipient address (lower case) or of "@domain":
+ * the salt is the index's own, drawn when it is created, so that the
+ * file holds nothing a dictionary of addresses can be matched against
+ * without it, and two users' indexes share no hash.
  */
-int
-sent_msgid_file(const char *path, char *id, size_t idsz)
+static uint64_t
+rcpt_hash(uint64_t salt, const char *a, size_t n)
 {
-	char		*buf;
-	size_t		 len = 0, cap = 8192, skip = 0;
+	uint64_t h = mix64(hash_bytes(0xcbf29ce484222325ULL ^ salt, a, n));
+
+	return h ? h : 1;
+}
+
+static void
+rcpts_push(struct sent_rcpts *rs, uint64_t h)
+{
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 1024;
+		rs->v = xrealloc(rs->v, rs->cap * sizeof(*rs->v));
+	}
+	rs->v[rs->n].h = h;
+	rs->v[rs->n++].t = rs->t;
+}
+
+/* One address of a sent message: itself and its domain. */
+static int
+on_rcpt(void *arg, const char *a, size_t st, size_t e)
+{
+	struct sent_rcpts *rs = arg;
+	const char	*at = strrchr(a, '@');
+
+	(void)st;
+	(void)e;
+	if (rs->nfile++ >= SENT_FILE_RCPTS)
+		return -1;
+	rcpts_push(rs, rcpt_hash(rs->salt, a, strlen(a)));
+	if (at != NULL)
+		rcpts_push(rs, rcpt_hash(rs->salt, at, strlen(at)));
+	return 0;
+}
+
+/*
+ * Read one message file up to the end of its header: its Message-ID
+ * into id (1 with id set, 0 when it has none), and when rs is not NULL
+ * the recipients (To, Cc, Bcc and their Resent- forms) dated by its
+ * Date: (else by the file's mtime) into rs.  -1 when it cannot be read.
+ */
+static int
+file_read(const char *path, char *id, size_t idsz, struct sent_rcpts *rs,
+    int64_t *date_r)
+{
+	static const char *const rfields[] = {
+		"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"
+	};
+	char		*buf, *val;
+	size_t		 len = 0, cap = 8192, skip = 0, i;
 	ssize_t		 k;
 	int		 fd, e;
 	struct stat	 st;
-	struct slice	 hb, v;
+	struct slice	 hb, v, cur, nm;
 	const char	*nl;
 
 	id[0] = '\0';
@@ -572,8 +675,44 @@ sent_msgid_file(const char *path, char *id, size_t idsz)
 	e = hdr_find(hb, "Message-ID", &v) && hdr_msgid(v, id, idsz);
 	if (!e)
 		id[0] = '\0';
+	if (rs != NULL) {
+		val = xmalloc(LIM_FIELD_BYTES);
+		rs->t = (int64_t)st.st_mtim.tv_sec;
+		if (hdr_find(hb, "Date", &v)) {
+			int64_t t;
+
+			hdr_unfold(v, val, LIM_FIELD_BYTES);
+			if ((t = extract_date(val, strlen(val))) != 0)
+				rs->t = t;
+		}
+		*date_r = rs->t;
+		rs->nfile = 0;
+		cur = hb;
+		while (hdr_next(&cur, &nm, &v))
+			for (i = 0; i < sizeof(rfields) / sizeof(rfields[0]);
+			    i++)
+				if (nm.n == strlen(rfields[i]) &&
+				    ascii_casecmp_n(nm.p, rfields[i], nm.n) ==
+				    0) {
+					hdr_unfold(v, val, LIM_FIELD_BYTES);
+					hdr_decode_words(val, LIM_FIELD_BYTES);
+					extract_addrs(val, strlen(val), on_rcpt,
+					    rs);
+				}
+		free(val);
+	}
 	free(buf);
 	return e;
+}
+
+/*
+ * The Message-ID of one message file, read up to the end of its header.
+ * Returns 1 with id set, 0 when it has none, -1 when it cannot be read.
+ */
+int
+sent_msgid_file(const char *path, char *id, size_t idsz)
+{
+	return file_read(path, id, idsz, NULL, NULL);
 }
 
 /*
@@ -625,7 +764,8 @@ sent_each(const char *folder, int (*fn)(void *, const char *, const char *),
 			names[n++] = xstrdup(de->d_name);
 		}
 		closedir(dp);
-		qsort(names, n, sizeof(*names), str_cmp);
+		if (n > 1)	/* an empty directory: names is NULL */
+			qsort(names, n, sizeof(*names), str_cmp);
 		for (j = 0; j < n; j++) {
 			if (rc == 0 && (size_t)snprintf(path, sizeof(path),
 			    "%s/%s", d.path[i], names[j]) < sizeof(path)) {
@@ -657,8 +797,8 @@ elapsed_ms(const struct timespec *t0)
 /* Write the index to a temporary file and rename it into place. */
 static int
 index_write(const char *path, struct sent_hdr *h, const struct sent_stamp *st,
-    const uint64_t *ids, const struct sent_name *names, char *why,
-    size_t whysz)
+    const uint64_t *ids, const struct sent_name *names,
+    const struct sent_rcpt *rcpts, char *why, size_t whysz)
 {
 	char		 tmp[4200];
 	int		 fd, ok;
@@ -685,7 +825,9 @@ index_write(const char *path, struct sent_hdr *h, const struct sent_stamp *st,
 	    (h->nids == 0 || fwrite(ids, sizeof(*ids), h->nids, f) ==
 	    h->nids) &&
 	    (h->nnames == 0 || fwrite(names, sizeof(*names), h->nnames, f) ==
-	    h->nnames);
+	    h->nnames) &&
+	    (h->nrcpts == 0 || fwrite(rcpts, sizeof(*rcpts), h->nrcpts, f) ==
+	    h->nrcpts);
 	if (fclose(f) == EOF)
 		ok = 0;
 	if (!ok || rename(tmp, path) == -1) {
@@ -702,9 +844,375 @@ struct sent_built {
 	uint64_t	*ids;
 	size_t		 nids;
 	size_t		 nnames;
+	struct sent_rcpt *rcpts;
+	size_t		 nrcpts;
+	uint64_t	 salt;
+	int64_t		 first;
+	int64_t		 since;
 	int		 complete;
 	size_t		 unread;	/* files left for the next time */
 };
+
+/* What the listing of the directories found, for the build to read. */
+struct sent_listing {
+	const struct sent_name *old;	/* the old index's names, usable */
+	size_t		 nold;
+	unsigned char	*present;	/* per old name: its file is there */
+	struct sent_todo *todo;		/* files the old index lacks */
+	size_t		 ntodo;
+	struct sent_stamp st[SENT_MAX_DIRS];	/* stamps to write */
+	int		 listed_all;
+	uint64_t	 salt;		/* the old index's, or a new one */
+	int64_t		 first, since;	/* the old index's */
+};
+
+/* A new salt for the recipient hashes of a new index. */
+static uint64_t
+new_salt(void)
+{
+	uint64_t	 v = 0;
+	struct timespec	 ts;
+
+	if (getentropy(&v, sizeof(v)) == -1 || v == 0) {
+		/* no entropy source: still unique per index */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^
+		    (uint64_t)getpid());
+	}
+	return v;
+}
+
+/*
+ * The names of the old index, when its data check holds and its arrays
+ * are in order; otherwise none (the index is built afresh).
+ */
+static void
+old_names(const struct sent_map *m, struct sent_listing *l)
+{
+	const struct sent_name *old;
+	size_t		 nold, i, j;
+
+	l->old = NULL;
+	l->nold = 0;
+	l->salt = new_salt();
+	l->first = INT64_MAX;
+	l->since = 0;
+	if (m->h == NULL || m->h->nnames == 0 ||
+	    mix64(hash_words(HASH_WORDS_SEED, (const uint64_t *)m->ids,
+	    (size_t)(m->h->nids + 2 * m->h->nnames + 2 * m->h->nrcpts))) !=
+	    m->h->data_check)
+		return;
+	old = m->names;
+	nold = (size_t)m->h->nnames;
+	for (i = 1; i < nold; i++)
+		if (old[i - 1].key >= old[i].key)
+			return;
+	for (j = 1; j < m->h->nids; j++)
+		if (m->ids[j - 1] >= m->ids[j])
+			return;
+	for (j = 1; j < m->h->nrcpts; j++)
+		if (rcpt_cmp(&m->rcpts[j - 1], &m->rcpts[j]) >= 0)
+			return;
+	l->old = old;
+	l->nold = nold;
+	l->salt = m->h->salt;
+	l->first = m->h->first;
+	l->since = m->h->since;
+}
+
+/* The key of a file: its folder and the unique part of its name. */
+static uint64_t
+file_key(uint64_t folder_hash, const char *name)
+{
+	char		 base[512];
+	const char	*colon;
+	size_t		 bl;
+
+	/* "unique:2,FLAGS": the unique part survives moves from new/ to
+	 * cur/ and flag changes */
+	colon = strchr(name, ':');
+	bl = colon ? (size_t)(colon - name) : strlen(name);
+	if (bl >= sizeof(base))
+		bl = sizeof(base) - 1;
+	memcpy(base, name, bl);
+	base[bl] = '\0';
+	return mix64(hash_bytes(folder_hash, base, bl));
+}
+
+/*
+ * List every directory: which files of the old index are still there
+ * (l->present), which files it lacks (l->todo, oldest names first), and
+ * the stamps to write (a directory changed in this second, or that could
+ * not be listed, is marked unsure).
+ */
+static void
+dirs_list(const struct sent_dirs *d, struct sent_listing *l)
+{
+	struct sent_name key, *hit;
+	DIR		*dp;
+	struct dirent	*de;
+	size_t		 i, captodo = 0;
+	uint64_t	 fh;
+
+	l->present = xmalloc(l->nold ? l->nold : 1);
+	memset(l->present, 0, l->nold ? l->nold : 1);
+	l->todo = NULL;
+	l->ntodo = 0;
+	l->listed_all = 1;
+	memcpy(l->st, d->st, d->n * sizeof(l->st[0]));
+	for (i = 0; i < d->n; i++) {
+		if (l->st[i].sec >= (int64_t)time(NULL) - 1)
+			l->st[i].sec = SENT_UNSURE;	/* racy: look again */
+		if ((dp = opendir(d->path[i])) == NULL) {
+			l->listed_all = 0;
+			l->st[i].sec = SENT_UNSURE;
+			continue;
+		}
+		fh = hash_bytes(0xcbf29ce484222325ULL, d->folder[i],
+		    strlen(d->folder[i]) + 1);
+		while ((de = readdir(dp)) != NULL) {
+			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
+				continue;
+			key.key = file_key(fh, de->d_name);
+			hit = l->nold ? bsearch(&key, l->old, l->nold,
+			    sizeof(*l->old), name_cmp) : NULL;
+			if (hit != NULL) {
+				l->present[hit - l->old] = 1;
+				continue;
+			}
+			if (l->ntodo == captodo) {
+				captodo = captodo ? captodo * 2 : 256;
+				l->todo = xrealloc(l->todo,
+				    captodo * sizeof(*l->todo));
+			}
+			l->todo[l->ntodo].key = key.key;
+			l->todo[l->ntodo].dir = i;
+			l->todo[l->ntodo++].name = xstrdup(de->d_name);
+		}
+		closedir(dp);
+	}
+	if (l->ntodo > 1)
+		qsort(l->todo, l->ntodo, sizeof(*l->todo), todo_cmp);
+}
+
+static void
+listing_free(struct sent_listing *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->ntodo; i++)
+		free(l->todo[i].name);
+	free(l->todo);
+	free(l->present);
+}
+
+/*
+ * Read the files the old index lacks, oldest names first, until the
+ * budget (from t0; negative: no limit) is spent.  Returns their names,
+ * sorted and one per file, with their count in *nnew_r; *ndone_r: how
+ * many files were read (the rest wait for the next time).
+ */
+static struct sent_name *
+files_read(const struct sent_dirs *d, const struct sent_listing *l,
+    const struct timespec *t0, long budget_ms, size_t *nnew_r,
+    size_t *ndone_r, struct sent_rcpts *rs, int64_t *first_r)
+{
+	struct sent_name *names;
+	char		 fpath[4400], id[LIM_MSGID + 1];
+	size_t		 i, j, nnew = 0, ndone = 0;
+	int64_t		 date;
+	int		 r;
+
+	names = xmalloc((l->ntodo + 1) * sizeof(*names));
+	for (i = 0; i < l->ntodo; i++) {
+		if (budget_ms >= 0 && (i & 31) == 0 &&
+		    elapsed_ms(t0) > budget_ms)
+			break;
+		if ((size_t)snprintf(fpath, sizeof(fpath), "%s/%s",
+		    d->path[l->todo[i].dir], l->todo[i].name) >= sizeof(fpath))
+			r = 0;
+		else if ((r = file_read(fpath, id, sizeof(id), rs, &date)) ==
+		    -1)
+			continue;	/* gone meanwhile: next time */
+		else if (date < *first_r)
+			*first_r = date;
+		names[nnew].key = l->todo[i].key;
+		names[nnew++].id = r == 1 ? sent_hash(id) : 0;
+		ndone++;
+	}
+	if (nnew > 1)
+		qsort(names, nnew, sizeof(*names), name_cmp);
+	for (i = j = 0; i < nnew; i++)	/* one entry per file */
+		if (j == 0 || names[j - 1].key != names[i].key)
+			names[j++] = names[i];
+	*nnew_r = j;
+	*ndone_r = ndone;
+	return names;
+}
+
+/*
+ * Merge the files read now (few, sorted) into the old names (many,
+ * sorted already): linear.  Over the bound the names of deleted files go
+ * first (*over_r 1), and what still does not fit is cut (*over_r 2).
+ * Returns the merged names, their count in *n_r.
+ */
+static struct sent_name *
+names_merge(const struct sent_listing *l, const struct sent_name *names,
+    size_t nnew, size_t *n_r, int *over_r)
+{
+	struct sent_name *mg;
+	size_t		 a, c, o, nold = l->nold;
+	int		 over = nold + nnew > SENT_MAX_IDS;
+
+	mg = xmalloc((nold + nnew + 1) * sizeof(*mg));
+	for (a = c = o = 0; a < nold || c < nnew; ) {
+		if (a < nold && over && !l->present[a])
+			a++;
+		else if (c == nnew || (a < nold && l->old[a].key <
+		    names[c].key))
+			mg[o++] = l->old[a++];
+		else if (a < nold && l->old[a].key == names[c].key) {
+			mg[o++] = names[c++];
+			a++;
+		} else
+			mg[o++] = names[c++];
+	}
+	if (o > SENT_MAX_IDS) {
+		o = SENT_MAX_IDS;
+		over = 2;
+	}
+	*n_r = o;
+	*over_r = over;
+	return mg;
+}
+
+/*
+ * The ids of the new index, sorted and unique, into b->ids: the old ids
+ * and those of the files read now merged (linear); over the bound,
+ * rebuilt from the names that are left.
+ */
+static void
+ids_merge(const struct sent_map *m, const struct sent_listing *l,
+    const struct sent_name *fresh, size_t nfresh,
+    const struct sent_name *names, size_t nnames, int over,
+    struct sent_built *b)
+{
+	uint64_t	*nids;
+	size_t		 i, j, nid, a, c;
+
+	nids = xmalloc((nfresh + 1) * sizeof(*nids));
+	for (i = nid = 0; i < nfresh; i++)
+		if (fresh[i].id != 0)
+			nids[nid++] = fresh[i].id;
+	if (nid > 1)
+		qsort(nids, nid, sizeof(*nids), u64_cmp);
+	b->ids = xmalloc((nnames + l->nold + 1) * sizeof(*b->ids));
+	if (over) {
+		for (i = j = 0; i < nnames; i++)
+			if (names[i].id != 0)
+				b->ids[j++] = names[i].id;
+		if (j > 1)
+			qsort(b->ids, j, sizeof(*b->ids), u64_cmp);
+	} else {
+		const uint64_t *oid = l->old != NULL ? m->ids : NULL;
+		size_t noid = l->old != NULL ? (size_t)m->h->nids : 0;
+
+		for (a = c = j = 0; a < noid || c < nid; )
+			if (c == nid || (a < noid && oid[a] <= nids[c]))
+				b->ids[j++] = oid[a++];
+			else
+				b->ids[j++] = nids[c++];
+	}
+	for (i = b->nids = 0; i < j; i++)
+		if (b->nids == 0 || b->ids[b->nids - 1] != b->ids[i])
+			b->ids[b->nids++] = b->ids[i];
+	free(nids);
+}
+
+/*
+ * The recipients of the new index into b: the old ones (when the old
+ * index is usable) and those read now, sorted and unique.  Over
+ * SENT_MAX_RCPTS the oldest go, and b->since says from when the index
+ * still knows every recipient.
+ */
+static void
+rcpts_merge(const struct sent_map *m, const struct sent_listing *l,
+    struct sent_rcpts *rs, struct sent_built *b)
+{
+	const struct sent_rcpt *old = NULL;
+	size_t		 nold = 0, a, c, o, i;
+	int64_t		*ts, cut;
+
+	if (l->old != NULL) {
+		old = m->rcpts;
+		nold = (size_t)m->h->nrcpts;
+	}
+	if (rs->n > 1)
+		qsort(rs->v, rs->n, sizeof(*rs->v), rcpt_cmp);
+	b->rcpts = xmalloc((nold + rs->n + 1) * sizeof(*b->rcpts));
+	for (a = c = o = 0; a < nold || c < rs->n; ) {
+		const struct sent_rcpt *x;
+
+		if (c == rs->n || (a < nold && rcpt_cmp(&old[a],
+		    &rs->v[c]) <= 0))
+			x = &old[a++];
+		else
+			x = &rs->v[c++];
+		if (o == 0 || rcpt_cmp(&b->rcpts[o - 1], x) != 0)
+			b->rcpts[o++] = *x;
+	}
+	b->since = l->since;
+	if (o > SENT_MAX_RCPTS) {
+		ts = xmalloc(o * sizeof(*ts));
+		for (i = 0; i < o; i++)
+			ts[i] = b->rcpts[i].t;
+		qsort(ts, o, sizeof(*ts), i64_cmp);
+		/* keep what is newer than the cut: at most the bound */
+		cut = ts[o - SENT_MAX_RCPTS];
+		free(ts);
+		for (i = a = 0; i < o; i++)
+			if (b->rcpts[i].t > cut)
+				b->rcpts[a++] = b->rcpts[i];
+		o = a;
+		if (cut + 1 > b->since)
+			b->since = cut + 1;
+	}
+	b->nrcpts = o;
+}
+
+/* Write the index b with its names and stamps; why NULL: no report. */
+static void
+index_store(const char *path, const struct sent_built *b,
+    struct sent_stamp *st, size_t nst, const struct sent_name *names,
+    char *why, size_t whysz)
+{
+	struct sent_hdr	 h;
+	size_t		 i;
+
+	if (!b->complete)
+		for (i = 0; i < nst; i++)
+			st[i].sec = SENT_UNSURE;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SENT_MAGIC, 8);
+	h.version = SENT_VERSION;
+	h.flags = b->complete ? SENT_F_COMPLETE : 0;
+	h.nids = b->nids;
+	h.nnames = b->nnames;
+	h.nstamps = nst;
+	h.built = (int64_t)time(NULL);
+	h.nrcpts = b->nrcpts;
+	h.salt = b->salt;
+	h.first = b->first;
+	h.since = b->since;
+	/* ids, names and recipients follow each other in the file */
+	h.data_check = mix64(hash_words(hash_words(hash_words(HASH_WORDS_SEED,
+	    b->ids, b->nids), (const uint64_t *)names, 2 * b->nnames),
+	    (const uint64_t *)b->rcpts, 2 * b->nrcpts));
+	h.check = hdr_check(&h, st);
+	if (index_write(path, &h, st, b->ids, names, b->rcpts, why,
+	    whysz) == 0 && why != NULL)
+		why[0] = '\0';
+}
 
 /*
  * Extend (or build) the index for the directories d: list them, read
@@ -718,194 +1226,33 @@ index_build(const char *path, const struct sent_map *m,
     char *why, size_t whysz)
 {
 	struct timespec	 t0;
-	const struct sent_name *old = NULL;
-	size_t		 nold = 0, i, j, ntodo = 0, captodo = 0, ndone = 0;
-	size_t		 nnew;
-	unsigned char	*present = NULL;
-	struct sent_todo *todo = NULL;
-	struct sent_name *names, key, *hit;
-	struct sent_stamp st[SENT_MAX_DIRS];
-	struct sent_hdr	 h;
-	DIR		*dp;
-	struct dirent	*de;
-	char		 fpath[4400], id[LIM_MSGID + 1], base[512];
-	const char	*colon;
-	size_t		 bl, nid, a, c, o;
-	uint64_t	 fh, *nids, *all;
-	struct sent_name *mg;
-	int		 listed_all = 1, over = 0, r;
+	struct sent_listing l;
+	struct sent_name *fresh, *names;
+	struct sent_rcpts rs;
+	size_t		 nfresh, ndone, nnames;
+	int		 over;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(b, 0, sizeof(*b));
-	if (m->h != NULL && m->h->nnames > 0 &&
-	    mix64(hash_words(HASH_WORDS_SEED, (const uint64_t *)m->ids,
-	    (size_t)(m->h->nids + 2 * m->h->nnames))) == m->h->data_check) {
-		old = m->names;
-		nold = (size_t)m->h->nnames;
-		for (i = 1; i < nold; i++)
-			if (old[i - 1].key >= old[i].key)
-				break;
-		for (j = 1; i == nold && j < m->h->nids; j++)
-			if (m->ids[j - 1] >= m->ids[j])
-				break;
-		if (i < nold || (m->h->nids > 1 && j < m->h->nids)) {
-			old = NULL;	/* out of order: start afresh */
-			nold = 0;
-		}
-	}
-	present = xmalloc(nold ? nold : 1);
-	memset(present, 0, nold ? nold : 1);
-	memcpy(st, d->st, d->n * sizeof(st[0]));
-
-	/* list every directory: which files are new, which are gone */
-	for (i = 0; i < d->n; i++) {
-		if (st[i].sec >= (int64_t)time(NULL) - 1)
-			st[i].sec = SENT_UNSURE;	/* racy: look again */
-		if ((dp = opendir(d->path[i])) == NULL) {
-			listed_all = 0;
-			st[i].sec = SENT_UNSURE;
-			continue;
-		}
-		fh = hash_bytes(0xcbf29ce484222325ULL, d->folder[i],
-		    strlen(d->folder[i]) + 1);
-		while ((de = readdir(dp)) != NULL) {
-			if (de->d_name[0] == '.' || de->d_type == DT_DIR)
-				continue;
-			/* "unique:2,FLAGS": the unique part survives moves
-			 * from new/ to cur/ and flag changes */
-			colon = strchr(de->d_name, ':');
-			bl = colon ? (size_t)(colon - de->d_name) :
-			    strlen(de->d_name);
-			if (bl >= sizeof(base))
-				bl = sizeof(base) - 1;
-			memcpy(base, de->d_name, bl);
-			base[bl] = '\0';
-			key.key = mix64(hash_bytes(fh, base, bl));
-			hit = nold ? bsearch(&key, old, nold, sizeof(*old),
-			    name_cmp) : NULL;
-			if (hit != NULL) {
-				present[hit - old] = 1;
-				continue;
-			}
-			if (ntodo == captodo) {
-				captodo = captodo ? captodo * 2 : 256;
-				todo = xrealloc(todo, captodo * sizeof(*todo));
-			}
-			todo[ntodo].key = key.key;
-			todo[ntodo].dir = i;
-			todo[ntodo++].name = xstrdup(de->d_name);
-		}
-		closedir(dp);
-	}
-
-	/* read the new files, oldest names first, within the budget */
-	if (ntodo > 1)
-		qsort(todo, ntodo, sizeof(*todo), todo_cmp);
-	names = xmalloc((ntodo + 1) * sizeof(*names));
-	nnew = 0;
-	for (i = 0; i < ntodo; i++) {
-		if (budget_ms >= 0 && (i & 31) == 0 &&
-		    elapsed_ms(&t0) > budget_ms)
-			break;
-		if ((size_t)snprintf(fpath, sizeof(fpath), "%s/%s",
-		    d->path[todo[i].dir], todo[i].name) >= sizeof(fpath))
-			r = 0;
-		else if ((r = sent_msgid_file(fpath, id, sizeof(id))) == -1)
-			continue;	/* gone meanwhile: next time */
-		names[nnew].key = todo[i].key;
-		names[nnew++].id = r == 1 ? sent_hash(id) : 0;
-		ndone++;
-	}
-	b->unread = ntodo - ndone;
-
-	/*
-	 * Merge the files read now (few, sorted here) into the old names
-	 * (many, sorted already), and their ids into the old ids: linear.
-	 * Over the bound the names of deleted files go first, and the ids
-	 * are rebuilt from the names that are left.
-	 */
-	if (nnew > 1)
-		qsort(names, nnew, sizeof(*names), name_cmp);
-	for (i = j = 0; i < nnew; i++)	/* one entry per file */
-		if (j == 0 || names[j - 1].key != names[i].key)
-			names[j++] = names[i];
-	nnew = j;
-	nids = xmalloc((nnew + 1) * sizeof(*nids));
-	for (i = nid = 0; i < nnew; i++)
-		if (names[i].id != 0)
-			nids[nid++] = names[i].id;
-	if (nid > 1)
-		qsort(nids, nid, sizeof(*nids), u64_cmp);
-	if (nold + nnew > SENT_MAX_IDS)
-		over = 1;
-	mg = xmalloc((nold + nnew + 1) * sizeof(*mg));
-	for (a = c = o = 0; a < nold || c < nnew; ) {
-		if (a < nold && over && !present[a])
-			a++;
-		else if (c == nnew || (a < nold && old[a].key < names[c].key))
-			mg[o++] = old[a++];
-		else if (a < nold && old[a].key == names[c].key) {
-			mg[o++] = names[c++];
-			a++;
-		} else
-			mg[o++] = names[c++];
-	}
+	old_names(m, &l);
+	dirs_list(d, &l);
+	memset(&rs, 0, sizeof(rs));
+	rs.salt = l.salt;
+	b->salt = l.salt;
+	b->first = l.first;
+	fresh = files_read(d, &l, &t0, budget_ms, &nfresh, &ndone, &rs,
+	    &b->first);
+	b->unread = l.ntodo - ndone;
+	names = names_merge(&l, fresh, nfresh, &nnames, &over);
+	ids_merge(m, &l, fresh, nfresh, names, nnames, over, b);
+	rcpts_merge(m, &l, &rs, b);
+	free(rs.v);
+	free(fresh);
+	b->nnames = nnames;
+	b->complete = l.listed_all && b->unread == 0 && over != 2;
+	index_store(path, b, l.st, d->n, names, why, whysz);
 	free(names);
-	names = mg;
-	nnew = o;
-	if (nnew > SENT_MAX_IDS) {
-		nnew = SENT_MAX_IDS;
-		over = 2;
-	}
-	b->ids = xmalloc((nnew + nold + 1) * sizeof(*b->ids));
-	if (over) {
-		for (i = j = 0; i < nnew; i++)
-			if (names[i].id != 0)
-				b->ids[j++] = names[i].id;
-		if (j > 1)
-			qsort(b->ids, j, sizeof(*b->ids), u64_cmp);
-	} else {
-		const uint64_t *oid = old != NULL ? m->ids : NULL;
-		size_t noid = old != NULL ? (size_t)m->h->nids : 0;
-
-		for (a = c = j = 0; a < noid || c < nid; )
-			if (c == nid || (a < noid && oid[a] <= nids[c]))
-				b->ids[j++] = oid[a++];
-			else
-				b->ids[j++] = nids[c++];
-	}
-	for (i = b->nids = 0; i < j; i++)
-		if (b->nids == 0 || b->ids[b->nids - 1] != b->ids[i])
-			b->ids[b->nids++] = b->ids[i];
-	free(nids);
-	b->nnames = nnew;
-	b->complete = listed_all && b->unread == 0 && over != 2;
-	if (!b->complete)
-		for (i = 0; i < d->n; i++)
-			st[i].sec = SENT_UNSURE;
-
-	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, SENT_MAGIC, 8);
-	h.version = SENT_VERSION;
-	h.flags = b->complete ? SENT_F_COMPLETE : 0;
-	h.nids = b->nids;
-	h.nnames = nnew;
-	h.nstamps = d->n;
-	h.built = (int64_t)time(NULL);
-	/* ids and names follow each other in the file */
-	all = (uint64_t *)names;
-	h.data_check = mix64(hash_words(hash_words(HASH_WORDS_SEED, b->ids,
-	    b->nids), all, 2 * nnew));
-	h.check = hdr_check(&h, st);
-	if (index_write(path, &h, st, b->ids, names, why, whysz) == 0 &&
-	    why != NULL)
-		why[0] = '\0';
-
-	for (i = 0; i < ntodo; i++)
-		free(todo[i].name);
-	free(todo);
-	free(names);
-	free(present);
+	listing_free(&l);
 }
 
 /*
@@ -960,6 +1307,7 @@ sent_lookup(const char *index, const char *const *names, size_t nnames,
 	corrupt = 0;
 	if (ids_find(b.ids, b.nids, x, &corrupt)) {
 		free(b.ids);
+		free(b.rcpts);
 		return 1;
 	}
 	rc = 0;
@@ -972,10 +1320,133 @@ sent_lookup(const char *index, const char *const *names, size_t nnames,
 		rc = -1;
 	}
 	free(b.ids);
+	free(b.rcpts);
 	return rc;
 hit:
 	map_close(&m);
 	return 1;
+}
+
+/* Is h in v[0..n) with a date in [from, to]? */
+static int
+rcpt_find(const struct sent_rcpt *v, size_t n, uint64_t h, int64_t from,
+    int64_t to)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {		/* the first entry >= (h, from) */
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].h < h || (v[mid].h == h && v[mid].t < from))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].h == h && v[lo].t <= to;
+}
+
+/* Which of addrs were written to in [from, to]: each_r; any: 1. */
+static int
+rcpts_match(const struct sent_rcpt *v, size_t n, uint64_t salt,
+    const char *const *addrs, size_t naddrs, int domains, int64_t from,
+    int64_t to, int *each_r)
+{
+	const char	*at;
+	size_t		 i;
+	int		 any = 0;
+
+	for (i = 0; i < naddrs; i++) {
+		at = strrchr(addrs[i], '@');
+		each_r[i] = rcpt_find(v, n, rcpt_hash(salt, addrs[i],
+		    strlen(addrs[i])), from, to) ? 1 : (domains && at != NULL &&
+		    rcpt_find(v, n, rcpt_hash(salt, at, strlen(at)), from,
+		    to)) ? 2 : 0;
+		if (each_r[i])
+			any = 1;
+	}
+	return any;
+}
+
+/* Does an index that dates from first and keeps all since reach from? */
+static int
+rcpts_cover(int64_t first, int64_t since, int64_t from, char *why,
+    size_t whysz)
+{
+	char	 d[32];
+	time_t	 t;
+
+	if (first == INT64_MAX) {
+		snprintf(why, whysz, "the sent folders hold no message");
+		return 0;
+	}
+	if (first > from || since > from) {
+		t = (time_t)(first > since ? first : since);
+		if (strftime(d, sizeof(d), "%Y-%m-%d", gmtime(&t)) == 0)
+			snprintf(d, sizeof(d), "?");
+		snprintf(why, whysz, "the sent index knows your recipients "
+		    "only from %s, after the window starts", d);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Did the user write to any of addrs (lower case) between from and to
+ * (seconds since the epoch)?  domains: a recipient at the same domain
+ * counts too.  each_r[i]: 1 when addrs[i] was written to, 2 when its
+ * domain was, else 0.  Returns 1 (written to: proof, even from a stale
+ * index), 0 (none was, and the index is complete, current and reaches
+ * back to from) or -1 (no answer: why says why).
+ */
+int
+sent_lookup_rcpts(const char *index, const char *const *names, size_t nnames,
+    const char *const *addrs, size_t naddrs, int domains, int64_t from,
+    int64_t to, long budget_ms, int *each_r, char *why, size_t whysz)
+{
+	struct sent_map	 m;
+	struct sent_dirs d;
+	struct sent_built b;
+	int		 rc;
+	char		 werr[512];
+
+	why[0] = '\0';
+	memset(each_r, 0, naddrs * sizeof(*each_r));
+	if (map_open(index, &m, why, whysz) == 0 &&
+	    rcpts_match(m.rcpts, (size_t)m.h->nrcpts, m.h->salt, addrs, naddrs,
+	    domains, from, to, each_r)) {
+		map_close(&m);
+		return 1;
+	}
+	dirs_get(&d, names, nnames);
+	if (d.nfolders == 0) {
+		map_close(&m);
+		dirs_free(&d);
+		snprintf(why, whysz, "no sent folder found");
+		return -1;
+	}
+	if (m.h != NULL && (m.h->flags & SENT_F_COMPLETE) &&
+	    is_current(&m, &d)) {
+		rc = rcpts_cover(m.h->first, m.h->since, from, why, whysz) ?
+		    0 : -1;
+		map_close(&m);
+		dirs_free(&d);
+		return rc;
+	}
+	werr[0] = '\0';
+	index_build(index, &m, &d, budget_ms, &b, werr, sizeof(werr));
+	map_close(&m);
+	dirs_free(&d);
+	if (rcpts_match(b.rcpts, b.nrcpts, b.salt, addrs, naddrs, domains,
+	    from, to, each_r))
+		rc = 1;
+	else if (!b.complete) {
+		snprintf(why, whysz, "sent index incomplete: %zu files not "
+		    "read yet", b.unread);
+		rc = -1;
+	} else
+		rc = rcpts_cover(b.first, b.since, from, why, whysz) ? 0 : -1;
+	free(b.ids);
+	free(b.rcpts);
+	return rc;
 }
 
 /*
@@ -1008,6 +1479,7 @@ sent_refresh(const char *index, const char *const *names, size_t nnames,
 	map_close(&m);
 	dirs_free(&d);
 	free(b.ids);
+	free(b.rcpts);
 	n = (long)b.nids;
 	if (werr[0] != '\0') {
 		snprintf(msg, msgsz, "cannot write the sent index: %s", werr);

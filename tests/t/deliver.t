@@ -231,7 +231,7 @@ grep -q '^deliver would file it in: .Junk' "$T/out"; ok $? "explain: says the fo
 "$BACKSTOP" explain -r "$R" < "$FIX/dsn-ours.eml" | grep -q "^rule: $R:4"; ok $? "explain: reads stdin, names the rule"
 "$BACKSTOP" scan -r "$R" "$HOME/Maildir" > "$T/out"; ok $? "scan of a maildir: exit 0"
 is "$(wc -l < "$T/out")" 1 "scan of a maildir: new/ and cur/, one line per message"
-is "$(awk -F'\t' '{print NF}' "$T/out")" 5 "scan: five tab-separated fields"
+is "$(awk -F'\t' '{print NF}' "$T/out")" 6 "scan: six tab-separated fields (the 6th: counterparts)"
 "$BACKSTOP" scan -r "$R" "$T/does-not-exist" 2>/dev/null; is $? 74 "scan: unreadable path is 74"
 "$BACKSTOP" scan 2>/dev/null; is $? 64 "scan: no path is a usage error"
 "$BACKSTOP" scan -r "$T/broken.yaml" "$FIX/ham-plain.eml" 2> "$T/err"; is $? 78 "scan: broken rules is 78"

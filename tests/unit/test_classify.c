@@ -223,6 +223,85 @@ teardown(void **state)
 	return 0;
 }
 
+/* The counterpart addresses: {label, message, comma-separated want}. */
+static const struct {
+	const char	*label;
+	const char	*msg;
+	const char	*want;
+} crows[] = {
+	{ "DSN: Final- and Original-Recipient, folded, any type",
+	  "From: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+	  "Final-Recipient: RFC822;\n <Bob@Other.Example>\nOriginal-Recipient: rfc822;team@x.example\n"
+	  "Action: failed\n\n--B--\n",
+	  "bob@other.example,team@x.example" },
+	{ "qmail text: <addr>:, the report's own addresses left out",
+	  "Return-Path: <>\nFrom: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Subject: failure notice\n\nHi. This is the qmail-send program at x.example.\n"
+	  "I'm afraid I wasn't able to deliver your message from me@example.org to the following addresses.\n\n"
+	  "<carol@y.example>:\nSorry, no mailbox here by that name. Contact postmaster@x.example\n",
+	  "carol@y.example" },
+	{ "X-Failed-Recipients, encoded word and comment",
+	  "Return-Path: <>\nFrom: Mail Delivery System <Mailer-Daemon@x.example>\n"
+	  "X-Failed-Recipients: =?utf-8?q?dave=40z=2Eexample?=, erin@z.example (Erin)\n"
+	  "Subject: Mail delivery failed\n\nA message that you sent could not be delivered.\n",
+	  "dave@z.example,erin@z.example" },
+	{ "auto-reply: the replier, not a role address",
+	  "From: Frank <frank@w.example>\nReply-To: noreply@w.example\nAuto-Submitted: auto-replied\n"
+	  "In-Reply-To: <1@example.org>\nSubject: Out of office\n\nAway.\n",
+	  "frank@w.example" },
+	{ "a Message-ID in the text is no recipient",
+	  "Return-Path: <>\nFrom: MAILER-DAEMON@x.example\nSubject: Undeliverable\n\n"
+	  "Your message could not be delivered.\nMessage-ID: <abc.123@mail.example.org>\n"
+	  "Reason: mailbox full\n",
+	  "" },
+};
+
+static void
+test_counterparts(void **state)
+{
+	static struct extract ex;
+	char	 got[2048];
+	size_t	 i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(crows) / sizeof(crows[0]); i++) {
+		extract(crows[i].msg, strlen(crows[i].msg), LIM_PARSE_BYTES, 0,
+		    &ex, NULL);
+		got[0] = '\0';
+		for (j = 0; j < ex.naddrs; j++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+			    "%s%s", j ? "," : "", ex.addrs[j].addr);
+		if (strcmp(got, crows[i].want) != 0)
+			fail_msg("%s: got '%s', want '%s'", crows[i].label, got,
+			    crows[i].want);
+	}
+}
+
+static void
+test_date(void **state)
+{
+	static const struct {
+		const char	*in;
+		int64_t		 want;
+	} d[] = {
+		{ "Mon, 02 Mar 2026 10:00:00 +0000", 1772445600 },
+		{ "2 Mar 2026 11:00:00 +0100 (CET)", 1772445600 },
+		{ "Mon,  2 Mar 26 05:00 EST", 1772445600 },
+		{ "garbage", 0 },
+		{ "", 0 },
+	};
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (extract_date(d[i].in, strlen(d[i].in)) != d[i].want)
+			fail_msg("date '%s': got %lld, want %lld", d[i].in,
+			    (long long)extract_date(d[i].in, strlen(d[i].in)),
+			    (long long)d[i].want);
+}
+
 int
 main(void)
 {
@@ -231,6 +310,8 @@ main(void)
 		cmocka_unit_test(test_no_rules),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_quick_superset),
+		cmocka_unit_test(test_counterparts),
+		cmocka_unit_test(test_date),
 	};
 
 	return cmocka_run_group_tests_name("classify", tests, setup, teardown);

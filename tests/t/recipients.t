@@ -1,0 +1,156 @@
+#!/bin/sh
+# Recipient evidence (issue 14): a bounce that quotes no Message-ID is
+# judged by its counterpart addresses against whom the user wrote to,
+# as the sent index records it.
+. "$(dirname "$0")/../lib.sh"
+scratch
+export HOME="$T/home"
+mkdir -p "$HOME/Maildir"
+
+# sent DIR N TO DATE: one sent message N to TO, dated DATE
+sent() {
+	mkdir -p "$1/cur" "$1/new" "$1/tmp"
+	printf 'From: user@example.org\nTo: %s\nDate: %s\nMessage-ID: <sent%s@example.org>\nSubject: hi\n\nhello\n' \
+	    "$3" "$4" "$2" > "$1/cur/100000$2.M1P1.host:2,S"
+}
+# rulesfor NAME SENTDIR [EXTRA]: rules with recipient evidence on
+rulesfor() {
+	rules "$T/$1.yaml" <<EOR
+outbound:
+  sent: [ "$2" ]
+  sent_index: $T/$1.idx
+  recipients: true
+$3
+EOR
+}
+verdict() { "$BACKSTOP" scan -r "$T/$1.yaml" "$2" | cut -f2; }
+NDR=$FIX/ndr-no-msgid-recipient.eml
+ALIAS=$FIX/dsn-no-msgid-alias.eml
+OLD="Sat, 01 Jan 2000 00:00:00 +0000"	# the history reaches back
+
+# 1. the key needs the sent index
+rules "$T/nosent.yaml" <<EOR
+outbound:
+  message_id: [ '^<x@y>\$' ]
+  recipients: true
+EOR
+"$BACKSTOP" explain -r "$T/nosent.yaml" "$NDR" > "$T/out" 2>&1
+grep -q "^rules error: $T/nosent.yaml:3: outbound.recipients needs outbound.sent" "$T/out"
+ok $? "outbound.recipients without outbound.sent: refused at FILE:LINE"
+
+# 2. the counterparts: 6th column of scan
+is "$("$BACKSTOP" scan "$NDR" "$ALIAS" | cut -f6 | tr '\n' ' ')" \
+    "bob@partner.example bob@elsewhere.example,team@partner.example " \
+    "scan's 6th column: the failed recipients (Final- and Original-Recipient)"
+is "$("$BACKSTOP" scan "$FIX/ham-bugzilla-daemon.eml" | cut -f6)" "-" \
+    "scan's 6th column: - for ordinary mail"
+
+# 3. written to 5 days before the bounce: ours
+S=$T/s1; sent "$S" 1 "Bob <bob@partner.example>" "Wed, 25 Feb 2026 09:00:00 +0000"
+sent "$S" 2 "someone@else.example" "$OLD"
+rulesfor r1 "$S"
+is "$(verdict r1 "$NDR")" ours "written to 5 days before: ours"
+"$BACKSTOP" explain -r "$T/r1.yaml" "$NDR" > "$T/out"
+grep -q '^  bob@partner.example (a recipient line of the report.s text): you wrote to it$' "$T/out"
+ok $? "explain: where the address was found and what the index said"
+grep -q '^header added: X-Backstop: ours; kind=ndr; original=-; rule=sent index .*; evidence=recipient$' "$T/out"
+ok $? "X-Backstop names the recipient evidence"
+! grep -qa 'partner.example' "$T/r1.idx"
+ok $? "the index holds no address in the clear"
+
+# 4. the window: 20 days before is outside it; 1 day after is skew
+S=$T/s2; sent "$S" 1 "bob@partner.example" "Tue, 10 Feb 2026 09:00:00 +0000"
+sent "$S" 2 "someone@else.example" "$OLD"
+rulesfor r2 "$S"
+is "$(verdict r2 "$NDR")" backscatter "written to only 20 days before: backscatter"
+S=$T/s3; sent "$S" 1 "bob@partner.example" "Tue, 03 Mar 2026 08:00:00 +0000"
+sent "$S" 2 "someone@else.example" "$OLD"
+rulesfor r3 "$S"
+is "$(verdict r3 "$NDR")" ours "written to a day after (clock skew): ours"
+
+# 5. never written to, but the policy says unknown
+rulesfor r4 "$T/s2" "  recipients_unmatched: unknown"
+is "$(verdict r4 "$NDR")" unknown "recipients_unmatched: unknown keeps it unknown"
+
+# 6. a sent history that starts inside the window cannot say "never"
+S=$T/s5; sent "$S" 1 "carol@third.example" "Sat, 28 Feb 2026 09:00:00 +0000"
+rulesfor r5 "$S"
+is "$(verdict r5 "$NDR")" unknown "sent folder younger than the window: unknown"
+
+# 7. aliases: the Original-Recipient is what the user wrote to
+S=$T/s6; sent "$S" 1 "team@partner.example" "Sun, 01 Mar 2026 09:00:00 +0000"
+sent "$S" 2 "someone@else.example" "$OLD"
+rulesfor r6 "$S"
+is "$(verdict r6 "$ALIAS")" ours "alias expanded: Original-Recipient matches: ours"
+
+# 8. the domain, when the rules say so
+S=$T/s7; sent "$S" 1 "carol@partner.example" "Sun, 01 Mar 2026 09:00:00 +0000"
+sent "$S" 2 "someone@else.example" "$OLD"
+rulesfor r7 "$S"
+is "$(verdict r7 "$NDR")" backscatter "another address of the domain: not enough by default"
+rulesfor r8 "$S" "  recipients_domain: true"
+is "$(verdict r8 "$NDR")" ours "recipients_domain: true: the domain is enough"
+
+# 9. the Message-ID stays the stronger evidence
+rules "$T/r9.yaml" <<EOR
+outbound:
+  message_id:
+    - '^<[0-9]{14}\.[0-9A-F]+@mail\.example\.org>\$'
+  sent: [ "$T/s2" ]
+  sent_index: $T/r9.idx
+  recipients: true
+EOR
+is "$(verdict r9 "$FIX/dsn-ours.eml")" ours "a Message-ID of ours stays ours whoever the recipient"
+
+# 10. real mail is never taken for a bounce (the ham corpus, the fixtures)
+for d in "$CORPUS/ham" "$FIX"/ham-*.eml; do [ -e "$d" ] && set -- "$@" "$d"; done
+n=$("$BACKSTOP" scan -r "$T/r2.yaml" "$@" | awk -F'\t' '$2 != "not-bounce"' | wc -l)
+is "$n" 0 "ham: nothing is a bounce, so nothing is judged by recipient"
+
+# 11. check-rules counts what the recipient evidence would decide
+M=$HOME/Maildir
+mkdir -p "$M/cur" "$M/new" "$M/tmp"
+cp "$NDR" "$M/new/1.M1P1.host"
+cp "$ALIAS" "$M/new/2.M1P1.host"
+cp "$FIX/ham-bugzilla-daemon.eml" "$M/new/3.M1P1.host"
+cp -r "$T/s1" "$M/.Sent"
+rules "$T/cr.yaml" <<EOR
+outbound:
+  sent: true
+  sent_index: $T/cr.idx
+  recipients: true
+EOR
+"$BACKSTOP" check-rules -r "$T/cr.yaml" > "$T/out" 2>"$T/err"; cat "$T/err" >&2
+grep -q '^recipient evidence: decides 2 of the 2 bounces in your inbox and .Junk (ours 1, backscatter 1); 0 stay unknown$' "$T/out"
+ok $? "check-rules: how many bounces the recipient evidence decides"
+
+# 12. the decisions on the corpus: a Sent folder that wrote to every
+# other no-Message-ID bounce's first counterpart, at its own Date:
+B=$CORPUS/sisimai/bounces
+if [ -d "$B" ]; then
+	"$BACKSTOP" scan "$B" | awk -F'\t' '$4 == "-" && $6 != "-" && $3 != "none"' \
+	    > "$T/nomsgid.tsv"
+	S=$T/corp; sent "$S" 0 "someone@else.example" "$OLD"
+	i=0; : > "$T/written"
+	while IFS='	' read -r f v k id why addrs; do
+		i=$((i + 1))
+		[ $((i % 2)) -eq 0 ] || continue
+		d=$(sed -n '/^$/q; s/^[Dd]ate:[ 	]*//p' "$f" | head -n 1 | tr -d '\r')
+		[ -n "$d" ] || d=$(date -R)
+		sent "$S" "$i" "${addrs%%,*}" "$d"
+		echo "$f" >> "$T/written"
+	done < "$T/nomsgid.tsv"
+	rulesfor corp "$S"
+	cut -f1 "$T/nomsgid.tsv" | xargs "$BACKSTOP" scan -r "$T/corp.yaml" > "$T/corp.out"
+	total=$(wc -l < "$T/nomsgid.tsv")
+	right=$(awk -F'\t' 'NR == FNR { w[$1] = 1; next }
+	    ($1 in w && $2 == "ours") || (!($1 in w) && $2 == "backscatter")' \
+	    "$T/written" "$T/corp.out" | wc -l)
+	wrong=$(awk -F'\t' 'NR == FNR { w[$1] = 1; next }
+	    $1 in w && $2 == "backscatter"' "$T/written" "$T/corp.out" | wc -l)
+	diag "corpus: $total no-Message-ID bounces with a counterpart, $(wc -l < "$T/written") written to, $right decided right, $wrong of the written filed backscatter"
+	[ "$total" -gt 0 ] && [ $((right * 100)) -ge $((total * 90)) ]
+	ok $? "corpus: >= 90% of the no-Message-ID bounces decided right ($right of $total)"
+	is "$wrong" 0 "corpus: no bounce of mail the user sent filed as backscatter"
+fi
+done_testing
