@@ -283,12 +283,16 @@ int	 sent_lookup_rcpts(const char *, const char *const *, size_t,
 struct opts {
 	const char	*cmd;
 	int		 rc;
+	const char	*rules;		/* -r RULES */
+	const char	*maildir;	/* -d MAILDIR */
 	char		 shorts[64];
 	struct option	 longs[16];
 };
 void	 opts_begin(struct opts *, const char *, const char *,
 	    const struct option *);
 int	 opts_next(struct opts *, int, char **);
+int	 opts_all(struct opts *, const char *, const char *, int, char **,
+	    int, int);
 int	 opts_usage(const char *);
 void	 opts_usage_all(FILE *);
 

@@ -429,26 +429,13 @@ cmd_check_config(int argc, char **argv)
 	struct rules	*r;
 	const char	*rulesfile = NULL, *maildir = NULL, *home;
 	char		 root[PATH_MAX], err[PATH_MAX + 256];
-	int		 ch, rok;
+	int		 rok;
 	struct opts	 o;
 
-	opts_begin(&o, "check-config", "d:r:u:", NULL);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'd':
-			maildir = optarg;
-			break;
-		case 'r':
-			rulesfile = optarg;
-			break;
-		case 'u':
-			rules_set_user(optarg);
-			break;
-		default:
-			return o.rc;
-		}
-	if (optind != argc)
-		return opts_usage("check-config");
+	if (opts_all(&o, "check-config", "d:r:u:", argc, argv, 0, 0) == -1)
+		return o.rc;
+	maildir = o.maildir;
+	rulesfile = o.rules;
 	printf("backstop %s\n", BACKSTOP_VERSION);
 
 	/* the maildir first: relative sent folders are looked for in it */

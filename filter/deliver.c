@@ -450,15 +450,6 @@ cmd_deliver(int argc, char **argv)
 	opts_begin(&o, "deliver", "d:r:u:q", longopts);
 	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
-		case 'u':	/* %u and %d of -d and -r (rules.c) */
-			rules_set_user(optarg);
-			break;
-		case 'd':
-			maildir = optarg;
-			break;
-		case 'r':
-			rulesfile = optarg;
-			break;
 		case 'q':
 			qmail = 1;
 			break;
@@ -467,6 +458,9 @@ cmd_deliver(int argc, char **argv)
 		}
 	if (optind != argc)
 		return opts_usage("deliver");
+	/* -u USER@DOMAIN gives %u and %d of -d and -r (rules.c) */
+	maildir = o.maildir;
+	rulesfile = o.rules;
 
 	if (maildir == NULL) {
 		if ((home = maildir_home()) == NULL) {
@@ -545,25 +539,13 @@ cmd_filter(int argc, char **argv)
 	char		 hdr[1024];
 	struct slice	 iov[3];
 	struct opts	 o;
-	int		 ch;
 
 	catch_cancel(0);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
-	opts_begin(&o, "filter", "r:u:", NULL);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'r':
-			rulesfile = optarg;
-			break;
-		case 'u':
-			rules_set_user(optarg);
-			break;
-		default:
-			return o.rc;
-		}
-	if (optind != argc)
-		return opts_usage("filter");
+	if (opts_all(&o, "filter", "r:u:", argc, argv, 0, 0) == -1)
+		return o.rc;
+	rulesfile = o.rules;
 	if (prepare(&m, rulesfile) == -1)
 		return EXIT_TEMPFAIL;
 	iov[0].p = m.buf + m.skip;

@@ -797,9 +797,6 @@ cmd_expire(int argc, char **argv)
 	opts_begin(&o, "expire", "r:n", longopts);
 	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
-		case 'r':
-			rulesfile = optarg;
-			break;
 		case 'a':
 			agearg = optarg;
 			break;
@@ -817,6 +814,7 @@ cmd_expire(int argc, char **argv)
 		}
 	if (argc - optind > 1)
 		return opts_usage("expire");
+	rulesfile = o.rules;
 	if (agearg != NULL && parse_age(agearg, &maxage) == -1) {
 		warnx_("--older-than: '%s' is not an age such as 30d, 12h or "
 		    "2w", agearg);
@@ -1015,20 +1013,12 @@ cmd_junk(int argc, char **argv)
 	const char	*rulesfile = NULL;
 	char		 root[PATH_MAX], label[2][ESCAPED_MAX + 8];
 	size_t		 nall = 0, n, i;
-	int		 ch, s, dfd[2] = { -1, -1 }, rc = EXIT_OK;
+	int		 s, dfd[2] = { -1, -1 }, rc = EXIT_OK;
 	struct opts	 o;
 
-	opts_begin(&o, "junk", "r:", NULL);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'r':
-			rulesfile = optarg;
-			break;
-		default:
-			return o.rc;
-		}
-	if (argc - optind > 1)
-		return opts_usage("junk");
+	if (opts_all(&o, "junk", "r:", argc, argv, 0, 1) == -1)
+		return o.rc;
+	rulesfile = o.rules;
 	if (root_path(optind < argc ? argv[optind] : NULL, root,
 	    sizeof(root)) == -1)
 		return EXIT_TEMPFAIL;
@@ -1427,12 +1417,6 @@ cmd_restore(int argc, char **argv)
 	opts_begin(&o, "restore", "d:r:", longopts);
 	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
-		case 'd':
-			maildir = optarg;
-			break;
-		case 'r':
-			rulesfile = optarg;
-			break;
 		case 'S':
 			fromstdin = 1;
 			break;
@@ -1441,6 +1425,8 @@ cmd_restore(int argc, char **argv)
 		}
 	if ((optind == argc) != (fromstdin != 0))
 		return opts_usage("restore");
+	maildir = o.maildir;
+	rulesfile = o.rules;
 	if (root_path(maildir, root, sizeof(root)) == -1)
 		return EXIT_TEMPFAIL;
 	/* the folder name comes from the rules, as for junk and expire */

@@ -1548,15 +1548,13 @@ cmd_learn(int argc, char **argv)
 	opts_begin(&o, "learn", "r:w", longopts);
 	while ((ch = opts_next(&o, argc, argv)) != -1)
 		switch (ch) {
-		case 'r':
-			rulesfile = optarg;
-			break;
 		case 'w':
 			dowrite = 1;
 			break;
 		default:
 			return o.rc;
 		}
+	rulesfile = o.rules;
 	r = rules_new();
 	if ((rc = learn_open(&L, r, rulesfile, 1, argc - optind,
 	    argv + optind)) != 0)
@@ -1764,18 +1762,12 @@ cmd_check_rules(int argc, char **argv)
 	char		 err[700], ex[LIM_MSGID + 1], msg[700];
 	size_t		 i, j, np, matched = 0, unmatched = 0, *count;
 	unsigned char	*hit;
-	int		 ch, line, sent, rc = EXIT_OK;
+	int		 line, sent, rc = EXIT_OK;
 	struct opts	 o;
 
-	opts_begin(&o, "check-rules", "r:", NULL);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'r':
-			rulesfile = optarg;
-			break;
-		default:
-			return o.rc;
-		}
+	if (opts_all(&o, "check-rules", "r:", argc, argv, 0, -1) == -1)
+		return o.rc;
+	rulesfile = o.rules;
 	r = rules_new();
 	if ((rc = learn_open(&L, r, rulesfile, 0, argc - optind,
 	    argv + optind)) != 0)

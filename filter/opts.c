@@ -106,7 +106,10 @@ opts_begin(struct opts *o, const char *cmd, const char *shorts,
 }
 
 /*
- * The next option of argv, as getopt_long() gives it; -1 at the end.
+ * The next option of argv that is the command's own, as getopt_long()
+ * gives it; -1 at the end.  The options every command means the same by
+ * are taken here: -r RULES (o->rules), -d MAILDIR (o->maildir), -u
+ * USER@DOMAIN (rules_set_user()), each only where shorts names it.
  * OPTS_DONE when the command is to return o->rc at once: --help and
  * --version were answered (0), or a bad option was reported.
  */
@@ -117,7 +120,17 @@ opts_next(struct opts *o, int argc, char **argv)
 	int	 ch;
 
 	opterr = 0;	/* said below, with the program's name */
+again:
 	switch ((ch = getopt_long(argc, argv, o->shorts, o->longs, NULL))) {
+	case 'r':
+		o->rules = optarg;
+		goto again;
+	case 'd':
+		o->maildir = optarg;
+		goto again;
+	case 'u':
+		rules_set_user(optarg);
+		goto again;
 	case 'h':
 		printf("usage: backstop %s %s\n  %s\n\nSee backstop(1).\n",
 		    usages[i].cmd, usages[i].args, usages[i].what);
@@ -140,4 +153,26 @@ opts_next(struct opts *o, int argc, char **argv)
 	default:
 		return ch;
 	}
+}
+
+/*
+ * For a command with no options of its own: read them all, and check
+ * that between min and max (-1: any) arguments follow.  0, or -1 when the
+ * command is to return o->rc (help, version, a usage error).
+ */
+int
+opts_all(struct opts *o, const char *cmd, const char *shorts, int argc,
+    char **argv, int min, int max)
+{
+	int	 ch;
+
+	opts_begin(o, cmd, shorts, NULL);
+	while ((ch = opts_next(o, argc, argv)) != -1)
+		if (ch == OPTS_DONE)
+			return -1;
+	if (argc - optind < min || (max >= 0 && argc - optind > max)) {
+		o->rc = opts_usage(cmd);
+		return -1;
+	}
+	return 0;
 }

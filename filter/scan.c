@@ -450,20 +450,12 @@ cmd_scan(int argc, char **argv)
 {
 	struct rules	*r;
 	const char	*rulesfile = NULL;
-	int		 ch, i, rc = EXIT_OK;
+	int		 i, rc = EXIT_OK;
 	struct opts	 o;
 
-	opts_begin(&o, "scan", "r:", NULL);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'r':
-			rulesfile = optarg;
-			break;
-		default:
-			return o.rc;
-		}
-	if (optind == argc)
-		return opts_usage("scan");
+	if (opts_all(&o, "scan", "r:", argc, argv, 1, -1) == -1)
+		return o.rc;
+	rulesfile = o.rules;
 	r = rules_new();
 	if (load_rules(r, rulesfile) == -1) {
 		rules_free(r);
@@ -648,20 +640,12 @@ cmd_explain(int argc, char **argv)
 	const char	*rulesfile = NULL, *file;
 	char		*buf, err[512];
 	size_t		 len;
-	int		 ch, rok, rc;
+	int		 rok, rc;
 	struct opts	 o;
 
-	opts_begin(&o, "explain", "r:", NULL);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'r':
-			rulesfile = optarg;
-			break;
-		default:
-			return o.rc;
-		}
-	if (argc - optind > 1)
-		return opts_usage("explain");
+	if (opts_all(&o, "explain", "r:", argc, argv, 0, 1) == -1)
+		return o.rc;
+	rulesfile = o.rules;
 	file = optind < argc ? argv[optind] : NULL;
 	if ((file ? read_file(file, &buf, &len) :
 	    read_all_fd(0, &buf, &len, 0)) == -1) {
