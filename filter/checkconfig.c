@@ -33,17 +33,24 @@
 
 static int	 nproblems, nwarnings;
 
+/* One line on stderr, after what stdout holds so far. */
+static void
+report(int *count, const char *tag, const char *fmt, va_list ap)
+{
+	(*count)++;
+	fflush(stdout);
+	fprintf(stderr, "%s: %s", progname, tag);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 static void
 problem(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	nproblems++;
-	fflush(stdout);
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	report(&nproblems, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -52,12 +59,8 @@ warning(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	nwarnings++;
-	fflush(stdout);
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: warning: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	report(&nwarnings, "warning: ", fmt, ap);
 	va_end(ap);
 }
 

@@ -44,17 +44,6 @@ read_file(const char *path, char **buf_r, size_t *len_r)
 	return rc;
 }
 
-static size_t
-skip_from(const char *p, size_t n)
-{
-	const char *nl;
-
-	if (n >= 5 && memcmp(p, "From ", 5) == 0 &&
-	    (nl = memchr(p, '\n', n)) != NULL)
-		return (size_t)(nl - p) + 1;
-	return 0;
-}
-
 /* PATH escaped by junk_escape() (\t \n \\ \ooo): one line, reversible */
 /*
  * The 6th column: the counterpart addresses, comma-separated, lower
@@ -328,7 +317,7 @@ scan_one(size_t i, void *arg)
 		warnx_("%s: %s", l->path[i], strerror(errno));
 		return -1;
 	}
-	skip = skip_from(buf, len);
+	skip = msg_from_line_len(buf, len);
 	maybe = extract_maybe_bounce(buf + skip, len - skip,
 	    rules_parse_bytes(l->r), 0);
 	if (maybe)
@@ -612,7 +601,7 @@ explain_one(size_t i, void *arg)
 	struct trace	 t = { NULL, 0, 0 };
 	struct result	 res;
 	static struct extract ex;	/* 30 KiB: not on the stack */
-	size_t		 skip = skip_from(x->buf, x->len);
+	size_t		 skip = msg_from_line_len(x->buf, x->len);
 
 	(void)i;
 	limited_classify(x->buf + skip, x->len - skip, x->rok ? x->r : NULL,

@@ -623,12 +623,11 @@ file_read(const char *path, char *id, size_t idsz, struct sent_rcpts *rs,
 		"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"
 	};
 	char		*buf, *val;
-	size_t		 len = 0, cap = 8192, skip = 0, i;
+	size_t		 len = 0, cap = 8192, skip, i;
 	ssize_t		 k;
 	int		 fd, e;
 	struct stat	 st;
 	struct slice	 hb, v, cur, nm;
-	const char	*nl;
 
 	id[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
@@ -667,9 +666,7 @@ file_read(const char *path, char *id, size_t idsz, struct sent_rcpts *rs,
 	}
 	close(fd);
 	/* an mbox "From " line before the header */
-	if (len >= 5 && memcmp(buf, "From ", 5) == 0 &&
-	    (nl = memchr(buf, '\n', len)) != NULL)
-		skip = (size_t)(nl - buf) + 1;
+	skip = msg_from_line_len(buf, len);
 	hb.p = buf + skip;
 	hb.n = hdr_block_len(buf + skip, len - skip);
 	e = hdr_find(hb, "Message-ID", &v) && hdr_msgid(v, id, idsz);
@@ -794,49 +791,26 @@ elapsed_ms(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* Write the index to a temporary file and rename it into place. */
+/* Write the index, atomically: file_replace(). */
 static int
 index_write(const char *path, struct sent_hdr *h, const struct sent_stamp *st,
     const uint64_t *ids, const struct sent_name *names,
     const struct sent_rcpt *rcpts, char *why, size_t whysz)
 {
-	char		 tmp[4200];
-	int		 fd, ok;
-	FILE		*f;
+	struct slice	 v[5];
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >=
-	    sizeof(tmp)) {
-		snprintf(why, whysz, "%s: path too long", path);
-		return -1;
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		snprintf(why, whysz, "%.400s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if ((f = fdopen(fd, "w")) == NULL) {
-		snprintf(why, whysz, "%.400s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	ok = fwrite(h, sizeof(*h), 1, f) == 1 &&
-	    (h->nstamps == 0 || fwrite(st, sizeof(*st), h->nstamps, f) ==
-	    h->nstamps) &&
-	    (h->nids == 0 || fwrite(ids, sizeof(*ids), h->nids, f) ==
-	    h->nids) &&
-	    (h->nnames == 0 || fwrite(names, sizeof(*names), h->nnames, f) ==
-	    h->nnames) &&
-	    (h->nrcpts == 0 || fwrite(rcpts, sizeof(*rcpts), h->nrcpts, f) ==
-	    h->nrcpts);
-	if (fclose(f) == EOF)
-		ok = 0;
-	if (!ok || rename(tmp, path) == -1) {
-		snprintf(why, whysz, "%.400s: %s", ok ? path : tmp,
-		    strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	v[0].p = (const char *)h;
+	v[0].n = sizeof(*h);
+	v[1].p = (const char *)st;
+	v[1].n = h->nstamps * sizeof(*st);
+	v[2].p = (const char *)ids;
+	v[2].n = h->nids * sizeof(*ids);
+	v[3].p = (const char *)names;
+	v[3].n = h->nnames * sizeof(*names);
+	v[4].p = (const char *)rcpts;
+	v[4].n = h->nrcpts * sizeof(*rcpts);
+	return file_replace(path, v, 5, 0600, (uid_t)-1, (gid_t)-1, NULL, NULL,
+	    why, whysz);
 }
 
 /* The outcome of a build, kept in memory to answer the lookup. */
