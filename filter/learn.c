@@ -1501,11 +1501,14 @@ load_rules_learn(struct rules *r, const char *file, char *err, size_t errsz)
  * folders read.  Returns 0, or the exit code with r freed.
  */
 static int
-learn_open(struct learn *L, struct rules *r, const char *rulesfile,
-    int learning, int nargs, char **args)
+learn_open(struct learn *L, struct rules **r_r, const struct opts *o,
+    int learning, int argc, char **argv)
 {
-	char	 err[1024] = "";
-	int	 rc;
+	struct rules	*r = *r_r = rules_new();
+	const char	*rulesfile = o->rules;
+	char		 err[1024] = "";
+	int		 rc, nargs = argc - optind;
+	char		**args = argv + optind;
 
 	memset(L, 0, sizeof(*L));
 	rc = learning ? load_rules_learn(r, rulesfile, err, sizeof(err)) :
@@ -1531,7 +1534,7 @@ cmd_learn(int argc, char **argv)
 {
 	struct learn	 L;
 	struct rules	*r;
-	const char	*rulesfile = NULL, *target;
+	const char	*target;
 	char		 err[700], pbuf[4096], comment[200], day[32];
 	char		**items = NULL, **pats = NULL;
 	struct buf	 q;
@@ -1554,10 +1557,7 @@ cmd_learn(int argc, char **argv)
 		default:
 			return o.rc;
 		}
-	rulesfile = o.rules;
-	r = rules_new();
-	if ((rc = learn_open(&L, r, rulesfile, 1, argc - optind,
-	    argv + optind)) != 0)
+	if ((rc = learn_open(&L, &r, &o, 1, argc, argv)) != 0)
 		return rc;
 	printf("backstop learn: %zu sent message%s in %zu folder%s, %zu "
 	    "with a Message-ID\n", L.nmsgs, L.nmsgs == 1 ? "" : "s",
@@ -1611,7 +1611,7 @@ cmd_learn(int argc, char **argv)
 		    flagged_only == 1 ? "it" : "them");
 	print_sent_index(r);
 
-	target = rules_path(rulesfile, pbuf, sizeof(pbuf));
+	target = rules_path(o.rules, pbuf, sizeof(pbuf));
 	if (!dowrite) {
 		if (nprop > 0)
 			printf("run \"backstop learn --write\" to add %s to "
@@ -1758,7 +1758,7 @@ cmd_check_rules(int argc, char **argv)
 {
 	struct learn	 L;
 	struct rules	*r;
-	const char	*rulesfile = NULL, *src, *file;
+	const char	*src, *file;
 	char		 err[700], ex[LIM_MSGID + 1], msg[700];
 	size_t		 i, j, np, matched = 0, unmatched = 0, *count;
 	unsigned char	*hit;
@@ -1767,10 +1767,7 @@ cmd_check_rules(int argc, char **argv)
 
 	if (opts_all(&o, "check-rules", "r:", argc, argv, 0, -1) == -1)
 		return o.rc;
-	rulesfile = o.rules;
-	r = rules_new();
-	if ((rc = learn_open(&L, r, rulesfile, 0, argc - optind,
-	    argv + optind)) != 0)
+	if ((rc = learn_open(&L, &r, &o, 0, argc, argv)) != 0)
 		return rc;
 	printf("rules: %s\n", rules_files(r));
 	printf("sent messages: %zu in %zu folder%s, %zu with a Message-ID\n",
