@@ -1495,6 +1495,19 @@ load_rules_learn(struct rules *r, const char *file, char *err, size_t errsz)
 	return *sys != '\0' ? rules_load(r, sys, 0, err, errsz) : 0;
 }
 
+/* What learn and check-rules both end with: rc, or 74 when stdout failed. */
+static int
+learn_close(struct learn *L, struct rules *r, int rc)
+{
+	rules_free(r);
+	learn_free(L);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warnx_("write error on stdout");
+		return EXIT_IOERR;
+	}
+	return rc;
+}
+
 /*
  * What learn and check-rules both start with: the rules (for learn, a -r
  * file that does not exist yet is one --write will create), then the sent
@@ -1669,13 +1682,7 @@ cmd_learn(int argc, char **argv)
 	free(items);
 	free(pats);
 out:
-	rules_free(r);
-	learn_free(&L);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
-		return EXIT_IOERR;
-	}
-	return rc;
+	return learn_close(&L, r, rc);
 }
 
 /* What recipient evidence decides among the bounces of the folders. */
@@ -1826,11 +1833,5 @@ cmd_check_rules(int argc, char **argv)
 	print_rcpt_count(r);
 	free(count);
 	free(hit);
-	rules_free(r);
-	learn_free(&L);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
-		return EXIT_IOERR;
-	}
-	return rc;
+	return learn_close(&L, r, rc);
 }
