@@ -19,9 +19,8 @@
  * Out of memory during classification (xmalloc) takes the same way out.
  *
  * This replaces a fork() per bounce: the same guarantee (crash or hang ->
- * inbox, logged) without the fork and its copy-on-write faults (with the
- * first instruction cuts, the typical bounce went from 1.43x to 1.13x the
- * floor, paired; bench/, README "Performance").
+ * inbox, logged) without the fork and its copy-on-write faults (README,
+ * "Performance", has the measurements).
  * What a fork gave besides, a parser that corrupts memory without
  * crashing, is covered by the read-only message and plan: what the rest of
  * the delivery uses after classification is the verdict (range-checked),

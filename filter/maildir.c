@@ -453,9 +453,15 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 			    strerror(errno));
 			goto fail;
 		}
-		/* no hard links here: rename() never replaces, the name is
-		 * unique in new/ as it was in tmp/ */
-		if (rename(tmp, newp) == -1) {
+		/*
+		 * No hard links here: a rename that cannot replace a file
+		 * of the same name; where the filesystem cannot promise that
+		 * (EINVAL), a plain rename(), which could replace, but the
+		 * name is unique in new/ as it was in tmp/.
+		 */
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, newp,
+		    RENAME_NOREPLACE) == -1 && (errno != EINVAL ||
+		    rename(tmp, newp) == -1)) {
 			snprintf(err, errsz, "rename %s: %s", newp,
 			    strerror(errno));
 			goto fail;
