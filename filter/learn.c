@@ -1542,19 +1542,117 @@ learn_open(struct learn *L, struct rules **r_r, const struct opts *o,
 	return rc;
 }
 
+/*
+ * learn's report: the groups, then how much of what was sent the
+ * proposals and the rules cover.  Returns how many patterns are proposed.
+ */
+static size_t
+learn_report(const struct learn *L, const struct rules *r)
+{
+	char	 err[700];
+	size_t	 i, j, nprop = 0, covered = 0, flagged_only = 0, inrules = 0;
+
+	for (i = 0; i < L->ng; i++)
+		print_group(L, &L->g[i]);
+	for (j = 0; j < L->n; j++) {
+		int prop = 0, flag = 0, rul;
+
+		for (i = 0; i < L->ng; i++) {
+			if (L->g[i].hits == NULL || !L->g[i].hits[j])
+				continue;
+			if (L->g[i].flag[0])
+				flag = 1;
+			else if (!L->g[i].rule[0])
+				prop = 1;
+		}
+		rul = rules_match_msgid(r, L->m[j].id, err, sizeof(err)) == 1;
+		covered += prop || rul;
+		inrules += rul;
+		flagged_only += !prop && !rul && flag;
+	}
+	for (i = 0; i < L->ng; i++)
+		if (!L->g[i].flag[0] && !L->g[i].rule[0] && !L->g[i].redundant)
+			nprop++;
+	printf("\n%zu pattern%s proposed; with them your rules match %zu of "
+	    "%zu sent Message-IDs (%.1f%%), without them %zu (%.1f%%)\n",
+	    nprop, nprop == 1 ? "" : "s", covered, L->n,
+	    100.0 * (double)covered / (double)L->n, inrules,
+	    100.0 * (double)inrules / (double)L->n);
+	if (flagged_only > 0)
+		printf("%zu sent message%s only flagged patterns match: prove "
+		    "%s with the sent index (outbound: sent: true)\n",
+		    flagged_only, flagged_only == 1 ? "" : "s",
+		    flagged_only == 1 ? "it" : "them");
+	print_sent_index(r);
+	return nprop;
+}
+
+/*
+ * learn --write: the nprop proposed patterns into the rule file target,
+ * each with its cover and an example as a comment.  The exit code.
+ */
+static int
+learn_write(const struct learn *L, const char *target, size_t nprop)
+{
+	char		 err[700], comment[200], day[32];
+	char		**items, **pats;
+	struct buf	 q;
+	size_t		 i, j;
+	time_t		 now;
+	int		 any, rc = EXIT_OK;
+
+	items = xmalloc(nprop * sizeof(*items));
+	pats = xmalloc(nprop * sizeof(*pats));
+	for (i = j = 0; i < L->ng; i++) {
+		char ex[LIM_MSGID + 1];
+
+		if (L->g[i].flag[0] || L->g[i].rule[0] || L->g[i].redundant)
+			continue;
+		memset(&q, 0, sizeof(q));
+		bputs(&q, "- ");
+		yaml_quote(&q, L->g[i].pattern);
+		sanitize(ex, sizeof(ex), L->m[L->g[i].example].id,
+		    strlen(L->m[L->g[i].example].id));
+		bprintf(&q, "   # %zu, e.g. %.200s", L->g[i].cover, ex);
+		pats[j] = L->g[i].pattern;
+		items[j++] = q.p;
+	}
+	now = time(NULL);
+	if (strftime(day, sizeof(day), "%Y-%m-%d", localtime(&now)) == 0)
+		snprintf(day, sizeof(day), "today");
+	snprintf(comment, sizeof(comment), "# added by backstop learn on "
+	    "%s: %zu sent messages", day, L->nmsgs);
+	any = write_rules(target, items, pats, j, comment, err, sizeof(err));
+	if (any == -1) {
+		warnx_("%s", err);
+		printf("not written; add these lines under outbound: "
+		    "message_id: yourself:\n");
+		for (i = 0; i < j; i++)
+			printf("    %s\n", items[i]);
+		rc = EXIT_CONFIG;
+	} else if (any == 0)
+		printf("nothing added: %s has %s already\n", target,
+		    j == 1 ? "it" : "them");
+	else
+		printf("added %d pattern%s to %s%s\n", any, any == 1 ? "" :
+		    "s", target, (size_t)any < j ? " (the others are there "
+		    "already)" : "");
+	for (i = 0; i < j; i++)
+		free(items[i]);
+	free(items);
+	free(pats);
+	return rc;
+}
+
 int
 cmd_learn(int argc, char **argv)
 {
 	struct learn	 L;
 	struct rules	*r;
 	const char	*target;
-	char		 err[700], pbuf[4096], comment[200], day[32];
-	char		**items = NULL, **pats = NULL;
-	struct buf	 q;
-	size_t		 i, j, nprop = 0, covered = 0, flagged_only = 0;
-	size_t		 inrules = 0;
-	int		 ch, dowrite = 0, rc = EXIT_OK, any;
-	time_t		 now;
+	char		 pbuf[4096];
+	size_t		 i, nprop;
+	int		 ch, dowrite = 0, rc;
 	static const struct option longopts[] = {
 		{ "write", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
@@ -1579,109 +1677,26 @@ cmd_learn(int argc, char **argv)
 		printf("  folder: %s\n", L.folders[i]);
 	if (L.n == 0) {
 		printf("nothing to learn from\n");
-		rules_free(r);
-		learn_free(&L);
-		return EXIT_OK;
+		return learn_close(&L, r, EXIT_OK);
 	}
 	if (analyse(&L, r) == -1) {
 		warnx_("out of memory");
-		rules_free(r);
-		learn_free(&L);
-		return EXIT_TEMPFAIL;
+		return learn_close(&L, r, EXIT_TEMPFAIL);
 	}
-	for (i = 0; i < L.ng; i++)
-		print_group(&L, &L.g[i]);
-
-	/* coverage: by the proposals alone, and with the rules */
-	for (j = 0; j < L.n; j++) {
-		int prop = 0, flag = 0, rul;
-
-		for (i = 0; i < L.ng; i++) {
-			if (L.g[i].hits == NULL || !L.g[i].hits[j])
-				continue;
-			if (L.g[i].flag[0])
-				flag = 1;
-			else if (!L.g[i].rule[0])
-				prop = 1;
-		}
-		rul = rules_match_msgid(r, L.m[j].id, err, sizeof(err)) == 1;
-		covered += prop || rul;
-		inrules += rul;
-		flagged_only += !prop && !rul && flag;
-	}
-	for (i = 0; i < L.ng; i++)
-		if (!L.g[i].flag[0] && !L.g[i].rule[0] && !L.g[i].redundant)
-			nprop++;
-	printf("\n%zu pattern%s proposed; with them your rules match %zu of "
-	    "%zu sent Message-IDs (%.1f%%), without them %zu (%.1f%%)\n",
-	    nprop, nprop == 1 ? "" : "s", covered, L.n,
-	    100.0 * (double)covered / (double)L.n, inrules,
-	    100.0 * (double)inrules / (double)L.n);
-	if (flagged_only > 0)
-		printf("%zu sent message%s only flagged patterns match: prove "
-		    "%s with the sent index (outbound: sent: true)\n",
-		    flagged_only, flagged_only == 1 ? "" : "s",
-		    flagged_only == 1 ? "it" : "them");
-	print_sent_index(r);
-
+	nprop = learn_report(&L, r);
 	target = rules_path(o.rules, pbuf, sizeof(pbuf));
 	if (!dowrite) {
 		if (nprop > 0)
 			printf("run \"backstop learn --write\" to add %s to "
 			    "%s\n", nprop == 1 ? "it" : "them",
 			    target ? target : "your rule file");
-		goto out;
-	}
-	if (nprop == 0) {
+	} else if (nprop == 0)
 		printf("nothing to write\n");
-		goto out;
-	}
-	if (target == NULL) {
+	else if (target == NULL) {
 		warnx_("no home directory: use -r RULES");
 		rc = EXIT_CONFIG;
-		goto out;
-	}
-	items = xmalloc(nprop * sizeof(*items));
-	pats = xmalloc(nprop * sizeof(*pats));
-	for (i = j = 0; i < L.ng; i++) {
-		char ex[LIM_MSGID + 1];
-
-		if (L.g[i].flag[0] || L.g[i].rule[0] || L.g[i].redundant)
-			continue;
-		memset(&q, 0, sizeof(q));
-		bputs(&q, "- ");
-		yaml_quote(&q, L.g[i].pattern);
-		sanitize(ex, sizeof(ex), L.m[L.g[i].example].id,
-		    strlen(L.m[L.g[i].example].id));
-		bprintf(&q, "   # %zu, e.g. %.200s", L.g[i].cover, ex);
-		pats[j] = L.g[i].pattern;
-		items[j++] = q.p;
-	}
-	now = time(NULL);
-	if (strftime(day, sizeof(day), "%Y-%m-%d", localtime(&now)) == 0)
-		snprintf(day, sizeof(day), "today");
-	snprintf(comment, sizeof(comment), "# added by backstop learn on "
-	    "%s: %zu sent messages", day, L.nmsgs);
-	any = write_rules(target, items, pats, j, comment, err, sizeof(err));
-	if (any == -1) {
-		warnx_("%s", err);
-		printf("not written; add these lines under outbound: "
-		    "message_id: yourself:\n");
-		for (i = 0; i < j; i++)
-			printf("    %s\n", items[i]);
-		rc = EXIT_CONFIG;
-	} else if (any == 0)
-		printf("nothing added: %s has %s already\n", target,
-		    j == 1 ? "it" : "them");
-	else
-		printf("added %d pattern%s to %s%s\n", any, any == 1 ? "" :
-		    "s", target, (size_t)any < j ? " (the others are there "
-		    "already)" : "");
-	for (i = 0; i < j; i++)
-		free(items[i]);
-	free(items);
-	free(pats);
-out:
+	} else
+		rc = learn_write(&L, target, nprop);
 	return learn_close(&L, r, rc);
 }
 
