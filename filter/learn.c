@@ -914,86 +914,81 @@ make_groups(struct learn *L)
 }
 
 /*
- * Patterns, coverage, flags.  r: the current rules, to leave out what
- * they already cover.
+ * Compile g's pattern and mark which sent Message-IDs it matches; 0, or
+ * -1 with g->flag saying what went wrong (an internal error).
  */
 static int
-analyse(struct learn *L, const struct rules *r)
+group_hits(const struct learn *L, struct group *g, pcre2_match_data *md)
 {
-	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
-	struct group	*g, *h;
-	struct idshape	 s;
-	size_t		 i, j, k, incl;
-	int		 ec, own;
 	PCRE2_SIZE	 eo;
-	const char	*dom, *ex = "";
-	char		 domain[1024], rule[320];
+	size_t		 j, k, own;
+	int		 ec;
 
-	if (md == NULL)
+	g->re = pcre2_compile((PCRE2_SPTR)g->pattern, PCRE2_ZERO_TERMINATED,
+	    0, &ec, &eo, NULL);
+	if (g->re == NULL) {
+		snprintf(g->flag, sizeof(g->flag), "internal error: the "
+		    "pattern does not compile");
 		return -1;
-	make_groups(L);
-	for (i = 0; i < L->ng; i++) {
-		g = &L->g[i];
-		gen_group(L, g);
-		g->example = g->mem[0];
-		g->re = pcre2_compile((PCRE2_SPTR)g->pattern,
-		    PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
-		if (g->re == NULL) {
-			snprintf(g->flag, sizeof(g->flag), "internal error: "
-			    "the pattern does not compile");
-			continue;
-		}
-		g->hits = xmalloc(L->n ? L->n : 1);
-		for (j = 0; j < L->n; j++) {
-			g->hits[j] = pcre2_match(g->re,
-			    (PCRE2_SPTR)L->m[j].id, strlen(L->m[j].id), 0, 0,
-			    md, NULL) >= 0;
-			g->cover += g->hits[j];
-		}
-		for (k = own = 0; k < g->n; k++)
-			own += g->hits[g->mem[k]];
-		if ((size_t)own != g->n) {
-			snprintf(g->flag, sizeof(g->flag), "internal error: "
-			    "the pattern misses %zu of its messages",
-			    g->n - (size_t)own);
-			continue;
-		}
-		/* already in the rules? */
-		for (k = 0; r != NULL && k < g->n; k++)
-			if (rules_match_msgid(r, L->m[g->mem[k]].id, rule,
-			    sizeof(rule)) != 1)
-				break;
-		if (r != NULL && rules_npatterns(r) > 0 && k == g->n) {
-			rules_match_msgid(r, L->m[g->mem[0]].id, g->rule,
-			    sizeof(g->rule));
-			continue;
-		}
-		parse_id(L->m[g->example].id, &s);
-		snprintf(domain, sizeof(domain), "%.*s", (int)s.r.n, s.r.p);
-		if ((dom = shared_domain(s.r)) != NULL)
-			snprintf(g->flag, sizeof(g->flag), "%.120s is shared by "
-			    "every user of %s: the pattern would match their "
-			    "mail too", domain, dom);
-		else if (!s.at)
-			snprintf(g->flag, sizeof(g->flag), "no domain in the "
-			    "Message-ID: too easy to forge by chance");
-		else if (local_domain(s.r))
-			snprintf(g->flag, sizeof(g->flag), "%.120s is a local host "
-			    "name that other machines use too", domain);
-		else if (g->minlen < LEARN_MINLEN)
-			snprintf(g->flag, sizeof(g->flag), "too short: it "
-			    "accepts left-hand sides of %zu character%s, as "
-			    "other software writes them", g->minlen,
-			    g->minlen == 1 ? "" : "s");
-		else if ((ec = battery_hits(g, domain, md, &ex)) >= 2)
-			snprintf(g->flag, sizeof(g->flag), "too broad: it "
-			    "also matches %d common Message-ID shapes, such as "
-			    "<%s@%.120s>", ec, ex, domain);
 	}
-	/*
-	 * A group that another one covers entirely is not shown: a
-	 * proposal by a wider proposal, a flagged pattern by any.
-	 */
+	g->hits = xmalloc(L->n ? L->n : 1);
+	for (j = 0; j < L->n; j++) {
+		g->hits[j] = pcre2_match(g->re, (PCRE2_SPTR)L->m[j].id,
+		    strlen(L->m[j].id), 0, 0, md, NULL) >= 0;
+		g->cover += g->hits[j];
+	}
+	for (k = own = 0; k < g->n; k++)
+		own += g->hits[g->mem[k]];
+	if (own != g->n) {
+		snprintf(g->flag, sizeof(g->flag), "internal error: the "
+		    "pattern misses %zu of its messages", g->n - own);
+		return -1;
+	}
+	return 0;
+}
+
+/* Why g's pattern would be a risk in the rules, in g->flag; or nothing. */
+static void
+group_flag(struct group *g, const struct learn *L, pcre2_match_data *md)
+{
+	struct idshape	 s;
+	const char	*dom, *ex = "";
+	char		 domain[1024];
+	int		 n;
+
+	parse_id(L->m[g->example].id, &s);
+	snprintf(domain, sizeof(domain), "%.*s", (int)s.r.n, s.r.p);
+	if ((dom = shared_domain(s.r)) != NULL)
+		snprintf(g->flag, sizeof(g->flag), "%.120s is shared by every "
+		    "user of %s: the pattern would match their mail too",
+		    domain, dom);
+	else if (!s.at)
+		snprintf(g->flag, sizeof(g->flag), "no domain in the "
+		    "Message-ID: too easy to forge by chance");
+	else if (local_domain(s.r))
+		snprintf(g->flag, sizeof(g->flag), "%.120s is a local host "
+		    "name that other machines use too", domain);
+	else if (g->minlen < LEARN_MINLEN)
+		snprintf(g->flag, sizeof(g->flag), "too short: it accepts "
+		    "left-hand sides of %zu character%s, as other software "
+		    "writes them", g->minlen, g->minlen == 1 ? "" : "s");
+	else if ((n = battery_hits(g, domain, md, &ex)) >= 2)
+		snprintf(g->flag, sizeof(g->flag), "too broad: it also "
+		    "matches %d common Message-ID shapes, such as <%s@%.120s>",
+		    n, ex, domain);
+}
+
+/*
+ * A group that another one covers entirely is not shown: a proposal by a
+ * wider proposal, a flagged pattern by any.
+ */
+static void
+mark_redundant(struct learn *L)
+{
+	struct group	*g, *h;
+	size_t		 i, j, k;
+	int		 incl;
+
 	for (i = 0; i < L->ng; i++) {
 		g = &L->g[i];
 		if (g->rule[0] || g->re == NULL)
@@ -1013,6 +1008,43 @@ analyse(struct learn *L, const struct rules *r)
 			}
 		}
 	}
+}
+
+/*
+ * Group the sent Message-IDs by shape, make a pattern for each group,
+ * and say of each whether the rules have it already, or why it would be
+ * a risk; then leave out the groups others cover, widest first.
+ */
+static int
+analyse(struct learn *L, const struct rules *r)
+{
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	struct group	*g;
+	size_t		 i, k;
+	char		 rule[320];
+
+	if (md == NULL)
+		return -1;
+	make_groups(L);
+	for (i = 0; i < L->ng; i++) {
+		g = &L->g[i];
+		gen_group(L, g);
+		g->example = g->mem[0];
+		if (group_hits(L, g, md) == -1)
+			continue;
+		/* already in the rules? */
+		for (k = 0; r != NULL && k < g->n; k++)
+			if (rules_match_msgid(r, L->m[g->mem[k]].id, rule,
+			    sizeof(rule)) != 1)
+				break;
+		if (r != NULL && rules_npatterns(r) > 0 && k == g->n) {
+			rules_match_msgid(r, L->m[g->mem[0]].id, g->rule,
+			    sizeof(g->rule));
+			continue;
+		}
+		group_flag(g, L, md);
+	}
+	mark_redundant(L);
 	pcre2_match_data_free(md);
 	qsort(L->g, L->ng, sizeof(*L->g), group_cmp_cover);
 	return 0;
