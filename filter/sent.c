@@ -1230,6 +1230,40 @@ index_build(const char *path, const struct sent_map *m,
 }
 
 /*
+ * After the index on disk (m, open or not) could not answer a lookup:
+ * -1, no sent folder (why says so; m closed); 0, m is complete and
+ * current, so its "no" stands (m left open); 1, the index was extended
+ * or rebuilt within budget_ms into b (m closed, b to free).  The writing
+ * may fail (a read-only home): b answers all the same.
+ */
+static int
+index_refresh(const char *index, struct sent_map *m, const char *const *names,
+    size_t nnames, long budget_ms, struct sent_built *b, char *why,
+    size_t whysz)
+{
+	struct sent_dirs d;
+	char		 werr[512];
+
+	dirs_get(&d, names, nnames);
+	if (d.nfolders == 0) {
+		map_close(m);
+		dirs_free(&d);
+		snprintf(why, whysz, "no sent folder found");
+		return -1;
+	}
+	if (m->h != NULL && (m->h->flags & SENT_F_COMPLETE) &&
+	    is_current(m, &d)) {
+		dirs_free(&d);
+		return 0;
+	}
+	werr[0] = '\0';
+	index_build(index, m, &d, budget_ms, b, werr, sizeof(werr));
+	map_close(m);
+	dirs_free(&d);
+	return 1;
+}
+
+/*
  * Is id (as written, brackets or not) among the Message-IDs of the sent
  * folders?  names/nnames: the configured folder names (NULL: defaults);
  * index: the index file; budget_ms: time allowed to bring a stale index
@@ -1241,11 +1275,9 @@ sent_lookup(const char *index, const char *const *names, size_t nnames,
     const char *id, long budget_ms, char *why, size_t whysz)
 {
 	struct sent_map	 m;
-	struct sent_dirs d;
 	struct sent_built b;
 	uint64_t	 x = sent_hash(id);
 	int		 corrupt = 0, rc;
-	char		 werr[512];
 
 	why[0] = '\0';
 	if (map_open(index, &m, why, whysz) == 0) {
@@ -1257,27 +1289,14 @@ sent_lookup(const char *index, const char *const *names, size_t nnames,
 			    index);
 		}
 	}
-	dirs_get(&d, names, nnames);
-	if (d.nfolders == 0) {
-		map_close(&m);
-		dirs_free(&d);
-		snprintf(why, whysz, "no sent folder found");
-		return -1;
-	}
-	if (m.h != NULL && (m.h->flags & SENT_F_COMPLETE) &&
-	    is_current(&m, &d)) {
-		rc = m.h->nids > 0 ? 0 : -1;
-		if (rc == -1)
+	if ((rc = index_refresh(index, &m, names, nnames, budget_ms, &b, why,
+	    whysz)) <= 0) {
+		if (rc == 0 && (rc = m.h->nids > 0 ? 0 : -1) == -1)
 			snprintf(why, whysz, "the sent folders hold no "
 			    "Message-ID");
 		map_close(&m);
-		dirs_free(&d);
 		return rc;
 	}
-	werr[0] = '\0';
-	index_build(index, &m, &d, budget_ms, &b, werr, sizeof(werr));
-	map_close(&m);
-	dirs_free(&d);
 	corrupt = 0;
 	if (ids_find(b.ids, b.nids, x, &corrupt)) {
 		free(b.ids);
@@ -1377,10 +1396,8 @@ sent_lookup_rcpts(const char *index, const char *const *names, size_t nnames,
     int64_t to, long budget_ms, int *each_r, char *why, size_t whysz)
 {
 	struct sent_map	 m;
-	struct sent_dirs d;
 	struct sent_built b;
 	int		 rc;
-	char		 werr[512];
 
 	why[0] = '\0';
 	memset(each_r, 0, naddrs * sizeof(*each_r));
@@ -1390,25 +1407,14 @@ sent_lookup_rcpts(const char *index, const char *const *names, size_t nnames,
 		map_close(&m);
 		return 1;
 	}
-	dirs_get(&d, names, nnames);
-	if (d.nfolders == 0) {
+	if ((rc = index_refresh(index, &m, names, nnames, budget_ms, &b, why,
+	    whysz)) <= 0) {
+		if (rc == 0)
+			rc = rcpts_cover(m.h->first, m.h->since, from, why,
+			    whysz) ? 0 : -1;
 		map_close(&m);
-		dirs_free(&d);
-		snprintf(why, whysz, "no sent folder found");
-		return -1;
-	}
-	if (m.h != NULL && (m.h->flags & SENT_F_COMPLETE) &&
-	    is_current(&m, &d)) {
-		rc = rcpts_cover(m.h->first, m.h->since, from, why, whysz) ?
-		    0 : -1;
-		map_close(&m);
-		dirs_free(&d);
 		return rc;
 	}
-	werr[0] = '\0';
-	index_build(index, &m, &d, budget_ms, &b, werr, sizeof(werr));
-	map_close(&m);
-	dirs_free(&d);
 	if (rcpts_match(b.rcpts, b.nrcpts, b.salt, addrs, naddrs, domains,
 	    from, to, each_r))
 		rc = 1;
