@@ -141,8 +141,6 @@ int	 rules_expand(const char *, char *, size_t, char *, size_t);
 const char *rules_system_path(void);
 int	 rules_user_path(const char *, char *, size_t, int *, char *, size_t);
 const char *rules_sent_index(const struct rules *);
-size_t	 rules_nrelays(const struct rules *);
-const char *rules_relay(const struct rules *, size_t, const char **, int *);
 const char *const *rules_sent_folders(const struct rules *, size_t *);
 int	 rules_match_msgid(const struct rules *, const char *, char *, size_t);
 int	 rules_match_pattern(const struct rules *, size_t, const char *);
@@ -165,8 +163,9 @@ int	 rules_recipients(const struct rules *);
 #define RULES_RCPT_ON		0x1	/* outbound.recipients: true */
 #define RULES_RCPT_JUNK		0x2	/* never wrote to: backscatter */
 #define RULES_RCPT_DOMAIN	0x4	/* the domain is enough */
-size_t	 rules_npatterns(const struct rules *);
-const char *rules_pattern(const struct rules *, size_t, const char **, int *);
+size_t	 rules_count(const struct rules *, int);
+const char *rules_item(const struct rules *, int, size_t, const char **,
+	    int *);
 const char *rules_files(const struct rules *);
 
 /*

@@ -145,13 +145,13 @@ print_rules(const struct rules *r)
 	size_t		 i, n;
 	int		 line, v;
 
-	n = rules_npatterns(r);
+	n = rules_count(r, RULES_EV_PATTERNS);
 	printf("outbound.message_id: %zu pattern%s\n", n, n == 1 ? "" : "s");
-	for (i = 0; (src = rules_pattern(r, i, &file, &line)) != NULL; i++)
+	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line)) != NULL; i++)
 		printf("  %s:%d: %s\n", file, line, src);
-	n = rules_nrelays(r);
+	n = rules_count(r, RULES_EV_RELAYS);
 	printf("outbound.relays: %zu\n", n);
-	for (i = 0; (src = rules_relay(r, i, &file, &line)) != NULL; i++)
+	for (i = 0; (src = rules_item(r, RULES_EV_RELAYS, i, &file, &line)) != NULL; i++)
 		printf("  %s:%d: %s\n", file, line, src);
 	printf("outbound.sent: %s\n",
 	    rules_has_evidence(r) & RULES_EV_SENT ? "on" : "off");

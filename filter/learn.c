@@ -1037,7 +1037,7 @@ analyse(struct learn *L, const struct rules *r)
 			if (rules_match_msgid(r, L->m[g->mem[k]].id, rule,
 			    sizeof(rule)) != 1)
 				break;
-		if (r != NULL && rules_npatterns(r) > 0 && k == g->n) {
+		if (r != NULL && rules_count(r, RULES_EV_PATTERNS) > 0 && k == g->n) {
 			rules_match_msgid(r, L->m[g->mem[0]].id, g->rule,
 			    sizeof(g->rule));
 			continue;
@@ -1339,7 +1339,7 @@ has_pattern(const struct rules *r, const char *pat)
 	size_t		 i;
 	int		 line;
 
-	for (i = 0; (src = rules_pattern(r, i, &file, &line)) != NULL; i++)
+	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line)) != NULL; i++)
 		if (strcmp(src, pat) == 0)
 			return 1;
 	return 0;
@@ -1831,7 +1831,7 @@ cmd_check_rules(int argc, char **argv)
 
 	/* the rules' own compiled patterns and match limits: the counts
 	 * are what deliver would decide */
-	np = rules_npatterns(r);
+	np = rules_count(r, RULES_EV_PATTERNS);
 	count = xmalloc((np + 1) * sizeof(*count));
 	for (i = 0; i < np; i++)
 		count[i] = 0;
@@ -1865,7 +1865,7 @@ cmd_check_rules(int argc, char **argv)
 			rc = 1;
 	}
 	for (i = 0; i < np; i++) {
-		src = rules_pattern(r, i, &file, &line);
+		src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line);
 		printf("  pattern\t%s:%d\t%zu\t%s%s\n", file, line, count[i],
 		    src, count[i] == 0 ? "\tmatches nothing sent" : "");
 	}

@@ -920,6 +920,28 @@ rules_relay_match(const struct rules *r, const char *v, size_t n,
 }
 
 /*
+ * Where the sent index is and what it reads: its path, the sent folders
+ * (NULL: the default names), and the time a lookup may spend bringing a
+ * stale index up to date -- a share of the classification deadline, the
+ * rest waits for the next bounce.  0, or -1 with rule saying why.
+ */
+static int
+sent_where(const struct rules *r, char *path, size_t pathsz,
+    const char *const **names_r, long *budget_r, char *rule, size_t rulesz)
+{
+	if (sent_index_path(r->sent_index, path, pathsz) == -1) {
+		snprintf(rule, rulesz, "no home directory for the sent index");
+		return -1;
+	}
+	*names_r = r->nsent_folders == 0 ? NULL :
+	    (const char *const *)r->sent_folders;
+	*budget_r = (long)r->timeout * 1000 / 4;
+	if (*budget_r > 2500)
+		*budget_r = 2500;
+	return 0;
+}
+
+/*
  * Is id among the Message-IDs of the user's sent folders (sent.c)?
  * Returns 1 with rule naming the sent index, 0 when a complete, current
  * index does not hold it, -1 when there is no evidence either way (off,
@@ -933,7 +955,7 @@ rules_sent_lookup(const struct rules *r, const char *id, char *rule,
     size_t rulesz)
 {
 	char		 path[4096], why[600];
-	const char *const *names = (const char *const *)r->sent_folders;
+	const char *const *names;
 	long		 budget;
 	int		 rc;
 
@@ -942,20 +964,12 @@ rules_sent_lookup(const struct rules *r, const char *id, char *rule,
 		snprintf(rule, rulesz, "sent evidence off");
 		return id == NULL ? 0 : -1;
 	}
-	if (sent_index_path(r->sent_index, path, sizeof(path)) == -1) {
-		snprintf(rule, rulesz, "no home directory for the sent index");
+	if (sent_where(r, path, sizeof(path), &names, &budget, rule,
+	    rulesz) == -1)
 		return -1;
-	}
-	if (r->nsent_folders == 0)
-		names = NULL;
 	if (id == NULL)
 		return sent_refresh(path, names, r->nsent_folders, rule,
 		    rulesz) == -1 ? -1 : 1;
-	/* a stale index is brought up to date within a share of the
-	 * classification deadline; the rest waits for the next bounce */
-	budget = (long)r->timeout * 1000 / 4;
-	if (budget > 2500)
-		budget = 2500;
 	rc = sent_lookup(path, names, r->nsent_folders, id, budget, why,
 	    sizeof(why));
 	if (rc == 1)
@@ -977,7 +991,7 @@ rules_sent_recipients(const struct rules *r, const char *const *addrs,
     size_t rulesz)
 {
 	char		 path[4096], why[600];
-	const char *const *names = (const char *const *)r->sent_folders;
+	const char *const *names;
 	long		 budget;
 	int		 rc;
 
@@ -987,15 +1001,9 @@ rules_sent_recipients(const struct rules *r, const char *const *addrs,
 		snprintf(rule, rulesz, "recipient evidence off");
 		return -1;
 	}
-	if (sent_index_path(r->sent_index, path, sizeof(path)) == -1) {
-		snprintf(rule, rulesz, "no home directory for the sent index");
+	if (sent_where(r, path, sizeof(path), &names, &budget, rule,
+	    rulesz) == -1)
 		return -1;
-	}
-	if (r->nsent_folders == 0)
-		names = NULL;
-	budget = (long)r->timeout * 1000 / 4;
-	if (budget > 2500)
-		budget = 2500;
 	rc = sent_lookup_rcpts(path, names, r->nsent_folders, addrs, naddrs,
 	    r->rcpt_domain, from, to, budget, each_r, why, sizeof(why));
 	if (rc == 1 || rc == 0)
@@ -1062,38 +1070,31 @@ rules_timeout(const struct rules *r)
 	return r->timeout;
 }
 
+/* How many outbound patterns (RULES_EV_PATTERNS) or relays (_RELAYS). */
 size_t
-rules_npatterns(const struct rules *r)
+rules_count(const struct rules *r, int which)
 {
-	return r->npats;
+	return which == RULES_EV_RELAYS ? r->nrelays : r->npats;
 }
 
+/*
+ * The i-th outbound pattern or relay as written, with its file and line;
+ * NULL past the last.
+ */
 const char *
-rules_pattern(const struct rules *r, size_t i, const char **file_r,
+rules_item(const struct rules *r, int which, size_t i, const char **file_r,
     int *line_r)
 {
-	if (i >= r->npats)
+	if (i >= rules_count(r, which))
 		return NULL;
+	if (which == RULES_EV_RELAYS) {
+		*file_r = r->relays[i].file;
+		*line_r = r->relays[i].line;
+		return r->relays[i].host;
+	}
 	*file_r = r->pats[i].file;
 	*line_r = r->pats[i].line;
 	return r->pats[i].src;
-}
-
-size_t
-rules_nrelays(const struct rules *r)
-{
-	return r->nrelays;
-}
-
-const char *
-rules_relay(const struct rules *r, size_t i, const char **file_r,
-    int *line_r)
-{
-	if (i >= r->nrelays)
-		return NULL;
-	*file_r = r->relays[i].file;
-	*line_r = r->relays[i].line;
-	return r->relays[i].host;
 }
 
 /* outbound.sent_index as configured (expanded), NULL: the default. */

@@ -538,7 +538,7 @@ print_pattern(const struct rules *r, const char *rule)
 	size_t		 i;
 	int		 line;
 
-	for (i = 0; (src = rules_pattern(r, i, &file, &line)) != NULL; i++) {
+	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line)) != NULL; i++) {
 		snprintf(at, sizeof(at), "%s:%d", file, line);
 		if (strcmp(at, rule) == 0) {
 			put_clean("pattern: ", src);

@@ -165,16 +165,16 @@ exercise(const struct rules *r)
 	CHECK((rules_has_evidence(r) & ~(RULES_EV_PATTERNS | RULES_EV_RELAYS |
 	    RULES_EV_SENT)) == 0);
 
-	n = rules_npatterns(r);
+	n = rules_count(r, RULES_EV_PATTERNS);
 	CHECK((n > 0) == ((rules_has_evidence(r) & RULES_EV_PATTERNS) != 0));
 	for (i = 0; i < n; i++) {
 		file = NULL;
 		line = 0;
-		src = rules_pattern(r, i, &file, &line);
+		src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line);
 		CHECK(src != NULL && file != NULL && line > 0);
 		CHECK(strlen(src) <= 4096);
 	}
-	CHECK(rules_pattern(r, n, &file, &line) == NULL);
+	CHECK(rules_item(r, RULES_EV_PATTERNS, n, &file, &line) == NULL);
 
 	memset(longid, 'x', sizeof(longid) - 1);
 	longid[0] = '<';

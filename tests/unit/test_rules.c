@@ -108,7 +108,7 @@ test_merge(void **state)
 	assert_int_equal(rules_load(r, write_rules("user.yaml",
 	    "# mine\noutbound:\n  message_id:\n    - '^<b@y>$'\n"
 	    "verdicts:\n  unknown: junk\n", 0600), 1, err, sizeof(err)), 0);
-	assert_int_equal(rules_npatterns(r), 2);
+	assert_int_equal(rules_count(r, RULES_EV_PATTERNS), 2);
 	assert_int_equal(rules_match_msgid(r, "<a@x>", rule, sizeof(rule)),
 	    1);
 	assert_int_equal(rules_match_msgid(r, "b@y", rule, sizeof(rule)), 1);
