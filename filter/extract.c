@@ -182,6 +182,18 @@ static const char *const bounce_subject[] = {
 	"\xe9\x80\x81\xe4\xbf\xa1\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",
 						/* (ja) sending error */
 	"\xe9\x80\x80\xe4\xbf\xa1",		/* (zh) returned letter */
+	/* Exchange and groupware NDR subjects, as their servers word them */
+	"message status - undeliverable",	/* GroupWise */
+	"poss\xc3\xadvel entregar",		/* (pt) Exchange */
+	"no se pudo entregar", "imposible entregar",
+	"\xd1\x83\xd0\xb4\xd0\xb0\xd0\xb5\xd1\x82\xd1\x81\xd1\x8f "
+	"\xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xb8\xd1\x82\xd1\x8c",
+						/* (ru) Exchange: cannot deliver */
+	"\xe9\x85\x8d\xe4\xbf\xa1\xe4\xb8\x8d\xe8\x83\xbd",	/* (ja) Exchange */
+	"\xe6\x97\xa0\xe6\xb3\x95\xe4\xbc\xa0\xe9\x80\x92",	/* (zh-cn) Exchange */
+	"\xe7\x84\xa1\xe6\xb3\x95\xe5\x82\xb3\xe9\x81\x9e",	/* (zh-tw) Exchange */
+	"\xeb\xb0\xb0\xeb\x8b\xac\xeb\x90\x98\xec\xa7\x80 \xec\x95\x8a\xec\x9d\x8c",
+						/* (ko) Exchange */
 	NULL
 };
 
@@ -198,6 +210,41 @@ static const char *const autoreply_subject[] = {
 	NULL
 };
 
+/*
+ * How auto-repliers begin their Subject (Exchange, Outlook, Notes,
+ * GroupWise, webmails, in their languages), lower case, matched at the
+ * start only: "Out of office party" is a person's subject,
+ * "Out of Office: party" an auto-reply's.
+ */
+static const char *const autoreply_tag[] = {
+	"automatic reply:", "auto:", "auto reply:", "auto-reply:",
+	"autoreply:", "auto response:", "auto-response:", "autoresponse:",
+	"out of office:", "out of office autoreply", "out of office reply",
+	"out of the office:", "autosvar:", "automatisk svar:",
+	"automatisch antwoord:", "automatische antwort:",
+	"abwesenheitsnotiz", "r\xc3\xa9ponse automatique",
+	"risposta automatica", "respuesta autom\xc3\xa1tica",
+	"resposta autom\xc3\xa1tica", "odpowied\xc5\xba automatyczna",
+	"automatick\xc3\xa1 odpov\xc4\x9b\xc4\x8f", "automaattinen vastaus",
+	"automatikus v\xc3\xa1lasz",
+	"\xd0\x90\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87\xd0\xb5\xd1\x81\xd0\xba"
+	"\xd0\xb8\xd0\xb9 \xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5\xd1\x82",	/* (ru) */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* (ja) */
+	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",	/* (ja) */
+	"\xe8\x87\xaa\xe5\x8a\xa8\xe5\x9b\x9e\xe5\xa4\x8d",	/* (zh) */
+	"\xec\x9e\x90\xeb\x8f\x99 \xed\x9a\x8c\xec\x8b\xa0",	/* (ko) */
+	/* Notes' out-of-office agent writes a sentence */
+	"i am out of the office", "i will be out of the office",
+	"i'm out of the office", "i am currently out of the office",
+	NULL
+};
+
+/* Out-of-office sentences anywhere in a mail system's Subject. */
+static const char *const oof_phrase[] = {
+	"out of the office", "out of office", "abwesenheitsnotiz",
+	"automatic reply", "automatische antwort", NULL
+};
+
 /* Challenge-response systems, lower case. */
 static const char *const challenge_text[] = {
 	"confirm that you are", "verify that you are", "prove that you are",
@@ -206,6 +253,7 @@ static const char *const challenge_text[] = {
 	"approve your message", "pending delivery", "spam arrest",
 	"spamarrest", "boxbe", "mailblocks", "tmda",
 	"verify your message", "confirm your message",
+	"protected by bluebottle", "boxtrapper", "choicemail",
 	NULL
 };
 
@@ -1693,10 +1741,215 @@ struct top {
 	int	 autoreply;
 	int	 fwd;		/* Subject: Fwd:/Re: ... a person's message */
 	int	 in_reply_to;
+	int	 references;
 	int	 bulk;
+	int	 daemon_addr;	/* From's address is a mail system's */
+	int	 weak_ar;	/* auto-reply by Precedence/Auto-Submitted and
+				 * subject alone: never backscatter */
 	char	 subj[200];
+	char	 alt[200];	/* subj decoded the sloppy way, or "" */
 	char	 from[200];
 };
+
+/*
+ * Is the address in From (the one in <>, else the whole field) a mail
+ * system's?  Unlike daemon_from(), a display name does not count: a
+ * person called "Mail Delivery" still writes from a person's address.
+ */
+static int
+daemon_addr(const char *from)
+{
+	static const char *const locals[] = {
+		"mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon",
+		"mailerdaemon", "mailer-deamon", "mdaemon", "postmaster",
+		"post_master", "microsoftexchange", NULL
+	};
+	const char	*a = from, *lt, *gt, *at;
+	size_t		 i, n;
+
+	if ((lt = strrchr(from, '<')) != NULL &&
+	    (gt = strchr(lt, '>')) != NULL) {
+		a = lt + 1;
+		n = (size_t)(gt - a);
+	} else
+		n = strlen(from);
+	while (n > 0 && (*a == ' ' || *a == '\t' || *a == '"')) {
+		a++;
+		n--;
+	}
+	if ((at = memchr(a, '@', n)) != NULL)
+		n = (size_t)(at - a);
+	for (i = 0; locals[i] != NULL; i++)
+		if (ascii_prefix(a, n, locals[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * How many "Re:", "AW:", "SV:", "Fwd:" ... (any case, "[2]" counters,
+ * spaces) begin s; *rest_r: what follows them.
+ */
+static int
+reply_prefixes(const char *s, const char **rest_r)
+{
+	static const char *const pfx[] = {
+		"re", "aw", "sv", "vs", "fw", "fwd", "wg", "tr", "antw",
+		"rif", "ref", "res", "enc", "odp", "vb", "r", "rv", "atb",
+		NULL
+	};
+	const char	*p = s, *q;
+	size_t		 i, k;
+	int		 count = 0;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (i = 0; pfx[i] != NULL; i++) {
+			k = strlen(pfx[i]);
+			if (!ascii_prefix(p, strlen(p), pfx[i]))
+				continue;
+			q = p + k;
+			if (*q == '[')		/* "Re[2]:" */
+				while (*q != '\0' && *q != ']')
+					q++;
+			if (*q == ']')
+				q++;
+			while (*q == ' ')
+				q++;
+			if (*q == ':' || (unsigned char)*q == 0xef) {
+				/* ':' or a full-width colon (U+FF1A) */
+				if (*q == ':')
+					q++;
+				else if ((unsigned char)q[1] == 0xbc &&
+				    (unsigned char)q[2] == 0x9a)
+					q += 3;
+				else
+					continue;
+				break;
+			}
+		}
+		if (pfx[i] == NULL)
+			break;
+		p = q;
+		count++;
+	}
+	*rest_r = p;
+	return count;
+}
+
+/*
+ * The Subject decoded the sloppy way, for what the strict decoder left
+ * alone: every encoded word's bytes whatever its charset says (an unknown
+ * or wrong charset, a word split inside a character), and text that is
+ * not UTF-8 read as Latin-1.  "" when that gives nothing new.
+ */
+static void
+sloppy_subject(const char *in, char *out, size_t outsz)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char	 raw[200];
+	const char	*p, *q, *e, *c;
+	size_t		 r = 0, o = 0, i;
+	unsigned	 acc = 0, bits = 0, hi;
+	int		 utf8 = 1, changed = 0;
+
+	out[0] = '\0';
+	for (p = in; *p != '\0' && r < sizeof(raw); ) {
+		if (p[0] == '=' && p[1] == '?' &&
+		    (q = strchr(p + 2, '?')) != NULL &&
+		    (q[1] == 'q' || q[1] == 'Q' || q[1] == 'b' || q[1] == 'B') &&
+		    q[2] == '?' && (e = strstr(q + 3, "?=")) != NULL) {
+			changed = 1;
+			acc = bits = 0;
+			for (c = q + 3; c < e && r < sizeof(raw); c++) {
+				if (q[1] == 'b' || q[1] == 'B') {
+					const char *v = strchr(b64, *c);
+
+					if (*c == '\0' || v == NULL)
+						continue;
+					acc = (acc << 6) | (unsigned)(v - b64);
+					if ((bits += 6) >= 8) {
+						bits -= 8;
+						raw[r++] = (unsigned char)(acc >>
+						    bits);
+						acc &= (1u << bits) - 1;
+					}
+				} else if (*c == '_')
+					raw[r++] = ' ';
+				else if (*c == '=' && c + 2 < e &&
+				    sscanf(c + 1, "%2x", &hi) == 1) {
+					raw[r++] = (unsigned char)hi;
+					c += 2;
+				} else
+					raw[r++] = (unsigned char)*c;
+			}
+			p = e + 2;
+			/* blanks between two encoded words are not text */
+			for (q = p; *q == ' ' || *q == '\t'; q++)
+				;
+			if (q[0] == '=' && q[1] == '?')
+				p = q;
+			continue;
+		}
+		raw[r++] = (unsigned char)*p++;
+	}
+	/* valid UTF-8? */
+	for (o = 0; o < r; ) {
+		size_t	 k = raw[o] < 0x80 ? 1 : (raw[o] & 0xe0) == 0xc0 ? 2 :
+		    (raw[o] & 0xf0) == 0xe0 ? 3 : (raw[o] & 0xf8) == 0xf0 ? 4 :
+		    0;
+		size_t	 j;
+
+		if (k == 0 || o + k > r) {
+			utf8 = 0;
+			break;
+		}
+		for (j = 1; j < k; j++)
+			if ((raw[o + j] & 0xc0) != 0x80)
+				utf8 = 0;
+		if (!utf8)
+			break;
+		o += k;
+	}
+	if (utf8 && !changed)
+		return;
+	for (o = 0, i = 0; i < r && o + 3 < outsz; i++) {
+		if (utf8 || raw[i] < 0x80)
+			out[o++] = raw[i] == '\0' ? ' ' : (char)raw[i];
+		else {			/* Latin-1 to UTF-8 */
+			out[o++] = (char)(0xc0 | (raw[i] >> 6));
+			out[o++] = (char)(0x80 | (raw[i] & 0x3f));
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Does the list name s, or the sloppy decoding of it? */
+static const char *
+subj_match(const struct top *t, const char *s, const char *const *list)
+{
+	const char	*m;
+
+	if ((m = match_list(s, strlen(s), list)) != NULL)
+		return m;
+	return t->alt[0] ? match_list(t->alt, strlen(t->alt), list) : NULL;
+}
+
+/* Does s, past its reply prefixes, begin with an auto-reply tag? */
+static int
+autoreply_start(const char *s)
+{
+	const char	*rest;
+	size_t		 i, n;
+
+	reply_prefixes(s, &rest);
+	n = strlen(rest);
+	for (i = 0; autoreply_tag[i] != NULL; i++)
+		if (ascii_prefix(rest, n, autoreply_tag[i]))
+			return 1;
+	return 0;
+}
 
 static int
 daemon_from(const char *from)
@@ -1723,13 +1976,16 @@ enum {
 	F_RETURN_PATH, F_FROM, F_SUBJECT, F_FAILED_RCPT, F_IN_REPLY_TO,
 	F_AUTO_SUBMITTED, F_X_AUTOREPLY, F_X_AUTORESPOND, F_X_AUTORESPONDER,
 	F_X_VACATION, F_X_APPLE_ACTION, F_PRECEDENCE, F_X_SPAM_ARREST,
-	F_X_BOXBE_ID, F_X_TMDA_CONFIRM, F_X_CHALLENGE, F_COUNT
+	F_X_BOXBE_ID, F_X_TMDA_CONFIRM, F_X_CHALLENGE, F_REFERENCES,
+	F_X_BOXTRAPPER, F_X_BLUEBOTTLE, F_X_CHOICEMAIL, F_COUNT
 };
 static const char *const top_fields[F_COUNT] = {
 	"Return-Path", "From", "Subject", "X-Failed-Recipients",
 	"In-Reply-To", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
 	"X-Autoresponder", "X-Vacation", "X-Apple-Action", "Precedence",
-	"X-Spam-Arrest", "X-Boxbe-Id", "X-TMDA-Confirm", "X-Challenge"
+	"X-Spam-Arrest", "X-Boxbe-Id", "X-TMDA-Confirm", "X-Challenge",
+	"References", "X-Boxtrapper", "X-Bluebottle-Request",
+	"X-ChoiceMail-Registration-Request"
 };
 #define HAS(f)	((has >> (f)) & 1)
 
@@ -1739,8 +1995,10 @@ top_signals(struct slice hb, int env_null, struct top *t,
 {
 	struct slice	 f[F_COUNT];
 	char		 buf[512];
+	const char	*rest;
 	size_t		 n;
 	uint64_t	 has;
+	int		 subj = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->null_sender = env_null;
@@ -1755,9 +2013,12 @@ top_signals(struct slice hb, int env_null, struct top *t,
 	if (HAS(F_FROM)) {
 		hdr_unfold(f[F_FROM], t->from, sizeof(t->from));
 		t->daemon = daemon_from(t->from);
+		t->daemon_addr = daemon_addr(t->from);
 	}
 	if (HAS(F_SUBJECT)) {
 		hdr_unfold(f[F_SUBJECT], t->subj, sizeof(t->subj));
+		/* what the strict decoder leaves: any charset, 8-bit Latin-1 */
+		sloppy_subject(t->subj, t->alt, sizeof(t->alt));
 		/*
 		 * For extract_maybe_bounce (!full), which runs in the
 		 * delivering process itself, no libetpan code: an encoded subject
@@ -1767,22 +2028,25 @@ top_signals(struct slice hb, int env_null, struct top *t,
 			t->subject = 1;
 		else
 			hdr_decode_words(t->subj, sizeof(t->subj));
-		n = strlen(t->subj);
 		/* a person forwarding or replying to a bounce */
-		if (ascii_prefix(t->subj, n, "fwd:") ||
-		    ascii_prefix(t->subj, n, "fw:") ||
-		    ascii_prefix(t->subj, n, "re:") ||
-		    ascii_prefix(t->subj, n, "aw:") ||
-		    ascii_prefix(t->subj, n, "wg:") ||
-		    ascii_prefix(t->subj, n, "tr:"))
-			t->fwd = 1;
-		else if (match_list(t->subj, n, bounce_subject) != NULL)
-			t->subject = 1;
+		t->fwd = reply_prefixes(t->subj, &rest) > 0;
+		if (subj_match(t, t->subj, bounce_subject) != NULL)
+			subj = 1;
 	}
 	if (HAS(F_FAILED_RCPT))
 		t->failed_rcpt = 1;
+	/*
+	 * "RE: Undeliverable: ..." counts only from a mail system: a null
+	 * sender, a daemon's address, X-Failed-Recipients.  Some gateways
+	 * answer so; a person replying to a bounce has none of them.
+	 */
+	if (subj && (!t->fwd || t->null_sender || t->daemon_addr ||
+	    t->failed_rcpt))
+		t->subject = 1;
 	if (HAS(F_IN_REPLY_TO))
 		t->in_reply_to = 1;
+	if (HAS(F_REFERENCES))
+		t->references = 1;
 	if (HAS(F_AUTO_SUBMITTED)) {
 		n = hdr_unfold(f[F_AUTO_SUBMITTED], buf, sizeof(buf));
 		if (ascii_prefix(buf, n, "auto-replied"))
@@ -1809,8 +2073,15 @@ top_signals(struct slice hb, int env_null, struct top *t,
 		    ascii_prefix(buf, n, "junk"))
 			t->bulk = 1;
 	}
+	/*
+	 * Challenge-response systems' own fields (SpamArrest, Boxbe, TMDA's
+	 * confirmation, cPanel BoxTrapper, Bluebottle, ChoiceMail).  Not
+	 * TMDA's X-Delivery-Agent: tmda-sendmail puts it on its users'
+	 * ordinary mail too.
+	 */
 	if (HAS(F_X_SPAM_ARREST) || HAS(F_X_BOXBE_ID) ||
-	    HAS(F_X_TMDA_CONFIRM) || HAS(F_X_CHALLENGE))
+	    HAS(F_X_TMDA_CONFIRM) || HAS(F_X_CHALLENGE) ||
+	    HAS(F_X_BOXTRAPPER) || HAS(F_X_BLUEBOTTLE) || HAS(F_X_CHOICEMAIL))
 		t->bulk = 1;
 	/*
 	 * Exchange and Outlook out-of-office replies say "Auto-Submitted:
@@ -1819,8 +2090,26 @@ top_signals(struct slice hb, int env_null, struct top *t,
 	 * in reply to one message.
 	 */
 	if (!t->autoreply && (t->bulk || t->null_sender) && t->in_reply_to &&
-	    match_list(t->subj, strlen(t->subj), autoreply_subject) != NULL)
+	    subj_match(t, t->subj, autoreply_subject) != NULL)
 		t->autoreply = 1;
+	/*
+	 * Out-of-office notices of Notes, GroupWise, Exchange and webmails
+	 * that name no message and carry no RFC 3834 field: a mail system's
+	 * sender (null, or a daemon's address) and an auto-reply's subject
+	 * ("Automatic reply:", "Out of Office:", "Autosvar:", Notes' "I will
+	 * be out of the office ...", "... is out of the office"); or
+	 * Precedence: bulk/junk (Auto-Submitted) with such a subject tag,
+	 * which a newsletter may also have: that alone is weak.
+	 */
+	if (!t->autoreply && (t->null_sender || t->daemon_addr) && (t->subj[0]
+	    != '\0') && (autoreply_start(t->subj) || (t->alt[0] &&
+	    autoreply_start(t->alt)) || subj_match(t, t->subj, oof_phrase)))
+		t->autoreply = 1;
+	if (!t->autoreply && t->bulk && !t->fwd && (autoreply_start(t->subj) ||
+	    (t->alt[0] && autoreply_start(t->alt)))) {
+		t->autoreply = 1;
+		t->weak_ar = 1;
+	}
 	trace_add(tr, "signals: null-sender=%d daemon-from=%d bounce-subject=%d "
 	    "x-failed-recipients=%d auto-reply=%d\n", t->null_sender,
 	    t->daemon, t->subject, t->failed_rcpt, t->autoreply);
@@ -2203,8 +2492,13 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 		ex->kind = K_AUTOREPLY;
 	else
 		ex->kind = K_NONE;
-	if (ex->kind != K_NDR)
-		ex->strong = 1;	/* a report type or an explicit auto-reply */
+	/*
+	 * A report type or an explicit auto-reply is strong; an auto-reply
+	 * told by Precedence and its subject alone only with a strong
+	 * sender.
+	 */
+	if (ex->kind != K_NDR && !(ex->kind == K_AUTOREPLY && top.weak_ar))
+		ex->strong = 1;
 
 	/* auto-replies and reports without a copy: In-Reply-To/References */
 	if (ex->kind != K_NONE && c.trust < T_INLINE_NOMARK) {

@@ -79,6 +79,30 @@ static const struct {
 	  "{\"notificationType\":\"Bounce\",\"bounce\":{},\"mail\":{\"messageId\":"
 	  "\"0101-abc-000000\"}}\n",
 	  K_NDR, "0101-abc-000000", V_BACKSCATTER },
+	{ "RE: in front of a gateway's NDR subject, null sender",
+	  "Return-Path: <>\nFrom: gw@notes.example\nSubject: RE: Unzustellbar: x\n"
+	  "In-Reply-To: <zz@spam.example>\n\nnicht zugestellt\n",
+	  K_NDR, "<zz@spam.example>", V_BACKSCATTER },
+	{ "RE: in front of a bounce subject, from a person",
+	  "From: Mail Delivery <md@person.example>\nSubject: Re: Undeliverable: x\n"
+	  "In-Reply-To: <zz@spam.example>\n\nit came back\n",
+	  K_NONE, NULL, V_NOT_BOUNCE },
+	{ "Latin-1 bytes in an encoded word labelled UTF-8",
+	  "Return-Path: <>\nFrom: adm@x.example\n"
+	  "Subject: =?utf-8?Q?N=E3o_=E9_poss=EDvel_entregar:?= x\n\nfalhou\n",
+	  K_NDR, NULL, V_UNKNOWN },
+	{ "out-of-office, null sender, no RFC 3834 field",
+	  "Return-Path: <>\nFrom: b@b.example\nSubject: Autosvar: x\n"
+	  "References: <7.8@mail.example.org>\n\nborta\n",
+	  K_AUTOREPLY, "<7.8@mail.example.org>", V_OURS },
+	{ "Precedence: bulk and an auto-reply subject alone: never junk",
+	  "From: b@b.example\nSubject: Out of Office: x\nPrecedence: bulk\n"
+	  "References: <zz@spam.example>\n\naway\n",
+	  K_AUTOREPLY, "<zz@spam.example>", V_UNKNOWN },
+	{ "Precedence: bulk newsletter about an office party",
+	  "From: n@news.example\nSubject: Out of office party deals\n"
+	  "Precedence: bulk\n\ndeals\n",
+	  K_NONE, NULL, V_NOT_BOUNCE },
 };
 
 static void
