@@ -2,7 +2,8 @@
  * backstop: stop email backscatter at local delivery.
  *
  * Shared declarations.  Every exported name carries its module's prefix
- * (hdr_, rules_, extract_, judge_, guard_, maildir_, sent_, log_); everything else is static.
+ * (hdr_, rules_, extract_, judge_, guard_, maildir_, sent_, opts_, log_);
+ * everything else is static.
  */
 #ifndef BACKSTOP_H
 #define BACKSTOP_H
@@ -278,20 +279,21 @@ int	 sent_lookup_rcpts(const char *, const char *const *, size_t,
 	    char *, size_t);
 
 /* opts.c: options and usage, the same way for every command */
-#define OPTS_DONE	(-2)	/* return opts.rc now: help, version, error */
 struct opts {
 	const char	*cmd;
-	int		 rc;
+	int		 rc;		/* to return when opts_parse() is -1 */
 	const char	*rules;		/* -r RULES */
 	const char	*maildir;	/* -d MAILDIR */
-	char		 shorts[64];
-	struct option	 longs[16];
 };
-void	 opts_begin(struct opts *, const char *, const char *,
-	    const struct option *);
-int	 opts_next(struct opts *, int, char **);
-int	 opts_all(struct opts *, const char *, const char *, int, char **,
-	    int, int);
+/* one option of a command's own: a flag set to 1, or an argument */
+struct opt {
+	int		  ch;		/* its letter, or 0: long only */
+	const char	 *name;		/* its long name, or NULL */
+	int		 *flag;
+	const char	**arg;
+};
+int	 opts_parse(struct opts *, const char *, const char *,
+	    const struct opt *, int, char **, int, int);
 int	 opts_usage(const char *);
 void	 opts_usage_all(FILE *);
 

@@ -147,11 +147,13 @@ print_rules(const struct rules *r)
 
 	n = rules_count(r, RULES_EV_PATTERNS);
 	printf("outbound.message_id: %zu pattern%s\n", n, n == 1 ? "" : "s");
-	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line)) != NULL; i++)
+	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file,
+	    &line)) != NULL; i++)
 		printf("  %s:%d: %s\n", file, line, src);
 	n = rules_count(r, RULES_EV_RELAYS);
 	printf("outbound.relays: %zu\n", n);
-	for (i = 0; (src = rules_item(r, RULES_EV_RELAYS, i, &file, &line)) != NULL; i++)
+	for (i = 0; (src = rules_item(r, RULES_EV_RELAYS, i, &file,
+	    &line)) != NULL; i++)
 		printf("  %s:%d: %s\n", file, line, src);
 	printf("outbound.sent: %s\n",
 	    rules_has_evidence(r) & RULES_EV_SENT ? "on" : "off");
@@ -435,7 +437,8 @@ cmd_check_config(int argc, char **argv)
 	int		 rok;
 	struct opts	 o;
 
-	if (opts_all(&o, "check-config", "d:r:u:", argc, argv, 0, 0) == -1)
+	if (opts_parse(&o, "check-config", "d:r:u:",
+	    NULL, argc, argv, 0, 0) == -1)
 		return o.rc;
 	maildir = o.maildir;
 	rulesfile = o.rules;

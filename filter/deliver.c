@@ -427,42 +427,41 @@ qmail_line(struct slice *s, const char *v, char **own_r)
 	return 1;
 }
 
+/*
+ * What deliver (maildir 1) and filter (0) start with: the signals that
+ * cancel a delivery, the deadline, no SIGPIPE from a reader gone away.
+ */
+static void
+begin(int maildir)
+{
+	catch_cancel(maildir);
+	alarm(DELIVER_DEADLINE);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int
 cmd_deliver(int argc, char **argv)
 {
 	struct msgctx	 m;
-	const char	*maildir = NULL, *rulesfile = NULL, *folder, *home;
+	const char	*folder, *home;
 	char		 root[PATH_MAX], err[PATH_MAX + 256], path[PATH_MAX];
 	char		 hdr[1024], idlog[256];
 	struct slice	 iov[4];
 	size_t		 niov = 0;
-	int		 ch, qmail = 0;
-	static const struct option longopts[] = {
-		{ "qmail", no_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 }
+	int		 qmail = 0;
+	const struct opt own[] = {
+		{ 'q', "qmail", &qmail, NULL },
+		{ 0, NULL, NULL, NULL }
 	};
 	struct opts	 o;
 
-	catch_cancel(1);
-	alarm(DELIVER_DEADLINE);
-	signal(SIGPIPE, SIG_IGN);
-	/* a usage error is 75 too: any permanent code bounces the message */
-	opts_begin(&o, "deliver", "d:r:u:q", longopts);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'q':
-			qmail = 1;
-			break;
-		default:
-			return o.rc;
-		}
-	if (optind != argc)
-		return opts_usage("deliver");
-	/* -u USER@DOMAIN gives %u and %d of -d and -r (rules.c) */
-	maildir = o.maildir;
-	rulesfile = o.rules;
+	begin(1);
+	/* a usage error is 75 too: any permanent code bounces the message;
+	 * -u USER@DOMAIN gives %u and %d of -d and -r (rules.c) */
+	if (opts_parse(&o, "deliver", "d:r:u:", own, argc, argv, 0, 0) == -1)
+		return o.rc;
 
-	if (maildir == NULL) {
+	if (o.maildir == NULL) {
 		if ((home = maildir_home()) == NULL) {
 			warnx_("no home directory: set HOME or use -d, "
 			    "temporary failure");
@@ -473,7 +472,7 @@ cmd_deliver(int argc, char **argv)
 			warnx_("HOME too long, temporary failure");
 			return EXIT_TEMPFAIL;
 		}
-	} else if (rules_expand(maildir, root, sizeof(root), err,
+	} else if (rules_expand(o.maildir, root, sizeof(root), err,
 	    sizeof(err)) == -1) {
 		warnx_("-d %s, temporary failure", err);
 		return EXIT_TEMPFAIL;
@@ -483,7 +482,7 @@ cmd_deliver(int argc, char **argv)
 	/* relative sent folders (outbound.sent) are looked for here first */
 	sent_set_maildir(root);
 
-	if (prepare(&m, rulesfile) == -1)
+	if (prepare(&m, o.rules) == -1)
 		return EXIT_TEMPFAIL;
 	if (qmail) {
 		niov += qmail_line(&iov[niov], getenv("RPLINE"), &m.own[0]);
@@ -535,18 +534,14 @@ int
 cmd_filter(int argc, char **argv)
 {
 	struct msgctx	 m;
-	const char	*rulesfile = NULL;
 	char		 hdr[1024];
 	struct slice	 iov[3];
 	struct opts	 o;
 
-	catch_cancel(0);
-	alarm(DELIVER_DEADLINE);
-	signal(SIGPIPE, SIG_IGN);
-	if (opts_all(&o, "filter", "r:u:", argc, argv, 0, 0) == -1)
+	begin(0);
+	if (opts_parse(&o, "filter", "r:u:", NULL, argc, argv, 0, 0) == -1)
 		return o.rc;
-	rulesfile = o.rules;
-	if (prepare(&m, rulesfile) == -1)
+	if (prepare(&m, o.rules) == -1)
 		return EXIT_TEMPFAIL;
 	iov[0].p = m.buf + m.skip;
 	iov[0].n = m.len - m.skip;

@@ -784,36 +784,18 @@ cmd_expire(int argc, char **argv)
 	char		 root[PATH_MAX], shown[ESCAPED_MAX];
 	long		 maxage = 0;
 	time_t		 now;
-	int		 ch, dry = 0, all = 0, force = 0, rc = EXIT_OK;
-	static const struct option longopts[] = {
-		{ "older-than", required_argument, NULL, 'a' },
-		{ "all", no_argument, NULL, 'A' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 }
+	int		 dry = 0, all = 0, force = 0, rc = EXIT_OK;
+	const struct opt own[] = {
+		{ 0, "older-than", NULL, &agearg },
+		{ 0, "all", &all, NULL },
+		{ 0, "force", &force, NULL },
+		{ 'n', "dry-run", &dry, NULL },
+		{ 0, NULL, NULL, NULL }
 	};
 	struct opts	 o;
 
-	opts_begin(&o, "expire", "r:n", longopts);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'a':
-			agearg = optarg;
-			break;
-		case 'A':
-			all = 1;
-			break;
-		case 'f':
-			force = 1;
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		default:
-			return o.rc;
-		}
-	if (argc - optind > 1)
-		return opts_usage("expire");
+	if (opts_parse(&o, "expire", "r:", own, argc, argv, 0, 1) == -1)
+		return o.rc;
 	rulesfile = o.rules;
 	if (agearg != NULL && parse_age(agearg, &maxage) == -1) {
 		warnx_("--older-than: '%s' is not an age such as 30d, 12h or "
@@ -1016,7 +998,7 @@ cmd_junk(int argc, char **argv)
 	int		 s, dfd[2] = { -1, -1 }, rc = EXIT_OK;
 	struct opts	 o;
 
-	if (opts_all(&o, "junk", "r:", argc, argv, 0, 1) == -1)
+	if (opts_parse(&o, "junk", "r:", NULL, argc, argv, 0, 1) == -1)
 		return o.rc;
 	rulesfile = o.rules;
 	if (root_path(optind < argc ? argv[optind] : NULL, root,
@@ -1407,22 +1389,15 @@ cmd_restore(int argc, char **argv)
 	char		 root[PATH_MAX], *line = NULL, *arg;
 	size_t		 cap = 0;
 	ssize_t		 k;
-	int		 ch, i, s, fromstdin = 0, temp = 0, refused = 0;
-	static const struct option longopts[] = {
-		{ "stdin", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
+	int		 i, s, fromstdin = 0, temp = 0, refused = 0;
+	const struct opt own[] = {
+		{ 0, "stdin", &fromstdin, NULL },
+		{ 0, NULL, NULL, NULL }
 	};
 	struct opts	 o;
 
-	opts_begin(&o, "restore", "d:r:", longopts);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'S':
-			fromstdin = 1;
-			break;
-		default:
-			return o.rc;
-		}
+	if (opts_parse(&o, "restore", "d:r:", own, argc, argv, 0, -1) == -1)
+		return o.rc;
 	if ((optind == argc) != (fromstdin != 0))
 		return opts_usage("restore");
 	maildir = o.maildir;

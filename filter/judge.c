@@ -27,7 +27,7 @@
 
 #include "backstop.h"
 
-/* Does a kept Received: line of the returned original name one of our relays? */
+/* Does a kept Received: line of the original name one of our relays? */
 static int
 relay_evidence(const struct rules *r, const struct extract *ex, char *rule,
     size_t rulesz)

@@ -1339,7 +1339,8 @@ has_pattern(const struct rules *r, const char *pat)
 	size_t		 i;
 	int		 line;
 
-	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line)) != NULL; i++)
+	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file,
+	    &line)) != NULL; i++)
 		if (strcmp(src, pat) == 0)
 			return 1;
 	return 0;
@@ -1684,22 +1685,15 @@ cmd_learn(int argc, char **argv)
 	const char	*target;
 	char		 pbuf[4096];
 	size_t		 i, nprop;
-	int		 ch, dowrite = 0, rc;
-	static const struct option longopts[] = {
-		{ "write", no_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 }
+	int		 dowrite = 0, rc;
+	const struct opt own[] = {
+		{ 'w', "write", &dowrite, NULL },
+		{ 0, NULL, NULL, NULL }
 	};
 	struct opts	 o;
 
-	opts_begin(&o, "learn", "r:w", longopts);
-	while ((ch = opts_next(&o, argc, argv)) != -1)
-		switch (ch) {
-		case 'w':
-			dowrite = 1;
-			break;
-		default:
-			return o.rc;
-		}
+	if (opts_parse(&o, "learn", "r:", own, argc, argv, 0, -1) == -1)
+		return o.rc;
 	if ((rc = learn_open(&L, &r, &o, 1, argc, argv)) != 0)
 		return rc;
 	printf("backstop learn: %zu sent message%s in %zu folder%s, %zu "
@@ -1819,7 +1813,7 @@ cmd_check_rules(int argc, char **argv)
 	int		 line, sent, rc = EXIT_OK;
 	struct opts	 o;
 
-	if (opts_all(&o, "check-rules", "r:", argc, argv, 0, -1) == -1)
+	if (opts_parse(&o, "check-rules", "r:", NULL, argc, argv, 0, -1) == -1)
 		return o.rc;
 	if ((rc = learn_open(&L, &r, &o, 0, argc, argv)) != 0)
 		return rc;

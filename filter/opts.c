@@ -84,92 +84,95 @@ opts_usage(const char *cmd)
 	return usages[i].bad_rc;
 }
 
-void
-opts_begin(struct opts *o, const char *cmd, const char *shorts,
-    const struct option *longs)
+#define OPTS_LONG	256	/* getopt values of long-only options */
+
+/*
+ * Read argv's options for cmd: the shared ones that common names ("r:",
+ * "d:", "u:"), the command's own from the table own (ended by an entry
+ * with neither ch nor name; NULL: none), --help and --version; then check
+ * that between min and max (-1: any) arguments follow.  0, with
+ * argv[optind] the first argument; or -1 when the command is to return
+ * o->rc at once: --help or --version answered (0), or a usage error
+ * reported with the command's own code.
+ */
+int
+opts_parse(struct opts *o, const char *cmd, const char *common,
+    const struct opt *own, int argc, char **argv, int min, int max)
 {
-	size_t	 n = 0;
+	char		 shorts[64];
+	struct option	 longs[16];
+	size_t		 i, n = 0, k, u = find(cmd);
+	int		 ch;
 
 	memset(o, 0, sizeof(*o));
+	memset(longs, 0, sizeof(longs));
 	o->cmd = cmd;
-	snprintf(o->shorts, sizeof(o->shorts), "%shV", shorts);
-	while (longs != NULL && longs[n].name != NULL &&
-	    n + 3 < sizeof(o->longs) / sizeof(o->longs[0])) {
-		o->longs[n] = longs[n];
-		n++;
+	k = (size_t)snprintf(shorts, sizeof(shorts), "%shV", common);
+	for (i = 0; own != NULL && (own[i].ch != 0 || own[i].name != NULL) &&
+	    n + 3 < sizeof(longs) / sizeof(longs[0]) && k + 3 < sizeof(shorts);
+	    i++) {
+		if (own[i].ch != 0) {
+			shorts[k++] = (char)own[i].ch;
+			if (own[i].arg != NULL)
+				shorts[k++] = ':';
+			shorts[k] = '\0';
+		}
+		if (own[i].name != NULL) {
+			longs[n].name = own[i].name;
+			longs[n].has_arg = own[i].arg != NULL ?
+			    required_argument : no_argument;
+			longs[n++].val = own[i].ch != 0 ? own[i].ch :
+			    OPTS_LONG + (int)i;
+		}
 	}
-	o->longs[n].name = "help";
-	o->longs[n++].val = 'h';
-	o->longs[n].name = "version";
-	o->longs[n++].val = 'V';
+	longs[n].name = "help";
+	longs[n++].val = 'h';
+	longs[n].name = "version";
+	longs[n++].val = 'V';
 	optind = 1;
-}
-
-/*
- * The next option of argv that is the command's own, as getopt_long()
- * gives it; -1 at the end.  The options every command means the same by
- * are taken here: -r RULES (o->rules), -d MAILDIR (o->maildir), -u
- * USER@DOMAIN (rules_set_user()), each only where shorts names it.
- * OPTS_DONE when the command is to return o->rc at once: --help and
- * --version were answered (0), or a bad option was reported.
- */
-int
-opts_next(struct opts *o, int argc, char **argv)
-{
-	size_t	 i = find(o->cmd);
-	int	 ch;
-
 	opterr = 0;	/* said below, with the program's name */
-again:
-	switch ((ch = getopt_long(argc, argv, o->shorts, o->longs, NULL))) {
-	case 'r':
-		o->rules = optarg;
-		goto again;
-	case 'd':
-		o->maildir = optarg;
-		goto again;
-	case 'u':
-		rules_set_user(optarg);
-		goto again;
-	case 'h':
-		printf("usage: backstop %s %s\n  %s\n\nSee backstop(1).\n",
-		    usages[i].cmd, usages[i].args, usages[i].what);
-		o->rc = EXIT_OK;
-		return OPTS_DONE;
-	case 'V':
-		printf("backstop %s\n", BACKSTOP_VERSION);
-		o->rc = EXIT_OK;
-		return OPTS_DONE;
-	case '?':
-	case ':':
-		if (optopt != 0)
-			warnx_("%s: bad option or missing argument: -%c",
-			    o->cmd, optopt);
-		else
-			warnx_("%s: bad option or missing argument: %s",
-			    o->cmd, argv[optind - 1]);
-		o->rc = opts_usage(o->cmd);
-		return OPTS_DONE;
-	default:
-		return ch;
-	}
-}
-
-/*
- * For a command with no options of its own: read them all, and check
- * that between min and max (-1: any) arguments follow.  0, or -1 when the
- * command is to return o->rc (help, version, a usage error).
- */
-int
-opts_all(struct opts *o, const char *cmd, const char *shorts, int argc,
-    char **argv, int min, int max)
-{
-	int	 ch;
-
-	opts_begin(o, cmd, shorts, NULL);
-	while ((ch = opts_next(o, argc, argv)) != -1)
-		if (ch == OPTS_DONE)
+	while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			o->rules = optarg;
+			continue;
+		case 'd':
+			o->maildir = optarg;
+			continue;
+		case 'u':
+			rules_set_user(optarg);
+			continue;
+		case 'h':
+			printf("usage: backstop %s %s\n  %s\n\nSee "
+			    "backstop(1).\n", usages[u].cmd, usages[u].args,
+			    usages[u].what);
+			o->rc = EXIT_OK;
 			return -1;
+		case 'V':
+			printf("backstop %s\n", BACKSTOP_VERSION);
+			o->rc = EXIT_OK;
+			return -1;
+		case '?':
+		case ':':
+			if (optopt != 0 && optopt < OPTS_LONG)
+				warnx_("%s: bad option or missing argument: "
+				    "-%c", cmd, optopt);
+			else
+				warnx_("%s: bad option or missing argument: "
+				    "%s", cmd, argv[optind - 1]);
+			o->rc = opts_usage(cmd);
+			return -1;
+		}
+		for (i = 0; own != NULL && (own[i].ch != 0 ||
+		    own[i].name != NULL); i++)
+			if (ch == own[i].ch || ch == OPTS_LONG + (int)i) {
+				if (own[i].flag != NULL)
+					*own[i].flag = 1;
+				if (own[i].arg != NULL)
+					*own[i].arg = optarg;
+				break;
+			}
+	}
 	if (argc - optind < min || (max >= 0 && argc - optind > max)) {
 		o->rc = opts_usage(cmd);
 		return -1;

@@ -442,7 +442,7 @@ cmd_scan(int argc, char **argv)
 	int		 i, rc = EXIT_OK;
 	struct opts	 o;
 
-	if (opts_all(&o, "scan", "r:", argc, argv, 1, -1) == -1)
+	if (opts_parse(&o, "scan", "r:", NULL, argc, argv, 1, -1) == -1)
 		return o.rc;
 	rulesfile = o.rules;
 	r = rules_new();
@@ -538,7 +538,8 @@ print_pattern(const struct rules *r, const char *rule)
 	size_t		 i;
 	int		 line;
 
-	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line)) != NULL; i++) {
+	for (i = 0; (src = rules_item(r, RULES_EV_PATTERNS, i, &file,
+	    &line)) != NULL; i++) {
 		snprintf(at, sizeof(at), "%s:%d", file, line);
 		if (strcmp(at, rule) == 0) {
 			put_clean("pattern: ", src);
@@ -632,7 +633,7 @@ cmd_explain(int argc, char **argv)
 	int		 rok, rc;
 	struct opts	 o;
 
-	if (opts_all(&o, "explain", "r:", argc, argv, 0, 1) == -1)
+	if (opts_parse(&o, "explain", "r:", NULL, argc, argv, 0, 1) == -1)
 		return o.rc;
 	rulesfile = o.rules;
 	file = optind < argc ? argv[optind] : NULL;
