@@ -33,36 +33,25 @@
 
 static int	 nproblems, nwarnings;
 
-/* One line on stderr, after what stdout holds so far. */
-static void
-report(int *count, const char *tag, const char *fmt, va_list ap)
+/*
+ * One line on stderr, after what stdout holds so far, counted: problems
+ * make the exit status, warnings do not.
+ */
+static void __attribute__((format(printf, 3, 4)))
+say(int *count, const char *tag, const char *fmt, ...)
 {
+	va_list	 ap;
+
 	(*count)++;
 	fflush(stdout);
 	fprintf(stderr, "%s: %s", progname, tag);
+	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 }
-
-static void
-problem(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	report(&nproblems, "", fmt, ap);
-	va_end(ap);
-}
-
-static void
-warning(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	report(&nwarnings, "warning: ", fmt, ap);
-	va_end(ap);
-}
+#define problem(...)	say(&nproblems, "", __VA_ARGS__)
+#define warning(...)	say(&nwarnings, "warning: ", __VA_ARGS__)
 
 /*
  * One rule file into r.  Returns 1 loaded, 0 missing and optional, -1 a

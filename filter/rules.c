@@ -920,15 +920,22 @@ rules_relay_match(const struct rules *r, const char *v, size_t n,
 }
 
 /*
- * Where the sent index is and what it reads: its path, the sent folders
+ * Where the sent index is and what it reads, when the evidence is on
+ * (on; what names it): its path, the sent folders
  * (NULL: the default names), and the time a lookup may spend bringing a
  * stale index up to date -- a share of the classification deadline, the
  * rest waits for the next bounce.  0, or -1 with rule saying why.
  */
 static int
-sent_where(const struct rules *r, char *path, size_t pathsz,
-    const char *const **names_r, long *budget_r, char *rule, size_t rulesz)
+sent_where(const struct rules *r, int on, const char *what, char *path,
+    size_t pathsz, const char *const **names_r, long *budget_r, char *rule,
+    size_t rulesz)
 {
+	rule[0] = '\0';
+	if (!on) {
+		snprintf(rule, rulesz, "%s evidence off", what);
+		return -1;
+	}
 	if (sent_index_path(r->sent_index, path, pathsz) == -1) {
 		snprintf(rule, rulesz, "no home directory for the sent index");
 		return -1;
@@ -959,14 +966,9 @@ rules_sent_lookup(const struct rules *r, const char *id, char *rule,
 	long		 budget;
 	int		 rc;
 
-	rule[0] = '\0';
-	if (!r->sent) {
-		snprintf(rule, rulesz, "sent evidence off");
-		return id == NULL ? 0 : -1;
-	}
-	if (sent_where(r, path, sizeof(path), &names, &budget, rule,
-	    rulesz) == -1)
-		return -1;
+	if (sent_where(r, r->sent, "sent", path, sizeof(path), &names, &budget,
+	    rule, rulesz) == -1)
+		return id == NULL && !r->sent ? 0 : -1;
 	if (id == NULL)
 		return sent_refresh(path, names, r->nsent_folders, rule,
 		    rulesz) == -1 ? -1 : 1;
@@ -995,14 +997,9 @@ rules_sent_recipients(const struct rules *r, const char *const *addrs,
 	long		 budget;
 	int		 rc;
 
-	rule[0] = '\0';
 	memset(each_r, 0, naddrs * sizeof(*each_r));
-	if (!r->sent || !r->rcpt) {
-		snprintf(rule, rulesz, "recipient evidence off");
-		return -1;
-	}
-	if (sent_where(r, path, sizeof(path), &names, &budget, rule,
-	    rulesz) == -1)
+	if (sent_where(r, r->sent && r->rcpt, "recipient", path, sizeof(path),
+	    &names, &budget, rule, rulesz) == -1)
 		return -1;
 	rc = sent_lookup_rcpts(path, names, r->nsent_folders, addrs, naddrs,
 	    r->rcpt_domain, from, to, budget, each_r, why, sizeof(why));
