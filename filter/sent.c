@@ -100,7 +100,7 @@ struct sent_stamp {
 };
 
 struct sent_name {
-	uint64_t	 key;
+	uint64_t	 key;		/* first: sorted as a uint64_t */
 	uint64_t	 id;
 };
 
@@ -489,14 +489,6 @@ ids_find(const uint64_t *a, size_t n, uint64_t x, int *corrupt_r)
 		}
 	}
 	return 0;
-}
-
-static int
-name_cmp(const void *a, const void *b)
-{
-	const struct sent_name *x = a, *y = b;
-
-	return x->key < y->key ? -1 : x->key > y->key;
 }
 
 static int
@@ -949,7 +941,7 @@ dirs_list(const struct sent_dirs *d, struct sent_listing *l)
 				continue;
 			key.key = file_key(fh, de->d_name);
 			hit = l->nold ? bsearch(&key, l->old, l->nold,
-			    sizeof(*l->old), name_cmp) : NULL;
+			    sizeof(*l->old), u64_cmp) : NULL;
 			if (hit != NULL) {
 				l->present[hit - l->old] = 1;
 				continue;
@@ -1015,7 +1007,7 @@ files_read(const struct sent_dirs *d, const struct sent_listing *l,
 		ndone++;
 	}
 	if (nnew > 1)
-		qsort(names, nnew, sizeof(*names), name_cmp);
+		qsort(names, nnew, sizeof(*names), u64_cmp);
 	for (i = j = 0; i < nnew; i++)	/* one entry per file */
 		if (j == 0 || names[j - 1].key != names[i].key)
 			names[j++] = names[i];
