@@ -104,6 +104,7 @@ int	 read_fd_prefix(int, char **, size_t *, size_t, int *);
 int	 write_iov(int, const struct slice *, size_t);
 int	 copy_fd(int, int);
 int	 fsync_dirfd(int);
+int	 stdout_flushed(void);
 int	 fsync_dir(const char *);
 int	 file_replace(const char *, const struct slice *, size_t, mode_t,
 	    uid_t, gid_t, int (*)(const char *, void *, char *, size_t), void *,

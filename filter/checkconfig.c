@@ -465,10 +465,8 @@ cmd_check_config(int argc, char **argv)
 	check_syslog();
 	rules_free(r);
 
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
+	if (stdout_flushed() == -1)
 		return EXIT_IOERR;
-	}
 	if (nproblems > 0) {
 		fprintf(stderr, "%s: %d problem%s, %d warning%s\n", progname,
 		    nproblems, nproblems == 1 ? "" : "s", nwarnings,

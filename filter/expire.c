@@ -855,10 +855,8 @@ cmd_expire(int argc, char **argv)
 		    shown, t.removed, t.kept, t.freed,
 		    rc == EXIT_OK ? "" : ", with errors");
 	}
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
+	if (stdout_flushed() == -1)
 		rc = EXIT_TEMPFAIL;
-	}
 	return rc;
 }
 
@@ -1048,10 +1046,8 @@ cmd_junk(int argc, char **argv)
 		if (dfd[s] != -1)
 			close(dfd[s]);
 	folder_close(&f);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
+	if (stdout_flushed() == -1)
 		rc = EXIT_TEMPFAIL;
-	}
 	return rc;
 }
 
@@ -1471,9 +1467,7 @@ cmd_restore(int argc, char **argv)
 	if (rs.intmp != -1)
 		close(rs.intmp);
 	folder_close(&rs.f);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
+	if (stdout_flushed() == -1)
 		temp = 1;
-	}
 	return temp ? EXIT_TEMPFAIL : refused ? EXIT_USAGE : EXIT_OK;
 }

@@ -1534,11 +1534,7 @@ learn_close(struct learn *L, struct rules *r, int rc)
 {
 	rules_free(r);
 	learn_free(L);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
-		return EXIT_IOERR;
-	}
-	return rc;
+	return stdout_flushed() == -1 ? EXIT_IOERR : rc;
 }
 
 /*

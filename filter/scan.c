@@ -466,11 +466,7 @@ cmd_scan(int argc, char **argv)
 		free(scan_l.path[i]);
 	free(scan_l.path);
 	rules_free(r);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		warnx_("write error on stdout");
-		return EXIT_IOERR;
-	}
-	return rc;
+	return stdout_flushed() == -1 ? EXIT_IOERR : rc;
 }
 
 /*
@@ -660,9 +656,7 @@ cmd_explain(int argc, char **argv)
 		warnx_("cannot start the classifier: %s", strerror(errno));
 	free(buf);
 	rules_free(r);
-	if (rc == 0 && (fflush(stdout) == EOF || ferror(stdout))) {
-		warnx_("write error on stdout");
+	if (rc == 0 && stdout_flushed() == -1)
 		rc = -1;
-	}
 	return rc == 0 ? EXIT_OK : rc == -2 ? EXIT_TEMPFAIL : EXIT_IOERR;
 }

@@ -684,3 +684,17 @@ fail:
 	unlink(tmp);
 	return -1;
 }
+
+/*
+ * Everything printed is out: fflush and check stdout once, at the end of
+ * a command that prints.  0, or -1 after saying so on stderr.
+ */
+int
+stdout_flushed(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warnx_("write error on stdout");
+		return -1;
+	}
+	return 0;
+}
