@@ -255,6 +255,7 @@ static int
 folder_open(struct folder *f, const char *root, const char *junk)
 {
 	struct stat	 st, lst, rst;
+	const char	*why = NULL;
 
 	f->rootfd = f->fd = -1;
 	/* rules.c allows only one name; check again, this is what keeps
@@ -280,37 +281,29 @@ folder_open(struct folder *f, const char *root, const char *junk)
 	if (fstatat(f->rootfd, junk, &lst, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return 0;
-		warnx_("%s: %s", f->path, strerror(errno));
-		folder_close(f);
-		return -1;
+		goto fail;
 	}
 	if (S_ISLNK(lst.st_mode) && lst.st_uid != rst.st_uid) {
-		warnx_("%s: a symbolic link of another owner than the maildir's, "
-		    "refused", f->path);
-		folder_close(f);
-		return -1;
+		why = "a symbolic link of another owner than the maildir's, "
+		    "refused";
+		goto fail;
 	}
 	f->fd = openat(f->rootfd, junk, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
 	    (S_ISLNK(lst.st_mode) ? 0 : O_NOFOLLOW));
-	if (f->fd == -1) {
-		if (errno == ENOENT && !S_ISLNK(lst.st_mode))
-			return 0;	/* removed meanwhile */
-		warnx_("%s: %s", f->path, strerror(errno));
-		folder_close(f);
-		return -1;
-	}
-	if (fstat(f->fd, &st) == -1) {
-		warnx_("%s: %s", f->path, strerror(errno));
-		folder_close(f);
-		return -1;
-	}
+	if (f->fd == -1 && errno == ENOENT && !S_ISLNK(lst.st_mode))
+		return 0;	/* removed meanwhile */
+	if (f->fd == -1 || fstat(f->fd, &st) == -1)
+		goto fail;
 	if (S_ISLNK(lst.st_mode) && st.st_uid != rst.st_uid) {
-		warnx_("%s: a symbolic link to a directory of another owner "
-		    "than the maildir's, refused", f->path);
-		folder_close(f);
-		return -1;
+		why = "a symbolic link to a directory of another owner than "
+		    "the maildir's, refused";
+		goto fail;
 	}
 	return 0;
+fail:
+	warnx_("%s: %s", f->path, why != NULL ? why : strerror(errno));
+	folder_close(f);
+	return -1;
 }
 
 static void
