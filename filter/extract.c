@@ -759,6 +759,36 @@ static const char *const not_rcpt_line[] = {
 };
 
 /*
+ * An SMTP reply code, with or without an enhanced status code, is all
+ * that stands before the address: Sendmail's "554 <addr>... Host
+ * unknown", "550 5.1.1 <addr>... User unknown".
+ */
+static int
+smtp_code(const char *p, size_t n)
+{
+	size_t	 i;
+
+	if (n < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' || p[1] > '9' ||
+	    p[2] < '0' || p[2] > '9')
+		return 0;
+	if (n == 3)
+		return 1;
+	if (p[3] != ' ' && p[3] != '-')
+		return 0;
+	/* " 5.1.1": a class digit, then dots and digits only */
+	for (i = 4; i < n && p[i] == ' '; i++)
+		;
+	if (i == n)
+		return 1;
+	if (p[i] < '2' || p[i] > '5' || i + 1 >= n || p[i + 1] != '.')
+		return 0;
+	for (i += 2; i < n; i++)
+		if ((p[i] < '0' || p[i] > '9') && p[i] != '.')
+			return 0;
+	return 1;
+}
+
+/*
  * Words after which an address on the same line is the recipient:
  * "to <addr>", "Recipient: addr", "RCPT TO:<addr>", "for <addr>".  An
  * address that starts its line (qmail's "<addr>:", Exim's indented
@@ -783,7 +813,7 @@ rcpt_line(const char *pre, size_t n)
 		pre++;
 		n--;
 	}
-	if (n == 0)
+	if (n == 0 || smtp_code(pre, n))
 		return 1;
 	if (n >= sizeof(lc) - 1) {
 		pre += n - (sizeof(lc) - 2);
@@ -1328,6 +1358,33 @@ json_notification(struct cls *c, const char *p, size_t n)
 	set_id(c, T_INLINE, id, "mail.messageId of a JSON notification");
 }
 
+/*
+ * The first copy marker of the lower-case text lc that begins its line
+ * (after blanks and rules such as "-----"), from the marker m on: a marker
+ * phrase inside a sentence ("The MTS-ID of the original message is:" in an
+ * Exchange report, between two failed recipients) does not end the
+ * report's text for the recipient scan.  NULL: none.
+ */
+static const char *
+line_marker(const char *lc, size_t n, const char *m)
+{
+	const char	*ls, *q, *nl, *end = lc + n;
+
+	while (m != NULL) {
+		for (ls = m; ls > lc && ls[-1] != '\n'; ls--)
+			;
+		for (q = ls; q < m && strchr(" \t-=*_>[(", *q) != NULL; q++)
+			;
+		if (q == m)
+			return m;
+		if ((nl = memchr(m, '\n', (size_t)(end - m))) == NULL)
+			return NULL;
+		m = NULL;
+		(void)phrase_scan(nl + 1, (size_t)(end - nl - 1), &m);
+	}
+	return NULL;
+}
+
 /* Look for a pasted original in decoded text. */
 static void
 scan_text(struct cls *c, const char *p, size_t n, const char *where)
@@ -1349,8 +1406,11 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	/* the recipients the text names, before the copy; the whole body
 	 * read as text only when no part named any */
 	if (strcmp(where, "body") != 0 || (c->cp != NULL &&
-	    c->cp->ntext == 0))
-		text_counterparts(c, p, m != NULL ? (size_t)(m - p) : n);
+	    c->cp->ntext == 0)) {
+		const char *lm = line_marker(lc, n, m ? lc + (m - p) : NULL);
+
+		text_counterparts(c, p, lm != NULL ? (size_t)(lm - lc) : n);
+	}
 	if (m != NULL && (nl0 = memchr(m, '\n', n - (size_t)(m - p))) != NULL)
 		marker_counterparts(c, nl0 + 1, n - (size_t)(nl0 + 1 - p));
 	/* raw text only: extract_maybe_bounce() looks at the raw bytes */

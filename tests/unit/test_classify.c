@@ -280,6 +280,22 @@ static const struct {
 	  "Your message could not be delivered.\nMessage-ID: <abc.123@mail.example.org>\n"
 	  "Reason: mailbox full\n",
 	  "" },
+	{ "Sendmail: '554 <addr>... reason' lines name recipients",
+	  "Return-Path: <>\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@x.example>\n"
+	  "Subject: Returned mail: Host unknown\n\n   ----- Transcript of session follows -----\n"
+	  "554 <gina@v.example>... 550 Host unknown\n"
+	  "550 5.1.1 <hank@u.example>... User unknown\n"
+	  ">>> RCPT To:<ivy@t.example>\n<<< 550 No such user\n"
+	  "\n   ----- Unsent message follows -----\nFrom: me@example.org\nTo: gina@v.example\n\nhi\n",
+	  "gina@v.example,hank@u.example,ivy@t.example" },
+	{ "a copy-marker phrase inside a sentence does not end the recipients",
+	  "Return-Path: <>\nFrom: postmaster@x.example\nSubject: Undeliverable: hello\n\n"
+	  "Your message did not reach the following recipient(s):\n\n"
+	  "jack@s.example on Thu, 29 Apr 2007 16:51:51 -0500\n"
+	  "    The MTS-ID of the original message is: c=jp;a= ;p=x\n"
+	  "kate@s.example on Thu, 29 Apr 2007 16:51:51 -0500\n"
+	  "    Unknown Recipient\n",
+	  "jack@s.example,kate@s.example" },
 };
 
 static void
