@@ -67,8 +67,8 @@ for f in forward procmailrc mailfilter-xfilter mailfilter-deliver \
 done
 # The mail host's files, with the package's paths (readme_conf)
 sect=$(sed -n '/^<!-- section: admin -->$/,/^<!-- \/section: admin -->$/p' "$TOP/README.md")
-for f in main.cf-mailbox_command main.cf-lmtp main.cf-pipe master.cf-pipe \
-    dovecot-lmtp.conf backstop.sieve; do
+for f in main.cf-mailbox_command exim-router exim-transport main.cf-lmtp \
+    main.cf-pipe master.cf-pipe dovecot-lmtp.conf backstop.sieve; do
 	want=$(readme_conf "$f")
 	case $sect in *"$want"*) r=0 ;; *) r=1 ;; esac
 	ok $r "README for mail administrators shows tests/e2e/conf/$f verbatim"
@@ -298,6 +298,103 @@ exim_stop
 ! listening "$SMTP_PORT"; ok $? "Exim stopped"
 for q in $(exiqgrep -i -r "(bse2e|nosuchuser)" 2>/dev/null); do exim4 -Mrm "$q" >/dev/null 2>&1; done
 diag "Exim phase: $(since "$t") s"
+
+# =============================================================================
+# Exim: every local user at once, backstop's router and transport (the
+# README's files) in Debian's split configuration
+# =============================================================================
+t=$EPOCHREALTIME
+u=bse2eeu; rcpt=$u@$DOMAIN; h=$(home_of $u)
+# What an administrator does, on a copy of /etc/exim4: the two files into
+# conf.d, dc_use_split_config='true', update-exim4.conf.  Exim runs it with
+# -C, and keeps root for its deliveries (to run the pipe as the user) only
+# when /etc/exim4/trusted_configs lists it; e2e_teardown puts back what
+# was there.
+cd_=$W/exim4-confdir
+rm -rf "$cd_" && cp -a /etc/exim4 "$cd_" &&
+	{ grep -v '^dc_use_split_config=' /etc/exim4/update-exim4.conf.conf
+	  echo "dc_use_split_config='true'"; } > "$cd_/update-exim4.conf.conf" &&
+	conf exim-router > "$cd_/conf.d/router/890_backstop" &&
+	conf exim-transport > "$cd_/conf.d/transport/30_backstop" &&
+	update-exim4.conf -d "$cd_" -o "$EXIM_CONF" >> "$LOG" 2>&1
+ok $? "Exim every user: update-exim4.conf builds Debian's split configuration with conf.d/router/890_backstop and conf.d/transport/30_backstop"
+if [ -e "$EXIM_TRUSTED" ]; then cp -p "$EXIM_TRUSTED" "$W/exim-trusted.saved"
+else : > "$W/exim-trusted.none"; fi
+echo "$EXIM_CONF" >> "$EXIM_TRUSTED"
+/usr/sbin/exim4 -C "$EXIM_CONF" -bd -oX "127.0.0.1.$SMTP_PORT" -oP "$W/exim.pid" \
+	< /dev/null >> "$LOG" 2>&1 &&
+	wait_for 15 listening "$SMTP_PORT"
+ok $? "Exim every user: Exim started with that configuration" && exim_eu_up=1
+
+exim_eu_tests() {
+	local fu=bse2eex
+	# a user with ~/.forward keeps it (userforward comes first)
+	tg=$(tag); m=$(mkmsg ham "$tg" "$fu@$DOMAIN")
+	id=$(send carol@sender.example "$fu@$DOMAIN" "$m")
+	line=$(exim_status "$id")
+	case $line in *" R=userforward T=address_pipe"*) r=0 ;; *) r=1 ;; esac
+	ok $r "Exim every user: a user with ~/.forward keeps it (userforward, address_pipe)"
+	[ $r -eq 0 ] || diag "$line"
+
+	tg=$(tag); m=$(mkmsg ham "$tg" "$rcpt")
+	id=$(send carol@sender.example "$rcpt" "$m")
+	line=$(exim_status "$id")
+	case $line in *" => $u <$rcpt> R=backstop_user T=backstop_pipe"*) r=0 ;; *) r=1 ;; esac
+	ok $r "Exim every user: ham delivered through backstop_user and backstop_pipe"
+	[ $r -eq 0 ] || diag "$line"
+	filed "Exim every user: ham" $u "" "$tg" -
+	is "$(stat -c %U "${F:-/dev/null}")" $u "Exim every user: ham stored as the user"
+	is "$(head -n 2 "${F:-/dev/null}" | tr '\n' '|')" \
+		"Return-path: <carol@sender.example>|Envelope-to: $rcpt|" \
+		"Exim every user: ham starts with Return-path: and Envelope-to: (return_path_add, envelope_to_add)"
+	as_sent "$F" "$m"
+	ok $? "Exim every user: ham byte for byte apart from Exim's Return-path:, Envelope-to:, Delivery-date: and Received:"
+
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	id=$(send "" "$rcpt" "$m"); exim_status "$id" >/dev/null
+	filed "Exim every user: forged DSN sent with MAIL FROM:<>" $u .Junk "$tg" backscatter
+	as_sent "$F" "$m"
+	ok $? "Exim every user: forged DSN byte for byte after X-Backstop: and Exim's fields"
+
+	# ~/.backstop.yaml (read through HOME) and the system rules
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
+	id=$(send "" "$rcpt" "$m"); exim_status "$id" >/dev/null
+	filed "Exim every user: DSN of the user's own message (~/.backstop.yaml)" $u "" "$tg" ours
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
+	id=$(send "" "$rcpt" "$m"); exim_status "$id" >/dev/null
+	filed "Exim every user: DSN of the host's message (system rules)" $u "" "$tg" ours
+
+	# backstop cannot write: exit 75, Exim defers, keeps it, delivers after the fix
+	set_writable $u no
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	n0=$(exim_loglines)
+	id=$(send "" "$rcpt" "$m")
+	line=$(exim_status "$id" "$n0")
+	case $line in *" == $rcpt "*"T=backstop_pipe defer"*"returned 75"*) r=0 ;; *) r=1 ;; esac
+	ok $r "Exim every user: read-only maildir: deferred (backstop returned 75)"
+	[ $r -eq 0 ] || diag "$line"
+	tail -n +$((n0 + 1)) "$EXIM_LOG" |
+		grep -qE "^.{19} $id <$rcpt>: backstop_pipe transport output: backstop: .*temporary failure\$"
+	ok $? "Exim every user: read-only maildir: backstop's line saying why in the main log (log_defer_output)"
+	exim4 -bp | grep -q " $id "
+	ok $? "Exim every user: read-only maildir: the message stays in Exim's queue"
+	set_writable $u yes
+	is "$(count_with "$h/Maildir/.Junk" "$tg")" 0 "Exim every user: read-only maildir: nothing stored"
+	tmp_empty "Exim every user: read-only maildir" $u
+	n0=$(exim_loglines)
+	exim4 -C "$EXIM_CONF" -M "$id" >/dev/null 2>&1
+	line=$(exim_status "$id" "$n0")
+	case $line in *" => $u <$rcpt> R=backstop_user T=backstop_pipe"*) r=0 ;; *) r=1 ;; esac
+	ok $r "Exim every user: after the fix, exim4 -M delivers it"; [ $r -eq 0 ] || diag "$line"
+	filed "Exim every user: deferred forged DSN" $u .Junk "$tg" backscatter
+}
+if [ -n "${exim_eu_up:-}" ]; then exim_eu_tests
+else diag "Exim did not start with backstop's router: no Exim every user tests"; fi
+
+exim_stop
+! listening "$SMTP_PORT"; ok $? "Exim every user: Exim stopped"
+for q in $(exiqgrep -i -r "(bse2e|nosuchuser)" 2>/dev/null); do exim4 -Mrm "$q" >/dev/null 2>&1; done
+diag "Exim every user phase: $(since "$t") s"
 
 # =============================================================================
 # Postfix: ~/.forward, procmail, maildrop, dovecot-lda + Sieve; Dovecot IMAP

@@ -17,13 +17,18 @@ DOMAIN=backstop-e2e.test
 IMAP_PASS=e2e-imap-secret
 PF_LOG=$W/postfix.log
 EXIM_LOG=/var/log/exim4/mainlog
+# Exim with backstop's router and transport: a private configuration that
+# Exim keeps root for only when /etc/exim4/trusted_configs lists it
+EXIM_CONF=$W/exim4.conf
+EXIM_TRUSTED=/etc/exim4/trusted_configs
 DC_CONF=$W/dovecot/dovecot.conf
 WAIT=${E2E_WAIT:-30}	# seconds to wait for one delivery
 # fwd: ~/.forward under Postfix   ex: ~/.forward under Exim
 # pm: procmail   md: maildrop   sv: dovecot-lda + Sieve   q: qmail harness
 # mc, mc2: Postfix's mailbox_command for every local user (mc2 without
-# ~/.backstop.yaml)   vmail: the one account of the virtual users
-E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq bse2emc bse2emc2 bse2evmail"
+# ~/.backstop.yaml)   eu: Exim's router and transport for every local user
+# vmail: the one account of the virtual users
+E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq bse2emc bse2emc2 bse2eeu bse2evmail"
 VMAIL_USER=bse2evmail
 # Virtual users (no account, no home): delivered by Dovecot LMTP with a
 # global Sieve script, or by Postfix's pipe(8) to backstop deliver
@@ -142,11 +147,12 @@ xb() { sed -n '/^$/q; s/^X-Backstop: //p' "$1" | head -1 | grep . || echo -; }
 
 # added_fields: from a header block on stdin, print the lines that are not
 # fields an MTA, MDA or backstop adds on top of a message (Return-Path,
-# X-Original-To, Delivered-To, Received, X-Backstop, and their
-# continuation lines)
+# X-Original-To, Delivered-To, Received, X-Backstop, Exim's Envelope-to and
+# Delivery-date, and their continuation lines; names in any case, as
+# Exim writes "Return-path:")
 added_fields() {
 	awk '/^[ \t]/ && ok { next }
-	     { ok = /^(Return-Path|X-Original-To|Delivered-To|Received|X-Backstop):/ }
+	     { ok = tolower($0) ~ /^(return-path|x-original-to|delivered-to|received|x-backstop|envelope-to|delivery-date):/ }
 	     !ok { print }'
 }
 
@@ -254,6 +260,11 @@ e2e_teardown() {
 		done
 	fi
 	rm -f "$LMTP_SOCKET"
+	if [ -e "$W/exim-trusted.saved" ]; then
+		cp -p "$W/exim-trusted.saved" "$EXIM_TRUSTED"
+	elif [ -e "$W/exim-trusted.none" ]; then
+		rm -f "$EXIM_TRUSTED"
+	fi
 	if [ -e "$W/sys-rules.saved" ]; then
 		cp -p "$W/sys-rules.saved" "$SYS_RULES"
 	elif [ -e "$W/sys-rules.none" ]; then
