@@ -205,7 +205,9 @@ struct extract {
 	char		 received[LIM_RECEIVED];	/* the original's
 					 * Received: values, one a line */
 };
-void	 extract(const char *, size_t, size_t, int, struct extract *,
+#define EXTRACT_NULL_SENDER	0x1	/* the envelope sender was null */
+#define EXTRACT_ADDRS		0x2	/* the counterparts and Date too */
+void	 extract(const char *, size_t, size_t, unsigned, struct extract *,
 	    struct trace *);
 int	 extract_maybe_bounce(const char *, size_t, size_t, int);
 int	 extract_addrs(const char *, size_t,

@@ -100,7 +100,6 @@ struct msgctx {
 	struct rules	*rules;
 	int		 rules_ok;
 	char		 rules_err[512];
-	struct extract	 ex;		/* what the guarded stage found */
 	struct result	 res;
 	int		 crlf;
 	int		 more;		/* stdin not read to its end yet */
@@ -324,7 +323,11 @@ static void
 classify_guarded(struct msgctx *m, int sink, const char *root,
     const struct slice *iov, size_t niov, int exit_ok)
 {
+	/* 25 KiB, only for a message that may be a bounce: not in msgctx,
+	 * which prepare() clears for every message; extract() clears it */
+	static struct extract ex;
 	struct guard_req q;
+	size_t		 i;
 
 	if (!m->maybe)
 		return;
@@ -353,16 +356,22 @@ classify_guarded(struct msgctx *m, int sink, const char *root,
 	}
 	guard_test_inject(m->buf + m->skip);
 	extract(m->buf + m->skip, m->len - m->skip,
-	    rules_parse_bytes(m->rules), env_null_sender(), &m->ex, NULL);
+	    rules_parse_bytes(m->rules), (env_null_sender() ?
+	    EXTRACT_NULL_SENDER : 0) | ((rules_recipients(m->rules) &
+	    RULES_RCPT_ON) ? EXTRACT_ADDRS : 0), &ex, NULL);
 	guard_disarm();
 	/* plain data, but checked as if it came from elsewhere */
-	if ((unsigned)m->ex.kind > K_MDN)
-		m->ex.kind = K_NDR;
-	m->ex.msgid[sizeof(m->ex.msgid) - 1] = '\0';
-	m->ex.where[sizeof(m->ex.where) - 1] = '\0';
-	if (m->ex.received_len >= sizeof(m->ex.received))
-		m->ex.received_len = 0;
-	judge(m->rules, &m->ex, &m->res, NULL);
+	if ((unsigned)ex.kind > K_MDN)
+		ex.kind = K_NDR;
+	ex.msgid[sizeof(ex.msgid) - 1] = '\0';
+	ex.where[sizeof(ex.where) - 1] = '\0';
+	if (ex.received_len >= sizeof(ex.received))
+		ex.received_len = 0;
+	if (ex.naddrs > EXTRACT_MAX_ADDRS)
+		ex.naddrs = 0;
+	for (i = 0; i < ex.naddrs; i++)
+		ex.addrs[i].addr[sizeof(ex.addrs[i].addr) - 1] = '\0';
+	judge(m->rules, &ex, &m->res, NULL);
 }
 
 static void

@@ -1405,7 +1405,7 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 		m = p + (m - lc);
 	/* the recipients the text names, before the copy; the whole body
 	 * read as text only when no part named any */
-	if (strcmp(where, "body") != 0 || (c->cp != NULL &&
+	if (c->cp != NULL && (strcmp(where, "body") != 0 ||
 	    c->cp->ntext == 0)) {
 		const char *lm = line_marker(lc, n, m ? lc + (m - p) : NULL);
 
@@ -2454,9 +2454,10 @@ counterparts(struct extract *ex, const struct cls *c, struct slice hb,
 }
 
 void
-extract(const char *msg, size_t len, size_t limit, int env_null,
+extract(const char *msg, size_t len, size_t limit, unsigned flags,
     struct extract *ex, struct trace *t)
 {
+	int		 env_null = (flags & EXTRACT_NULL_SENDER) != 0;
 	static const char *const own_fields[] = {
 		"From", "To", "Cc", "Return-Path", "Reply-To", "Sender",
 		"Delivered-To", "X-Original-To", "Envelope-To", "Resent-From",
@@ -2502,17 +2503,22 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 	top_signals(hb, env_null, &top, t, 1);
 	if (hdr_find(hb, "Message-ID", &v))
 		hdr_msgid(v, c.own, sizeof(c.own));
-	if (hdr_find(hb, "Date", &v)) {
-		hdr_unfold(v, date, sizeof(date));
-		ex->date = extract_date(date, strlen(date));
+	/* the counterparts and the date, for recipient evidence: only when
+	 * asked (scan and explain show them; deliver needs them only when
+	 * the rules judge by recipients) */
+	if (flags & EXTRACT_ADDRS) {
+		if (hdr_find(hb, "Date", &v)) {
+			hdr_unfold(v, date, sizeof(date));
+			ex->date = extract_date(date, strlen(date));
+		}
+		/* the report's own addresses: the user's, the daemon's */
+		cp.ndsn = cp.ntext = cp.nret = cp.nself = 0;
+		field_addrs(hb, own_fields, sizeof(own_fields) /
+		    sizeof(own_fields[0]), own, &nown, AS_NONE, NULL);
+		for (i = 0; i < nown; i++)
+			add_self(&cp, own[i].addr, 0, 0);
+		c.cp = &cp;
 	}
-	/* the report's own addresses: the user's, the daemon's */
-	cp.ndsn = cp.ntext = cp.nret = cp.nself = 0;
-	field_addrs(hb, own_fields, sizeof(own_fields) /
-	    sizeof(own_fields[0]), own, &nown, AS_NONE, NULL);
-	for (i = 0; i < nown; i++)
-		add_self(&cp, own[i].addr, 0, 0);
-	c.cp = &cp;
 	analyze(&c, text, nlen);
 
 	/*
@@ -2574,7 +2580,7 @@ extract(const char *msg, size_t len, size_t limit, int env_null,
 		snprintf(ex->where, sizeof(ex->where), "%s", c.where);
 		keep_received(ex, &c);
 	}
-	if (ex->kind != K_NONE)
+	if (ex->kind != K_NONE && c.cp != NULL)
 		counterparts(ex, &c, hb, t);
 	free_decoded(&c);
 	free(norm);

@@ -215,7 +215,7 @@ judge_message(const char *msg, size_t len, const struct rules *r,
 	static struct extract ex;	/* 20 KiB: not on every stack */
 
 	extract(msg, len, r != NULL ? rules_parse_bytes(r) : LIM_PARSE_BYTES,
-	    env_null, &ex, t);
+	    (env_null ? EXTRACT_NULL_SENDER : 0) | EXTRACT_ADDRS, &ex, t);
 	judge(r, &ex, res, t);
 }
 

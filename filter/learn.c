@@ -1747,7 +1747,8 @@ on_rcpt_msg(void *arg, const char *path, const char *id)
 	}
 	close(fd);
 	if (extract_maybe_bounce(buf, len, rules_parse_bytes(k->r), 0)) {
-		extract(buf, len, rules_parse_bytes(k->r), 0, &ex, NULL);
+		extract(buf, len, rules_parse_bytes(k->r), EXTRACT_ADDRS, &ex,
+		    NULL);
 		judge(k->r, &ex, &res, NULL);
 		if (res.kind != K_NONE) {
 			k->bounces++;

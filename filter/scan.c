@@ -173,7 +173,7 @@ limited_classify(const char *msg, size_t len, const struct rules *r,
 	worker_memlimit(len + LIM_MEM_MB * 1048576UL);
 	alarm(w_sh->timeout);
 	extract(msg, len, r != NULL ? rules_parse_bytes(r) : LIM_PARSE_BYTES,
-	    0, ex, t);
+	    EXTRACT_ADDRS, ex, t);
 	alarm(0);
 	worker_memlimit(0);
 	/* as in deliver: the judgement (and the sent index) past the limits */

@@ -68,6 +68,19 @@ sent "$S" 2 "someone@else.example" "$OLD"
 rulesfor r3 "$S"
 is "$(verdict r3 "$NDR")" ours "written to a day after (clock skew): ours"
 
+# 4b. deliver decides the same: it asks extraction for the counterparts
+# only when the rules judge by recipients, so check that it does
+rm -rf "$T/dm"
+"$BACKSTOP" deliver -d "$T/dm" -r "$T/r1.yaml" < "$NDR"
+is $? 0 "deliver, recipients on, written to: exit 0"
+f=$(only_new "$T/dm")
+head -1 "$f" | grep -q '^X-Backstop: ours; kind=ndr; original=-; rule=sent index .*; evidence=recipient$'
+ok $? "deliver, written to: inbox, X-Backstop: ours by the recipient evidence"
+"$BACKSTOP" deliver -d "$T/dm" -r "$T/r2.yaml" < "$NDR"
+f=$(only_new "$T/dm/.Junk")
+head -1 "$f" | grep -q '^X-Backstop: backscatter; kind=ndr; original=-; rule=.*evidence=recipient$'
+ok $? "deliver, never written to in the window: .Junk by the recipient evidence"
+
 # 5. never written to, but the policy says unknown
 rulesfor r4 "$T/s2" "  recipients_unmatched: unknown"
 is "$(verdict r4 "$NDR")" unknown "recipients_unmatched: unknown keeps it unknown"

@@ -307,8 +307,8 @@ test_counterparts(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(crows) / sizeof(crows[0]); i++) {
-		extract(crows[i].msg, strlen(crows[i].msg), LIM_PARSE_BYTES, 0,
-		    &ex, NULL);
+		extract(crows[i].msg, strlen(crows[i].msg), LIM_PARSE_BYTES,
+		    EXTRACT_ADDRS, &ex, NULL);
 		got[0] = '\0';
 		for (j = 0; j < ex.naddrs; j++)
 			snprintf(got + strlen(got), sizeof(got) - strlen(got),
