@@ -462,15 +462,50 @@ corrupt:
 }
 
 /*
+ * Where x can be in a sorted array of n entries whose first member is a
+ * 64-bit hash: the hashes spread evenly, so x stands near x / 2^64 * n.
+ * From that guess the window widens, doubling, until every entry before
+ * *lo_r is below x and every entry from *hi_r on above it; the binary
+ * search inside then reads a page or two of the mapped index, where a
+ * search over the whole file faulted in a page at each of its ~20 steps.
+ * On an index out of order the window is merely wrong, as the search was.
+ */
+static void
+hash_window(const void *base, size_t n, size_t stride, uint64_t x,
+    size_t *lo_r, size_t *hi_r)
+{
+	const char	*b = base;
+	size_t		 lo, hi, step;
+	uint64_t	 k;
+
+#define KEY(i)	(memcpy(&k, b + (i) * stride, sizeof(k)), k)
+	*lo_r = 0;
+	*hi_r = n;
+	if (n < 64)
+		return;
+	/* n is at most SENT_MAX_RCPTS (< 2^32): the product fits */
+	lo = (size_t)(((x >> 32) * (uint64_t)n) >> 32);
+	hi = lo + 1;
+	for (step = 16; lo > 0 && KEY(lo) >= x; step *= 2)
+		lo = lo > step ? lo - step : 0;
+	for (step = 16; hi < n && KEY(hi) <= x; step *= 2)
+		hi = n - hi > step ? hi + step : n;
+#undef KEY
+	*lo_r = lo;
+	*hi_r = hi;
+}
+
+/*
  * Binary search that also checks that what it reads is in order, so that
  * a damaged array answers "corrupt" rather than anything.
  */
 static int
 ids_find(const uint64_t *a, size_t n, uint64_t x, int *corrupt_r)
 {
-	size_t		 lo = 0, hi = n, mid;
+	size_t		 lo, hi, mid;
 	uint64_t	 lov = 0, hiv = UINT64_MAX, v;
 
+	hash_window(a, n, sizeof(*a), x, &lo, &hi);
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		v = a[mid];
@@ -1317,8 +1352,9 @@ static int
 rcpt_find(const struct sent_rcpt *v, size_t n, uint64_t h, int64_t from,
     int64_t to)
 {
-	size_t	 lo = 0, hi = n, mid;
+	size_t	 lo, hi, mid;
 
+	hash_window(v, n, sizeof(*v), h, &lo, &hi);
 	while (lo < hi) {		/* the first entry >= (h, from) */
 		mid = lo + (hi - lo) / 2;
 		if (v[mid].h < h || (v[mid].h == h && v[mid].t < from))

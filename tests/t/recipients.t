@@ -166,4 +166,39 @@ if [ -d "$B" ]; then
 	ok $? "corpus: >= 90% of the no-Message-ID bounces decided right ($right of $total)"
 	is "$wrong" 0 "corpus: no bounce of mail the user sent filed as backscatter"
 fi
+# 13. a large index: the lookups start from an interpolated guess (the
+# hashes spread evenly) and must find every id and every recipient that
+# is there, and nothing that is not
+S=$T/big; mkdir -p "$S/cur" "$S/new" "$S/tmp"
+python3 - "$S/cur" <<'EOP'
+import sys
+d = sys.argv[1]
+for i in range(3000):
+    with open("%s/2%09d.M1P1.host:2,S" % (d, i), "w") as f:
+        f.write("From: user@example.org\nTo: r%d@big%d.example\n"
+                "Date: Wed, 25 Feb 2026 09:00:00 +0000\n"
+                "Message-ID: <big%d.x@sent.example>\nSubject: s\n\nb\n"
+                % (i, i % 97, i))
+EOP
+sent "$S" 9999 "someone@else.example" "$OLD"
+rulesfor big "$S"
+"$BACKSTOP" check-rules -r "$T/big.yaml" > /dev/null 2>&1
+# ndr ID RCPT: a DSN of 3 Mar 2026 returning ID, failed for RCPT
+ndr() {
+	printf 'Return-Path: <>\nFrom: MAILER-DAEMON@mx.example\nTo: user@example.org\nDate: Tue, 03 Mar 2026 10:00:00 +0000\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\nnot delivered\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; %s\nAction: failed\nStatus: 5.1.1\n--B\nContent-Type: text/rfc822-headers\n\n%sFrom: user@example.org\nTo: %s\nSubject: s\n\n--B--\n' \
+	    "$2" "${1:+Message-ID: $1\n}" "$2"
+}
+mkdir -p "$T/bigq"
+for i in 0 1 2 17 499 1500 2222 2998 2999; do
+	ndr "<big$i.x@sent.example>" "r$i@big$((i % 97)).example" > "$T/bigq/id$i.eml"
+	ndr "" "r$i@big$((i % 97)).example" > "$T/bigq/rc$i.eml"
+	ndr "<nobig$i.x@sent.example>" "n$i@nowhere.example" > "$T/bigq/no$i.eml"
+done
+"$BACKSTOP" scan -r "$T/big.yaml" "$T/bigq" > "$T/big.out"
+is "$(grep -c '/id[0-9]*\.eml	ours	' "$T/big.out")" 9 \
+    "3,000 sent: every returned id that was sent is found (ours)"
+is "$(grep -c '/rc[0-9]*\.eml	ours	' "$T/big.out")" 9 \
+    "3,000 sent: every failed recipient written to is found (ours)"
+is "$(grep -c '/no[0-9]*\.eml	backscatter	' "$T/big.out")" 9 \
+    "3,000 sent: ids and recipients never sent are not found (backscatter)"
 done_testing
