@@ -1,7 +1,12 @@
 # bench/lib.sh: what bench/pair.sh and bench/sent-index.sh share; sourced,
-# not run.  The caller sets here (bench/), root, out, scale and calls
-# lib_init first.
+# not run.  The caller sets here (bench/), then calls lib_env and lib_init.
 #
+#   lib_env STORES BLOCKS
+#                       root, backstop, out, corpus, stores, scale, blocks
+#                       from the environment (BACKSTOP, BENCH_OUT,
+#                       BENCH_CORPUS, BENCH_STORES, BENCH_SCALE,
+#                       BENCH_BLOCKS), STORES and BLOCKS the defaults;
+#                       the working directory becomes root
 #   lib_init            floor and pipebench into $out/bin, a cleanup trap
 #   ram_store DIR SIZE INODES
 #                       mount a private ext4 on a loop device over tmpfs
@@ -15,6 +20,18 @@
 #                       median time, median and largest peak RSS
 
 say() { printf '%s\n' "$*" >&2; }
+
+lib_env() {
+	root=$(dirname "$here")
+	cd "$root"
+	backstop=${BACKSTOP:-./backstop}
+	case $backstop in /*) ;; *) backstop=$root/${backstop#./} ;; esac
+	out=${BENCH_OUT:-$root/bench/out}
+	corpus=${BENCH_CORPUS:-$root/../shared/corpus}
+	stores=${BENCH_STORES:-$1}
+	scale=${BENCH_SCALE:-1}
+	blocks=${BENCH_BLOCKS:-$2}
+}
 rounds() { awk -v n="$1" -v s="$scale" 'BEGIN { r = int(n * s + 0.5); print (r < 3 ? 3 : r) }'; }
 have() { command -v "$1" >/dev/null 2>&1; }
 

@@ -25,18 +25,10 @@
 # output: $BENCH_OUT/pair/results.md, raw runs in $BENCH_OUT/pair/raw/
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-cd "$root"
-backstop=${BACKSTOP:-./backstop}
-case $backstop in /*) ;; *) backstop=$root/${backstop#./} ;; esac
-baseline=${BASELINE:-}
-out=${BENCH_OUT:-$root/bench/out}
-corpus=${BENCH_CORPUS:-$root/../shared/corpus}
-stores=${BENCH_STORES:-ram disk}
-scale=${BENCH_SCALE:-1}
-blocks=${BENCH_BLOCKS:-3}
-bounce=$corpus/sisimai/bounces/lhost-postfix-05.eml
 . "$here/lib.sh"
+lib_env "ram disk" 3
+baseline=${BASELINE:-}
+bounce=$corpus/sisimai/bounces/lhost-postfix-05.eml
 
 [ -x "$backstop" ] || { say "pair: no backstop at $backstop"; exit 1; }
 [ -z "$baseline" ] || [ -x "$baseline" ] || { say "pair: no baseline at $baseline"; exit 1; }

@@ -46,19 +46,11 @@
 # output: $BENCH_OUT/sent/results.md, raw runs in $BENCH_OUT/sent/raw/
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-cd "$root"
-backstop=${BACKSTOP:-./backstop}
-case $backstop in /*) ;; *) backstop=$root/${backstop#./} ;; esac
-out=${BENCH_OUT:-$root/bench/out}
-corpus=${BENCH_CORPUS:-$root/../shared/corpus}
-stores=${BENCH_STORES:-ram}
-scale=${BENCH_SCALE:-1}
-blocks=${BENCH_BLOCKS:-2}
+. "$here/lib.sh"
+lib_env ram 2
 nsent=${BENCH_SENT_N:-100000}
 bounce=$corpus/sisimai/bounces/lhost-postfix-05.eml
 norcpt=$corpus/sisimai/bounces/lhost-postfix-30.eml
-. "$here/lib.sh"
 
 [ -x "$backstop" ] || { say "sent-index: no backstop at $backstop"; exit 1; }
 [ -r "$bounce" ] && [ -r "$norcpt" ] || { say "sent-index: corpus not found at $corpus"; exit 1; }
