@@ -964,13 +964,17 @@ dsn_counterparts(struct cls *c, const char *p, size_t n)
 		vl = 0;
 		/* the value and its continuation lines */
 		for (;;) {
+			/* room for k bytes, a blank and the NUL: a field
+			 * folded past the buffer is cut (found by fuzzing:
+			 * the old bound went negative once val was full) */
 			k = (size_t)(nl - v);
-			if (vl + k + 1 >= sizeof(val))
-				k = sizeof(val) - vl - 2;
+			if (k > sizeof(val) - 2 - vl)
+				k = sizeof(val) - 2 - vl;
 			memcpy(val + vl, v, k);
 			vl += k;
 			val[vl++] = ' ';
-			if (nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
+			if (vl + 2 > sizeof(val) || nl + 1 >= end ||
+			    (nl[1] != ' ' && nl[1] != '\t'))
 				break;
 			v = nl + 1;
 			if ((nl = memchr(v, '\n', (size_t)(end - v))) == NULL)

@@ -248,6 +248,13 @@ teardown(void **state)
 }
 
 /* The counterpart addresses: {label, message, comma-separated want}. */
+/* 300 bytes of folded continuation lines */
+#define LONG_FOLD \
+	" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n" \
+	" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n" \
+	" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n" \
+	" xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+
 static const struct {
 	const char	*label;
 	const char	*msg;
@@ -280,6 +287,14 @@ static const struct {
 	  "Your message could not be delivered.\nMessage-ID: <abc.123@mail.example.org>\n"
 	  "Reason: mailbox full\n",
 	  "" },
+	{ "DSN: a Final-Recipient folded past 1 KiB is cut, not overrun",
+	  "From: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+	  "Final-Recipient: rfc822; lily@r.example\n"
+	  LONG_FOLD LONG_FOLD LONG_FOLD LONG_FOLD
+	  "Action: failed\n\n--B--\n",
+	  "lily@r.example" },
 	{ "Sendmail: '554 <addr>... reason' lines name recipients",
 	  "Return-Path: <>\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@x.example>\n"
 	  "Subject: Returned mail: Host unknown\n\n   ----- Transcript of session follows -----\n"
