@@ -112,6 +112,8 @@ int	 file_replace(const char *, const struct slice *, size_t, mode_t,
 const char *verdict_name(enum verdict);
 const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);
+void	 utc_day(int64_t, char *, size_t);
+char	*xstrfmt(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 sanitize(char *, size_t, const char *, size_t);
 void	 sanitize_utf8(char *, size_t, const char *, size_t);
 size_t	 msg_from_line_len(const char *, size_t);
@@ -253,10 +255,8 @@ void	 guard_test_inject(const char *);
 /* maildir.c */
 extern char maildir_tmp_inflight[];	/* tmp/ file being written, or "" */
 extern volatile sig_atomic_t maildir_stored;	/* a message is in new/ */
-int	 maildir_deliver(const char *, const char *, const struct slice *,
-	    size_t, char *, size_t, char *, size_t);
 int	 maildir_deliver_fd(const char *, const char *, const struct slice *,
-	    size_t, int, char *, size_t, char *, size_t);
+	    size_t, int, char *, size_t);
 int	 maildir_ensure(const char *, const char *, char *, size_t);
 int	 maildir_unique(char *, size_t);
 const char *maildir_home(void);

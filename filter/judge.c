@@ -63,7 +63,6 @@ judge_rcpts(const struct rules *r, const struct extract *ex,
 	int64_t		 d, now = (int64_t)time(NULL), from, to;
 	char		 rule[sizeof(res->rule)], day[32];
 	size_t		 i, hit = 0;
-	time_t		 tt;
 
 	mode = rules_recipients(r);
 	if (!(mode & RULES_RCPT_ON) || ex->naddrs == 0)
@@ -80,9 +79,7 @@ judge_rcpts(const struct rules *r, const struct extract *ex,
 	}
 	rc = rules_sent_recipients(r, addrs, ex->naddrs, from, to, each, rule,
 	    sizeof(rule));
-	tt = (time_t)d;
-	if (strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&tt)) == 0)
-		snprintf(day, sizeof(day), "?");
+	utc_day(d, day, sizeof(day));
 	trace_add(t, "recipient evidence: did you write to them in the 14 "
 	    "days before %s%s?\n", day, ex->date == 0 || d != ex->date ?
 	    " (arrival)" : "");

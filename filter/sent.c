@@ -16,8 +16,11 @@
  *			"@domain", date of the message), sorted: whom the
  *			user wrote to, and when (To, Cc, Bcc, Resent-*)
  *
- * A lookup maps the file and binary-searches ids: a few pages touched,
- * whatever the size.  A hit is proof even if the index is stale (the user
+ * A lookup reads the header and stamps, then searches ids with pread()
+ * from a guess where the hash must stand: a block or two read, whatever
+ * the size.  (Mapping the file cost more than the search: on a virtual
+ * machine every page fault is some 10 us, and a 2 MB folio maps and
+ * unmaps at a price.)  Building the index maps it whole.  A hit is proof even if the index is stale (the user
  * did send it).  A miss counts as "not sent" only when the index is
  * complete and every directory's mtime is what it was when it was listed;
  * otherwise the index is extended within a time budget: list the
@@ -121,6 +124,29 @@ struct sent_map {
 	const uint64_t	*ids;
 	const struct sent_name *names;
 	const struct sent_rcpt *rcpts;
+};
+
+/*
+ * The index as a lookup reads it: the header and stamps copied in, the
+ * arrays read a block at a time (struct sent_arr).
+ */
+struct sent_file {
+	int		 fd;		/* -1: none */
+	struct sent_hdr	 h;
+	struct sent_stamp stamps[SENT_MAX_DIRS];
+	off_t		 ids_off;	/* where the arrays start */
+	off_t		 rcpts_off;
+	off_t		 blk_off;	/* what blk holds; -1: nothing */
+	uint64_t	 blk[512];	/* 4 KiB */
+};
+
+/* A sorted array of the index: in memory (built now) or in the file. */
+struct sent_arr {
+	const void	*mem;		/* NULL: read from f at off */
+	struct sent_file *f;
+	off_t		 off;
+	size_t		 n;
+	size_t		 stride;	/* bytes per entry; divides 4096 */
 };
 
 /* A file of a folder that the index does not hold yet. */
@@ -461,55 +487,194 @@ corrupt:
 	return -1;
 }
 
+static void
+file_close(struct sent_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+}
+
+/*
+ * Open the index for a lookup: its header and stamps read and checked,
+ * the file left open for the searches.  Returns 0, or -1 with why set
+ * (missing, not ours, corrupt): the caller then has an empty index.
+ */
+static int
+file_open(const char *path, struct sent_file *f, char *why, size_t whysz)
+{
+	struct stat	 st;
+	unsigned char	 buf[sizeof(struct sent_hdr) +
+			     SENT_MAX_DIRS * sizeof(struct sent_stamp)];
+	struct sent_hdr	*h = &f->h;
+	ssize_t		 k;
+	uint64_t	 want;
+
+	f->fd = -1;
+	f->blk_off = -1;
+	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
+		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(f->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != getuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    st.st_size < (off_t)sizeof(struct sent_hdr)) {
+		snprintf(why, whysz, "%s: not a valid index (type, owner, "
+		    "mode or size)", path);
+		file_close(f);
+		return -1;
+	}
+	while ((k = pread(f->fd, buf, sizeof(buf), 0)) == -1 && errno == EINTR)
+		;
+	if (k < (ssize_t)sizeof(*h))
+		goto corrupt;
+	memcpy(h, buf, sizeof(*h));
+	if (memcmp(h->magic, SENT_MAGIC, 8) != 0 ||
+	    h->version != SENT_VERSION || h->nids > SENT_MAX_IDS ||
+	    h->nnames > SENT_MAX_IDS || h->nstamps > SENT_MAX_DIRS ||
+	    h->nrcpts > SENT_MAX_RCPTS ||
+	    (size_t)k < sizeof(*h) + h->nstamps * sizeof(struct sent_stamp))
+		goto corrupt;
+	want = sizeof(*h) + h->nstamps * sizeof(struct sent_stamp) +
+	    h->nids * sizeof(uint64_t) + h->nnames * sizeof(struct sent_name) +
+	    h->nrcpts * sizeof(struct sent_rcpt);
+	if (want != (uint64_t)st.st_size)
+		goto corrupt;
+	memcpy(f->stamps, buf + sizeof(*h), h->nstamps * sizeof(*f->stamps));
+	if (hdr_check(h, f->stamps) != h->check)
+		goto corrupt;
+	f->ids_off = (off_t)(sizeof(*h) + h->nstamps * sizeof(*f->stamps));
+	f->rcpts_off = f->ids_off + (off_t)(h->nids * sizeof(uint64_t) +
+	    h->nnames * sizeof(struct sent_name));
+	return 0;
+corrupt:
+	snprintf(why, whysz, "%s: corrupt or of another version, ignored",
+	    path);
+	file_close(f);
+	return -1;
+}
+
+static struct sent_arr
+arr_mem(const void *v, size_t n, size_t stride)
+{
+	struct sent_arr a = { v, NULL, 0, n, stride };
+
+	return a;
+}
+
+static struct sent_arr
+arr_file(struct sent_file *f, off_t off, size_t n, size_t stride)
+{
+	struct sent_arr a = { NULL, f, off, n, stride };
+
+	return a;
+}
+
+/*
+ * Entry i of a, or NULL when the file cannot be read.  From the file it
+ * reads the 4 KiB of entries around i and keeps them for the next call:
+ * a search near its guess stays in that block.
+ */
+static const void *
+arr_at(const struct sent_arr *a, size_t i)
+{
+	struct sent_file *f = a->f;
+	size_t		 per, j, len;
+	off_t		 o;
+	ssize_t		 k;
+
+	if (a->mem != NULL)
+		return (const char *)a->mem + i * a->stride;
+	per = sizeof(f->blk) / a->stride;
+	j = i - i % per;
+	o = a->off + (off_t)(j * a->stride);
+	if (f->blk_off != o) {
+		len = (a->n - j < per ? a->n - j : per) * a->stride;
+		f->blk_off = -1;
+		while ((k = pread(f->fd, f->blk, len, o)) == -1 &&
+		    errno == EINTR)
+			;
+		if (k != (ssize_t)len)
+			return NULL;
+		f->blk_off = o;
+	}
+	return (const char *)f->blk + (i - j) * a->stride;
+}
+
+/* The 64-bit hash that entry i of a starts with; -1: unreadable. */
+static int
+arr_key(const struct sent_arr *a, size_t i, uint64_t *k)
+{
+	const void	*p = arr_at(a, i);
+
+	if (p == NULL)
+		return -1;
+	memcpy(k, p, sizeof(*k));
+	return 0;
+}
+
 /*
  * Where x can be in a sorted array of n entries whose first member is a
  * 64-bit hash: the hashes spread evenly, so x stands near x / 2^64 * n.
  * From that guess the window widens, doubling, until every entry before
  * *lo_r is below x and every entry from *hi_r on above it; the binary
- * search inside then reads a page or two of the mapped index, where a
- * search over the whole file faulted in a page at each of its ~20 steps.
- * On an index out of order the window is merely wrong, as the search was.
+ * search inside then reads a block or two of the index, where a search
+ * over the whole file read a block at each of its ~20 steps.  On an
+ * index out of order the window is merely wrong, as the search was.
+ * -1 when the file cannot be read.
  */
-static void
-hash_window(const void *base, size_t n, size_t stride, uint64_t x,
-    size_t *lo_r, size_t *hi_r)
+static int
+hash_window(const struct sent_arr *a, uint64_t x, size_t *lo_r,
+    size_t *hi_r)
 {
-	const char	*b = base;
-	size_t		 lo, hi, step;
+	size_t		 n = a->n, lo, hi, step;
 	uint64_t	 k;
 
-#define KEY(i)	(memcpy(&k, b + (i) * stride, sizeof(k)), k)
 	*lo_r = 0;
 	*hi_r = n;
 	if (n < 64)
-		return;
+		return 0;
 	/* n is at most SENT_MAX_RCPTS (< 2^32): the product fits */
 	lo = (size_t)(((x >> 32) * (uint64_t)n) >> 32);
 	hi = lo + 1;
-	for (step = 16; lo > 0 && KEY(lo) >= x; step *= 2)
+	for (step = 16; lo > 0; step *= 2) {
+		if (arr_key(a, lo, &k) == -1)
+			return -1;
+		if (k < x)
+			break;
 		lo = lo > step ? lo - step : 0;
-	for (step = 16; hi < n && KEY(hi) <= x; step *= 2)
+	}
+	for (step = 16; hi < n; step *= 2) {
+		if (arr_key(a, hi, &k) == -1)
+			return -1;
+		if (k > x)
+			break;
 		hi = n - hi > step ? hi + step : n;
-#undef KEY
+	}
 	*lo_r = lo;
 	*hi_r = hi;
+	return 0;
 }
 
 /*
  * Binary search that also checks that what it reads is in order, so that
- * a damaged array answers "corrupt" rather than anything.
+ * a damaged array (or one that cannot be read) answers "corrupt" rather
+ * than anything.
  */
 static int
-ids_find(const uint64_t *a, size_t n, uint64_t x, int *corrupt_r)
+ids_find(const struct sent_arr *a, uint64_t x, int *corrupt_r)
 {
 	size_t		 lo, hi, mid;
 	uint64_t	 lov = 0, hiv = UINT64_MAX, v;
 
-	hash_window(a, n, sizeof(*a), x, &lo, &hi);
+	if (hash_window(a, x, &lo, &hi) == -1) {
+		*corrupt_r = 1;
+		return 0;
+	}
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		v = a[mid];
-		if (v < lov || v > hiv) {
+		if (arr_key(a, mid, &v) == -1 || v < lov || v > hiv) {
 			*corrupt_r = 1;
 			return 0;
 		}
@@ -568,17 +733,18 @@ todo_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Are the stamps of the index those of the directories now? */
+/* Are the stamps of the index (h NULL: none) those of the directories? */
 static int
-is_current(const struct sent_map *m, const struct sent_dirs *d)
+is_current(const struct sent_hdr *h, const struct sent_stamp *stamps,
+    const struct sent_dirs *d)
 {
 	size_t	 i;
 
-	if (m->h == NULL || m->h->nstamps != d->n)
+	if (h == NULL || h->nstamps != d->n)
 		return 0;
 	for (i = 0; i < d->n; i++)
-		if (m->stamps[i].sec == SENT_UNSURE ||
-		    memcmp(&m->stamps[i], &d->st[i], sizeof(d->st[i])) != 0)
+		if (stamps[i].sec == SENT_UNSURE ||
+		    memcmp(&stamps[i], &d->st[i], sizeof(d->st[i])) != 0)
 			return 0;
 	return 1;
 }
@@ -1257,35 +1423,39 @@ index_build(const char *path, const struct sent_map *m,
 }
 
 /*
- * After the index on disk (m, open or not) could not answer a lookup:
- * -1, no sent folder (why says so; m closed); 0, m is complete and
- * current, so its "no" stands (m left open); 1, the index was extended
- * or rebuilt within budget_ms into b (m closed, b to free).  The writing
- * may fail (a read-only home): b answers all the same.
+ * After the index on disk (h and stamps as read; h NULL: none usable)
+ * could not answer a lookup: -1, no sent folder (why says so); 0, that
+ * index is complete and current, so its "no" stands; 1, the index was
+ * extended or rebuilt within budget_ms into b (to free).  The writing may
+ * fail (a read-only home): b answers all the same.
  */
 static int
-index_refresh(const char *index, struct sent_map *m, const char *const *names,
+index_refresh(const char *index, const struct sent_hdr *h,
+    const struct sent_stamp *stamps, const char *const *names,
     size_t nnames, long budget_ms, struct sent_built *b, char *why,
     size_t whysz)
 {
 	struct sent_dirs d;
-	char		 werr[512];
+	struct sent_map	 m;
+	char		 werr[512], merr[512];
 
 	dirs_get(&d, names, nnames);
 	if (d.nfolders == 0) {
-		map_close(m);
 		dirs_free(&d);
 		snprintf(why, whysz, "no sent folder found");
 		return -1;
 	}
-	if (m->h != NULL && (m->h->flags & SENT_F_COMPLETE) &&
-	    is_current(m, &d)) {
+	if (h != NULL && (h->flags & SENT_F_COMPLETE) &&
+	    is_current(h, stamps, &d)) {
 		dirs_free(&d);
 		return 0;
 	}
+	/* the build merges the old index: map it whole */
+	if (h == NULL || map_open(index, &m, merr, sizeof(merr)) == -1)
+		memset(&m, 0, sizeof(m));
 	werr[0] = '\0';
-	index_build(index, m, &d, budget_ms, b, werr, sizeof(werr));
-	map_close(m);
+	index_build(index, &m, &d, budget_ms, b, werr, sizeof(werr));
+	map_close(&m);
 	dirs_free(&d);
 	return 1;
 }
@@ -1301,87 +1471,104 @@ int
 sent_lookup(const char *index, const char *const *names, size_t nnames,
     const char *id, long budget_ms, char *why, size_t whysz)
 {
-	struct sent_map	 m;
+	struct sent_file f;
 	struct sent_built b;
+	struct sent_arr	 a;
 	uint64_t	 x = sent_hash(id);
 	int		 corrupt = 0, rc;
 
 	why[0] = '\0';
-	if (map_open(index, &m, why, whysz) == 0) {
-		if (ids_find(m.ids, (size_t)m.h->nids, x, &corrupt))
-			goto hit;
+	if (file_open(index, &f, why, whysz) == 0) {
+		a = arr_file(&f, f.ids_off, (size_t)f.h.nids, sizeof(uint64_t));
+		if (ids_find(&a, x, &corrupt)) {
+			file_close(&f);
+			return 1;
+		}
 		if (corrupt) {
-			map_close(&m);
+			file_close(&f);
 			snprintf(why, whysz, "%s: out of order, rebuilt",
 			    index);
 		}
 	}
-	if ((rc = index_refresh(index, &m, names, nnames, budget_ms, &b, why,
-	    whysz)) <= 0) {
-		if (rc == 0 && (rc = m.h->nids > 0 ? 0 : -1) == -1)
-			snprintf(why, whysz, "the sent folders hold no "
-			    "Message-ID");
-		map_close(&m);
+	rc = index_refresh(index, f.fd != -1 ? &f.h : NULL, f.stamps, names,
+	    nnames, budget_ms, &b, why, whysz);
+	file_close(&f);
+	if (rc == 0 && f.h.nids == 0) {
+		snprintf(why, whysz, "the sent folders hold no Message-ID");
+		rc = -1;
+	}
+	if (rc <= 0)
 		return rc;
-	}
+	a = arr_mem(b.ids, b.nids, sizeof(*b.ids));
 	corrupt = 0;
-	if (ids_find(b.ids, b.nids, x, &corrupt)) {
-		free(b.ids);
-		free(b.rcpts);
-		return 1;
-	}
-	rc = 0;
-	if (!b.complete) {
+	if (ids_find(&a, x, &corrupt))
+		rc = 1;
+	else if (!b.complete) {
 		snprintf(why, whysz, "sent index incomplete: %zu files not "
 		    "read yet", b.unread);
 		rc = -1;
 	} else if (b.nids == 0) {
 		snprintf(why, whysz, "the sent folders hold no Message-ID");
 		rc = -1;
-	}
+	} else
+		rc = 0;
 	free(b.ids);
 	free(b.rcpts);
 	return rc;
-hit:
-	map_close(&m);
-	return 1;
 }
 
-/* Is h in v[0..n) with a date in [from, to]? */
+/* Is h in a with a date in [from, to]?  -1: a cannot be read. */
 static int
-rcpt_find(const struct sent_rcpt *v, size_t n, uint64_t h, int64_t from,
-    int64_t to)
+rcpt_find(const struct sent_arr *a, uint64_t h, int64_t from, int64_t to)
 {
-	size_t	 lo, hi, mid;
+	struct sent_rcpt r;
+	const void	*p;
+	size_t		 lo, hi, mid;
 
-	hash_window(v, n, sizeof(*v), h, &lo, &hi);
+	if (hash_window(a, h, &lo, &hi) == -1)
+		return -1;
 	while (lo < hi) {		/* the first entry >= (h, from) */
 		mid = lo + (hi - lo) / 2;
-		if (v[mid].h < h || (v[mid].h == h && v[mid].t < from))
+		if ((p = arr_at(a, mid)) == NULL)
+			return -1;
+		memcpy(&r, p, sizeof(r));
+		if (r.h < h || (r.h == h && r.t < from))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < n && v[lo].h == h && v[lo].t <= to;
+	if (lo == a->n)
+		return 0;
+	if ((p = arr_at(a, lo)) == NULL)
+		return -1;
+	memcpy(&r, p, sizeof(r));
+	return r.h == h && r.t <= to;
 }
 
-/* Which of addrs were written to in [from, to]: each_r; any: 1. */
+/*
+ * Which of addrs were written to in [from, to]: each_r; any: 1, none: 0,
+ * -1 when the index cannot be read (no answer).
+ */
 static int
-rcpts_match(const struct sent_rcpt *v, size_t n, uint64_t salt,
+rcpts_match(const struct sent_arr *a, uint64_t salt,
     const char *const *addrs, size_t naddrs, int domains, int64_t from,
     int64_t to, int *each_r)
 {
 	const char	*at;
 	size_t		 i;
-	int		 any = 0;
+	int		 any = 0, r;
 
 	for (i = 0; i < naddrs; i++) {
-		at = strrchr(addrs[i], '@');
-		each_r[i] = rcpt_find(v, n, rcpt_hash(salt, addrs[i],
-		    strlen(addrs[i])), from, to) ? 1 : (domains && at != NULL &&
-		    rcpt_find(v, n, rcpt_hash(salt, at, strlen(at)), from,
-		    to)) ? 2 : 0;
-		if (each_r[i])
+		r = rcpt_find(a, rcpt_hash(salt, addrs[i], strlen(addrs[i])),
+		    from, to);
+		if (r == 0 && domains && (at = strrchr(addrs[i], '@')) != NULL &&
+		    (r = rcpt_find(a, rcpt_hash(salt, at, strlen(at)), from,
+		    to)) == 1)
+			r = 2;
+		if (r == -1)
+			return -1;
+		each_r[i] = r;
+		if (r)
 			any = 1;
 	}
 	return any;
@@ -1393,16 +1580,13 @@ rcpts_cover(int64_t first, int64_t since, int64_t from, char *why,
     size_t whysz)
 {
 	char	 d[32];
-	time_t	 t;
 
 	if (first == INT64_MAX) {
 		snprintf(why, whysz, "the sent folders hold no message");
 		return 0;
 	}
 	if (first > from || since > from) {
-		t = (time_t)(first > since ? first : since);
-		if (strftime(d, sizeof(d), "%Y-%m-%d", gmtime(&t)) == 0)
-			snprintf(d, sizeof(d), "?");
+		utc_day(first > since ? first : since, d, sizeof(d));
 		snprintf(why, whysz, "the sent index knows your recipients "
 		    "only from %s, after the window starts", d);
 		return 0;
@@ -1423,28 +1607,40 @@ sent_lookup_rcpts(const char *index, const char *const *names, size_t nnames,
     const char *const *addrs, size_t naddrs, int domains, int64_t from,
     int64_t to, long budget_ms, int *each_r, char *why, size_t whysz)
 {
-	struct sent_map	 m;
+	struct sent_file f;
 	struct sent_built b;
+	struct sent_arr	 a;
 	int		 rc;
 
 	why[0] = '\0';
 	memset(each_r, 0, naddrs * sizeof(*each_r));
-	if (map_open(index, &m, why, whysz) == 0 &&
-	    rcpts_match(m.rcpts, (size_t)m.h->nrcpts, m.h->salt, addrs, naddrs,
-	    domains, from, to, each_r)) {
-		map_close(&m);
-		return 1;
+	if (file_open(index, &f, why, whysz) == 0) {
+		a = arr_file(&f, f.rcpts_off, (size_t)f.h.nrcpts,
+		    sizeof(struct sent_rcpt));
+		rc = rcpts_match(&a, f.h.salt, addrs, naddrs, domains, from,
+		    to, each_r);
+		if (rc == 1) {
+			file_close(&f);
+			return 1;
+		}
+		if (rc == -1) {		/* unreadable: build it afresh */
+			file_close(&f);
+			memset(each_r, 0, naddrs * sizeof(*each_r));
+			snprintf(why, whysz, "%s: cannot be read, rebuilt",
+			    index);
+		}
 	}
-	if ((rc = index_refresh(index, &m, names, nnames, budget_ms, &b, why,
-	    whysz)) <= 0) {
-		if (rc == 0)
-			rc = rcpts_cover(m.h->first, m.h->since, from, why,
-			    whysz) ? 0 : -1;
-		map_close(&m);
-		return rc;
-	}
-	if (rcpts_match(b.rcpts, b.nrcpts, b.salt, addrs, naddrs, domains,
-	    from, to, each_r))
+	rc = index_refresh(index, f.fd != -1 ? &f.h : NULL, f.stamps, names,
+	    nnames, budget_ms, &b, why, whysz);
+	file_close(&f);
+	if (rc == 0)
+		return rcpts_cover(f.h.first, f.h.since, from, why, whysz) ?
+		    0 : -1;
+	if (rc == -1)
+		return -1;
+	a = arr_mem(b.rcpts, b.nrcpts, sizeof(*b.rcpts));
+	if (rcpts_match(&a, b.salt, addrs, naddrs, domains, from, to,
+	    each_r) == 1)
 		rc = 1;
 	else if (!b.complete) {
 		snprintf(why, whysz, "sent index incomplete: %zu files not "

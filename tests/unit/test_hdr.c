@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "backstop.h"
@@ -173,6 +175,32 @@ test_age(void **state)
 	assert_int_equal(parse_age("1dd", &s), -1);
 }
 
+/* utc_day against the C library's gmtime, over every day of 1900-2400 */
+static void
+test_utc_day(void **state)
+{
+	char	 a[32], b[32];
+	struct tm tm;
+	time_t	 t;
+	int64_t	 s;
+
+	(void)state;
+	utc_day(0, a, sizeof(a));
+	assert_string_equal(a, "1970-01-01");
+	utc_day(951782400 + 86399, a, sizeof(a));	/* a leap day */
+	assert_string_equal(a, "2000-02-29");
+	utc_day(-1, a, sizeof(a));
+	assert_string_equal(a, "1969-12-31");
+	for (s = -2208988800LL; s < 13569465600LL; s += 86400 - 7) {
+		t = (time_t)s;
+		assert_non_null(gmtime_r(&t, &tm));
+		snprintf(b, sizeof(b), "%04d-%02d-%02d", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday);
+		utc_day(s, a, sizeof(a));
+		assert_string_equal(a, b);
+	}
+}
+
 int
 main(void)
 {
@@ -184,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_sanitize_utf8),
 		cmocka_unit_test(test_field_line),
 		cmocka_unit_test(test_age),
+		cmocka_unit_test(test_utc_day),
 	};
 
 	return cmocka_run_group_tests_name("hdr", tests, NULL, NULL);
