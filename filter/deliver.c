@@ -453,7 +453,7 @@ cmd_deliver(int argc, char **argv)
 {
 	struct msgctx	 m;
 	const char	*folder, *home;
-	char		 root[PATH_MAX], err[PATH_MAX + 256], path[PATH_MAX];
+	char		 root[PATH_MAX], err[PATH_MAX + 256];
 	char		 hdr[1024], idlog[256];
 	struct slice	 iov[4];
 	size_t		 niov = 0;
@@ -518,8 +518,7 @@ cmd_deliver(int argc, char **argv)
 	iov[niov].p = m.buf + m.skip;
 	iov[niov++].n = m.len - m.skip;
 
-	if (maildir_deliver_fd(root, folder, iov, niov, m.more ? 0 : -1,
-	    path, sizeof(path), err,
+	if (maildir_deliver_fd(root, folder, iov, niov, m.more ? 0 : -1, err,
 	    sizeof(err)) == -1) {
 		warnx_("%s, temporary failure", err);
 		log_msg(LOG_ERR, "delivery failed, deferred: %s", err);

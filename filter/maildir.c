@@ -31,7 +31,7 @@ char maildir_tmp_inflight[PATH_MAX];
 volatile sig_atomic_t maildir_stored;
 
 static int	deliver_file(const char *, const char *, const struct slice *,
-		    size_t, int, int, char *, size_t, char *, size_t);
+		    size_t, int, int, char *, size_t);
 
 const char *
 maildir_home(void)
@@ -127,43 +127,46 @@ make_maildir(const char *dir, int sub, const char *parent, char *err,
 int
 maildir_ensure(const char *root, const char *folder, char *err, size_t errsz)
 {
-	char		 dir[PATH_MAX], t[PATH_MAX], parent[PATH_MAX];
 	struct stat	 st;
-	char		*slash;
+	char		*dir, *t, *parent = NULL, *slash;
+	size_t		 dl;
+	int		 rc = -1;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s", root,
-	    folder ? "/" : "", folder ? folder : "") >= sizeof(dir)) {
+	dir = xstrfmt("%s%s%s", root, folder ? "/" : "", folder ? folder : "");
+	dl = strlen(dir);
+	t = xstrfmt("%s/new", dir);
+	if (dl + 4 >= PATH_MAX) {
 		errno = ENAMETOOLONG;
-		snprintf(err, errsz, "%s: path too long", root);
-		return -1;
+		snprintf(err, errsz, "%s: path too long", dir);
+		goto out;
 	}
 	errno = 0;
-	if ((size_t)snprintf(t, sizeof(t), "%s/new", dir) >= sizeof(t))
-		goto toolong;
 	if (stat(t, &st) == 0 && S_ISDIR(st.st_mode)) {
-		if ((size_t)snprintf(t, sizeof(t), "%s/tmp", dir) >= sizeof(t))
-			goto toolong;
-		if (stat(t, &st) == 0 && S_ISDIR(st.st_mode))
-			return 0;
+		memcpy(t + dl, "/tmp", 4);
+		if (stat(t, &st) == 0 && S_ISDIR(st.st_mode)) {
+			rc = 0;
+			goto out;
+		}
 	}
 	if (errno != ENOENT && errno != 0) {
 		snprintf(err, errsz, "%s: %s", t, strerror(errno));
-		return -1;
+		goto out;
 	}
 	if (folder != NULL && maildir_ensure(root, NULL, err, errsz) == -1)
-		return -1;
-	snprintf(parent, sizeof(parent), "%s", folder ? root : dir);
+		goto out;
+	parent = xstrdup(folder ? root : dir);
 	if (folder == NULL && (slash = strrchr(parent, '/')) != NULL) {
 		if (slash == parent)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
 	}
-	return make_maildir(dir, folder != NULL, parent, err, errsz);
-toolong:
-	errno = ENAMETOOLONG;
-	snprintf(err, errsz, "%s: path too long", dir);
-	return -1;
+	rc = make_maildir(dir, folder != NULL, parent, err, errsz);
+out:
+	free(parent);
+	free(t);
+	free(dir);
+	return rc;
 }
 
 /*
@@ -257,43 +260,47 @@ release_signals(const sigset_t *old)
  * would go over (err says by how much), 0 when not, -1 on error; with no
  * maildirsize, 0 and *fd_r -1.
  */
+#define QUOTA_READ	(64 * 1024)	/* bytes of maildirsize read */
+
 static int
 quota_check(const char *root, off_t size, int *fd_r, char *err, size_t errsz)
 {
-	char		 path[PATH_MAX], buf[65536], *p, *end, *nl;
+	char		*path, *buf, *p, *end, *nl;
 	long long	 qs = 0, qc = 0, us = 0, uc = 0, a, b;
 	size_t		 len = 0;
 	ssize_t		 r;
 	int		 fd, first = 1;
 
 	*fd_r = -1;
-	if ((size_t)snprintf(path, sizeof(path), "%s/maildirsize", root) >=
-	    sizeof(path)) {
-		errno = ENAMETOOLONG;
-		snprintf(err, errsz, "%s: path too long", root);
-		return -1;
-	}
+	path = xstrfmt("%s/maildirsize", root);
 	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
 	    -1) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			free(path);
 			return 0;
+		}
 		snprintf(err, errsz, "open %s: %s", path, strerror(errno));
+		free(path);
 		return -1;
 	}
 	/* a maildirsize past 5120 bytes is due for recalculation (which
 	 * backstop leaves to the IMAP server); 64 KiB are plenty */
-	while (len < sizeof(buf) - 1 &&
-	    (r = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+	buf = xmalloc(QUOTA_READ);
+	while (len < QUOTA_READ - 1 &&
+	    (r = read(fd, buf + len, QUOTA_READ - 1 - len)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errsz, "read %s: %s", path,
 			    strerror(errno));
 			close(fd);
+			free(buf);
+			free(path);
 			return -1;
 		}
 		len += (size_t)r;
 	}
+	free(path);
 	buf[len] = '\0';
 	for (p = buf; *p != '\0'; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
@@ -328,6 +335,7 @@ quota_check(const char *root, off_t size, int *fd_r, char *err, size_t errsz)
 			uc += b;
 		}
 	}
+	free(buf);
 	*fd_r = fd;
 	/* as maildrop: over when the message would take it past either */
 	if ((qs > 0 && us + (long long)size > qs) || (qc > 0 && uc + 1 > qc)) {
@@ -340,30 +348,20 @@ quota_check(const char *root, off_t size, int *fd_r, char *err, size_t errsz)
 	return 0;
 }
 
-int
-maildir_deliver(const char *root, const char *folder, const struct slice *iov,
-    size_t niov, char *path_r, size_t pathsz, char *err, size_t errsz)
-{
-	return deliver_file(root, folder, iov, niov, -1, 0, path_r, pathsz,
-	    err, errsz);
-}
-
 /*
  * Deliver the concatenation of iov[], then the rest of tail_fd (-1: none),
  * into root (folder NULL: the inbox) by the Maildir protocol, within the
- * Maildir++ quota of root (see deliver_file).  On success the path of the
- * new file is put in path_r, and err holds a note for the log if
- * maildirsize could not be updated (else "").  Returns 0 or -1 (err says
+ * Maildir++ quota of root (see deliver_file).  On success err holds a
+ * note for the log if maildirsize could not be updated (else "").  Returns 0 or -1 (err says
  * why, errno is kept: EDQUOT over quota).  Once it returned 0, or once
  * maildir_stored is set, the message is in new/ and on disk.
  */
 int
 maildir_deliver_fd(const char *root, const char *folder,
-    const struct slice *iov, size_t niov, int tail_fd, char *path_r,
-    size_t pathsz, char *err, size_t errsz)
+    const struct slice *iov, size_t niov, int tail_fd, char *err,
+    size_t errsz)
 {
-	return deliver_file(root, folder, iov, niov, tail_fd, 1, path_r,
-	    pathsz, err, errsz);
+	return deliver_file(root, folder, iov, niov, tail_fd, 1, err, errsz);
 }
 
 /*
@@ -375,26 +373,29 @@ maildir_deliver_fd(const char *root, const char *folder,
  */
 static int
 deliver_file(const char *root, const char *folder, const struct slice *iov,
-    size_t niov, int tail_fd, int quota, char *path_r, size_t pathsz,
-    char *err, size_t errsz)
+    size_t niov, int tail_fd, int quota, char *err, size_t errsz)
 {
-	char		 dir[PATH_MAX], uniq[1024], tmp[PATH_MAX];
-	char		 newp[PATH_MAX], newdir[PATH_MAX], line[64];
+	char		 uniq[1024], line[64];
+	char		*dir, *tmp = NULL, *newp = NULL, *newdir = NULL;
 	struct stat	 st;
 	sigset_t	 old;
-	int		 fd = -1, qfd = -1, tries, e, n, held = 0;
+	int		 fd = -1, qfd = -1, tries, e, n, held = 0, rc = -1;
 
 	err[0] = '\0';
 	if (maildir_ensure(root, folder, err, errsz) == -1)
 		return -1;
-	if ((size_t)snprintf(dir, sizeof(dir), "%s%s%s", root,
-	    folder ? "/" : "", folder ? folder : "") >= sizeof(dir))
-		goto toolong;
+	dir = xstrfmt("%s%s%s", root, folder ? "/" : "", folder ? folder : "");
 	hold_signals(&old);
 	for (tries = 0; tries < 5; tries++) {
-		if (maildir_unique(uniq, sizeof(uniq)) == -1 ||
-		    (size_t)snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dir,
-		    uniq) >= sizeof(tmp)) {
+		free(tmp);
+		tmp = NULL;
+		if (maildir_unique(uniq, sizeof(uniq)) == -1) {
+			release_signals(&old);
+			goto toolong;
+		}
+		tmp = xstrfmt("%s/tmp/%s", dir, uniq);
+		/* the signal handlers remove it by this copy */
+		if (strlen(tmp) >= sizeof(maildir_tmp_inflight)) {
 			release_signals(&old);
 			goto toolong;
 		}
@@ -408,11 +409,10 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 		release_signals(&old);
 		snprintf(err, errsz, "create %s: %s", tmp, strerror(e));
 		errno = e;
-		return -1;
+		goto out;
 	}
 	/* a deadline or a signal from here on removes it (deliver.c) */
-	snprintf(maildir_tmp_inflight, sizeof(maildir_tmp_inflight), "%s",
-	    tmp);
+	memcpy(maildir_tmp_inflight, tmp, strlen(tmp) + 1);
 	release_signals(&old);
 	if (write_iov(fd, iov, niov) == -1) {
 		snprintf(err, errsz, "write %s: %s", tmp, strerror(errno));
@@ -439,11 +439,8 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 	}
 	if (quota && quota_check(root, st.st_size, &qfd, err, errsz) != 0)
 		goto fail;
-	if ((size_t)snprintf(newp, sizeof(newp), "%s/new/%s,S=%lld", dir, uniq,
-	    (long long)st.st_size) >= sizeof(newp) ||
-	    (size_t)snprintf(newdir, sizeof(newdir), "%s/new", dir) >=
-	    sizeof(newdir))
-		goto toolong_unlink;
+	newp = xstrfmt("%s/new/%s,S=%lld", dir, uniq, (long long)st.st_size);
+	newdir = xstrfmt("%s/new", dir);
 	hold_signals(&old);
 	held = 1;
 	if (link(tmp, newp) == -1) {
@@ -479,13 +476,12 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 			close(qfd);
 		release_signals(&old);
 		errno = e;
-		return -1;
+		goto out;
 	}
 	/* stored: the signal handlers now leave it and its exit code be */
 	maildir_stored = 1;
 	release_signals(&old);
-	if (path_r != NULL)
-		snprintf(path_r, pathsz, "%s", newp);
+	rc = 0;
 	if (qfd != -1) {
 		/* one write(), O_APPEND: concurrent deliveries never mix
 		 * their lines; a failure here costs the count, not mail */
@@ -498,11 +494,8 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 			snprintf(err, errsz, "%s/maildirsize not updated: %s",
 			    root, strerror(errno));
 	}
-	return 0;
+	goto out;
 
-toolong_unlink:
-	errno = ENAMETOOLONG;
-	snprintf(err, errsz, "%s: path too long", dir);
 fail:
 	e = errno;
 	if (fd != -1)
@@ -514,9 +507,16 @@ fail:
 	if (held)
 		release_signals(&old);
 	errno = e;
-	return -1;
+	goto out;
 toolong:
 	errno = ENAMETOOLONG;
-	snprintf(err, errsz, "%s: path too long", root);
-	return -1;
+	snprintf(err, errsz, "%s: path too long", dir);
+out:
+	e = errno;
+	free(newdir);
+	free(newp);
+	free(tmp);
+	free(dir);
+	errno = e;
+	return rc;
 }
