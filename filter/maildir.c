@@ -41,10 +41,11 @@ maildir_home(void)
 
 	static char	 dir[PATH_MAX];
 	FILE		*f;
-	uid_t		 uid = getuid();
+	uid_t		 uid;
 
 	if (h != NULL && *h == '/')
 		return h;
+	uid = getuid();
 	/*
 	 * Every MTA and MDA sets HOME; without it, the passwd file itself.
 	 * fgetpwent() reads the file and needs no NSS module: getpwuid() in

@@ -136,7 +136,9 @@ struct sent_file {
 	struct sent_stamp stamps[SENT_MAX_DIRS];
 	off_t		 ids_off;	/* where the arrays start */
 	off_t		 rcpts_off;
-	off_t		 blk_off;	/* what blk holds; -1: nothing */
+	off_t		 blk_arr;	/* the array blk is of; -1: none */
+	size_t		 blk_first;	/* its entries [first, first + n) */
+	size_t		 blk_n;
 	uint64_t	 blk[512];	/* 4 KiB */
 };
 
@@ -291,25 +293,46 @@ sent_set_maildir(const char *root)
 
 /*
  * The maildir of a folder name: an absolute path, or .Name in the maildir
- * delivered to (deliver -d) when it is there, else in ~/Maildir.
+ * delivered to (deliver -d) when it is there, else in ~/Maildir.  *dir_r
+ * (may be NULL): 1 when it was found a directory (st filled), -1 when it
+ * was found not to be one, 0 when it was not looked at.
  */
-int
-sent_folder_path(const char *name, char *out, size_t outsz)
+static int
+folder_path(const char *name, char *out, size_t outsz, struct stat *st,
+    int *dir_r)
 {
-	char		 rel[1100];
-	struct stat	 st;
+	char		 rel[1100], *tried = NULL;
+	int		 rc;
 
+	*dir_r = 0;
 	if (name[0] == '/')
 		return home_path(name, out, outsz);
 	if (sent_maildir != NULL &&
 	    (size_t)snprintf(out, outsz, "%s/%s%s", sent_maildir,
-	    name[0] == '.' ? "" : ".", name) < outsz &&
-	    stat(out, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
+	    name[0] == '.' ? "" : ".", name) < outsz) {
+		if (stat(out, st) == 0 && S_ISDIR(st->st_mode)) {
+			*dir_r = 1;
+			return 0;
+		}
+		tried = xstrdup(out);
+	}
 	if ((size_t)snprintf(rel, sizeof(rel), "Maildir/%s%s",
 	    name[0] == '.' ? "" : ".", name) >= sizeof(rel))
-		return -1;
-	return home_path(rel, out, outsz);
+		rc = -1;
+	else if ((rc = home_path(rel, out, outsz)) == 0 && tried != NULL &&
+	    strcmp(tried, out) == 0)
+		*dir_r = -1;	/* -d is ~/Maildir: no second look */
+	free(tried);
+	return rc;
+}
+
+int
+sent_folder_path(const char *name, char *out, size_t outsz)
+{
+	struct stat	 st;
+	int		 dir;
+
+	return folder_path(name, out, outsz, &st, &dir);
 }
 
 /* The index file: outbound.sent_index, else ~/.backstop-sent.idx. */
@@ -380,7 +403,7 @@ dirs_get(struct sent_dirs *d, const char *const *names, size_t nnames)
 	size_t		 i, before;
 	const char	*name;
 	static const char *const subs[] = { "cur", "new" };
-	int		 k;
+	int		 k, known;
 
 	memset(d, 0, sizeof(*d));
 	if (names == NULL) {
@@ -390,8 +413,8 @@ dirs_get(struct sent_dirs *d, const char *const *names, size_t nnames)
 	}
 	for (i = 0; i < nnames; i++) {
 		name = names[i];
-		if (sent_folder_path(name, folder, sizeof(folder)) == -1 ||
-		    !is_dir(folder, &st))
+		if (folder_path(name, folder, sizeof(folder), &st, &known) ==
+		    -1 || known == -1 || (known == 0 && !is_dir(folder, &st)))
 			continue;
 		before = d->n;
 		for (k = 0; k < 2; k++) {
@@ -511,7 +534,7 @@ file_open(const char *path, struct sent_file *f, char *why, size_t whysz)
 	uint64_t	 want;
 
 	f->fd = -1;
-	f->blk_off = -1;
+	f->blk_arr = -1;
 	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 	    O_NONBLOCK)) == -1) {
 		snprintf(why, whysz, "%s: %s", path, strerror(errno));
@@ -573,33 +596,36 @@ arr_file(struct sent_file *f, off_t off, size_t n, size_t stride)
 
 /*
  * Entry i of a, or NULL when the file cannot be read.  From the file it
- * reads the 4 KiB of entries around i and keeps them for the next call:
- * a search near its guess stays in that block.
+ * reads the 4 KiB of entries centred on i and keeps them for the next
+ * call: a search that starts at its guess stays in that block.
  */
 static const void *
 arr_at(const struct sent_arr *a, size_t i)
 {
 	struct sent_file *f = a->f;
-	size_t		 per, j, len;
-	off_t		 o;
+	size_t		 per, j, n;
 	ssize_t		 k;
 
 	if (a->mem != NULL)
 		return (const char *)a->mem + i * a->stride;
-	per = sizeof(f->blk) / a->stride;
-	j = i - i % per;
-	o = a->off + (off_t)(j * a->stride);
-	if (f->blk_off != o) {
-		len = (a->n - j < per ? a->n - j : per) * a->stride;
-		f->blk_off = -1;
-		while ((k = pread(f->fd, f->blk, len, o)) == -1 &&
-		    errno == EINTR)
+	if (f->blk_arr != a->off || i < f->blk_first ||
+	    i >= f->blk_first + f->blk_n) {
+		per = sizeof(f->blk) / a->stride;
+		j = i > per / 2 ? i - per / 2 : 0;
+		if (a->n > per && j > a->n - per)
+			j = a->n - per;
+		n = a->n - j < per ? a->n - j : per;
+		f->blk_arr = -1;
+		while ((k = pread(f->fd, f->blk, n * a->stride, a->off +
+		    (off_t)(j * a->stride))) == -1 && errno == EINTR)
 			;
-		if (k != (ssize_t)len)
+		if (k != (ssize_t)(n * a->stride))
 			return NULL;
-		f->blk_off = o;
+		f->blk_arr = a->off;
+		f->blk_first = j;
+		f->blk_n = n;
 	}
-	return (const char *)f->blk + (i - j) * a->stride;
+	return (const char *)f->blk + (i - f->blk_first) * a->stride;
 }
 
 /* The 64-bit hash that entry i of a starts with; -1: unreadable. */
@@ -616,41 +642,78 @@ arr_key(const struct sent_arr *a, size_t i, uint64_t *k)
 
 /*
  * Where x can be in a sorted array of n entries whose first member is a
- * 64-bit hash: the hashes spread evenly, so x stands near x / 2^64 * n.
- * From that guess the window widens, doubling, until every entry before
- * *lo_r is below x and every entry from *hi_r on above it; the binary
- * search inside then reads a block or two of the index, where a search
- * over the whole file read a block at each of its ~20 steps.  On an
- * index out of order the window is merely wrong, as the search was.
- * -1 when the file cannot be read.
+ * 64-bit hash: [*lo_r, *hi_r), every entry before *lo_r below x and
+ * every entry from *hi_r on above it.  The hashes spread evenly, so the
+ * window narrows by interpolation: x stands near (x - klo) / (khi - klo)
+ * of the way from lo to hi.  Each probe also tries the entry half a
+ * block (2 KiB) beyond it, on the side where x must be, which arr_at()
+ * has read with it: a few probes, a block read each, bring the window
+ * within one block, where a binary search from the whole file read a
+ * block at each of its ~20 steps.  A recipient's hash repeats once per
+ * date, so the runs of equal keys make the guess coarser; a probe that
+ * hits x widens around it, doubling.  On an index out of order the window
+ * is merely wrong, as the search was.  -1 when the file cannot be read.
  */
 static int
 hash_window(const struct sent_arr *a, uint64_t x, size_t *lo_r,
     size_t *hi_r)
 {
-	size_t		 n = a->n, lo, hi, step;
-	uint64_t	 k;
+	size_t		 n = a->n, lo = 0, hi = n, r, g, t, step;
+	uint64_t	 klo = 0, khi = UINT64_MAX, k;
+	int		 probes;
 
-	*lo_r = 0;
-	*hi_r = n;
-	if (n < 64)
-		return 0;
-	/* n is at most SENT_MAX_RCPTS (< 2^32): the product fits */
-	lo = (size_t)(((x >> 32) * (uint64_t)n) >> 32);
-	hi = lo + 1;
-	for (step = 16; lo > 0; step *= 2) {
-		if (arr_key(a, lo, &k) == -1)
+	r = 2048 / a->stride - 1;	/* within the block centred on g */
+	for (probes = 0; probes < 8 && hi - lo > 2 * r; probes++) {
+		g = lo + (size_t)((unsigned __int128)(x - klo) * (hi - lo) /
+		    ((unsigned __int128)(khi - klo) + 1));
+		if (g <= lo)
+			g = lo + 1;
+		if (g >= hi)
+			g = hi - 1;
+		if (arr_key(a, g, &k) == -1)
 			return -1;
-		if (k < x)
+		if (k == x) {
+			/* in a run of x: widen to its ends */
+			for (step = 16, t = g; t > lo; step *= 2) {
+				t = t - lo > step ? t - step : lo;
+				if (arr_key(a, t, &k) == -1)
+					return -1;
+				if (k < x)
+					break;
+			}
+			lo = t;
+			for (step = 16, t = g; t < hi; step *= 2) {
+				t = hi - t > step ? t + step : hi;
+				if (t == hi)
+					break;
+				if (arr_key(a, t, &k) == -1)
+					return -1;
+				if (k > x)
+					break;
+			}
+			hi = t;
 			break;
-		lo = lo > step ? lo - step : 0;
-	}
-	for (step = 16; hi < n; step *= 2) {
-		if (arr_key(a, hi, &k) == -1)
+		}
+		if (k < x) {
+			lo = g;
+			klo = k;
+			t = hi - g > r ? g + r : hi - 1;
+		} else {
+			hi = g;
+			khi = k;
+			t = g - lo > r ? g - r : lo + 1;
+		}
+		if (t <= lo || t >= hi)
+			continue;
+		if (arr_key(a, t, &k) == -1)
 			return -1;
-		if (k > x)
-			break;
-		hi = n - hi > step ? hi + step : n;
+		if (k < x) {
+			lo = t;
+			klo = k;
+		} else if (k > x) {
+			hi = t;
+			khi = k;
+		}
 	}
 	*lo_r = lo;
 	*hi_r = hi;

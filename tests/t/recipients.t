@@ -179,6 +179,19 @@ for i in range(3000):
                 "Date: Wed, 25 Feb 2026 09:00:00 +0000\n"
                 "Message-ID: <big%d.x@sent.example>\nSubject: s\n\nb\n"
                 % (i, i % 97, i))
+# runs of equal keys, longer than a read block: "hot" written to in 2025
+# and once inside the window (its last date), "cold" 2,000 times in 2025,
+# "early" once inside the window (its first date) and then after it
+for w in ("hot", "cold", "early"):
+    for i in range(2000 if w == "cold" else 301):
+        day = "Wed, 25 Feb 2026" if i == 300 and w != "cold" else \
+            "Mon, 15 Jun 2026" if w == "early" else \
+            "Mon, %02d May 2025" % (1 + i // 100)
+        with open("%s/3%s%05d.M1P1.host:2,S" % (d, w, i), "w") as f:
+            f.write("From: user@example.org\nTo: %s@run.example\n"
+                    "Date: %s %02d:%02d:00 +0000\n"
+                    "Message-ID: <%s%d.x@sent.example>\nSubject: s\n\nb\n"
+                    % (w, day, i // 60 % 24, i % 60, w, i))
 EOP
 sent "$S" 9999 "someone@else.example" "$OLD"
 rulesfor big "$S"
@@ -194,6 +207,9 @@ for i in 0 1 2 17 499 1500 2222 2998 2999; do
 	ndr "" "r$i@big$((i % 97)).example" > "$T/bigq/rc$i.eml"
 	ndr "<nobig$i.x@sent.example>" "n$i@nowhere.example" > "$T/bigq/no$i.eml"
 done
+ndr "" "hot@run.example" > "$T/bigq/hot.eml"
+ndr "" "cold@run.example" > "$T/bigq/cold.eml"
+ndr "" "early@run.example" > "$T/bigq/early.eml"
 "$BACKSTOP" scan -r "$T/big.yaml" "$T/bigq" > "$T/big.out"
 is "$(grep -c '/id[0-9]*\.eml	ours	' "$T/big.out")" 9 \
     "3,000 sent: every returned id that was sent is found (ours)"
@@ -201,4 +217,10 @@ is "$(grep -c '/rc[0-9]*\.eml	ours	' "$T/big.out")" 9 \
     "3,000 sent: every failed recipient written to is found (ours)"
 is "$(grep -c '/no[0-9]*\.eml	backscatter	' "$T/big.out")" 9 \
     "3,000 sent: ids and recipients never sent are not found (backscatter)"
+is "$(grep '/hot\.eml	' "$T/big.out" | cut -f2)" ours \
+    "a run of 301 dates of one recipient: the one inside the window is found"
+is "$(grep '/cold\.eml	' "$T/big.out" | cut -f2)" backscatter \
+    "a run of 2,000 dates all before the window: never written to in it"
+is "$(grep '/early\.eml	' "$T/big.out" | cut -f2)" ours \
+    "a run of 301 dates, the first inside the window and the rest after: found"
 done_testing
