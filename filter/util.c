@@ -325,9 +325,15 @@ read_fd_alloc(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
 	size_t	 cap = 65536, len = 0, ncap;
 	char	*buf, *nbuf;
 	ssize_t	 r;
+	struct stat st;
 
 	if (a == NULL)
 		a = &heap;
+	/* a small regular file (a rules file): room for it and the EOF,
+	 * not 64 KiB whose pages the allocations after it would touch */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    st.st_size < (off_t)cap - 1)
+		cap = (size_t)st.st_size + 1;
 	if ((buf = a->alloc(cap)) == NULL)
 		return -1;
 	*more_r = 1;
