@@ -113,7 +113,7 @@ const char *verdict_name(enum verdict);
 const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);
 void	 utc_day(int64_t, char *, size_t);
-char	*xstrfmt(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*xstrjoin(const char *, ...) __attribute__((sentinel));
 void	 sanitize(char *, size_t, const char *, size_t);
 void	 sanitize_utf8(char *, size_t, const char *, size_t);
 size_t	 msg_from_line_len(const char *, size_t);

@@ -1135,21 +1135,27 @@ block_msgid(const char *p, size_t n, char *id, size_t idsz, size_t *hlen_r)
 static int
 core_field(const char *p, size_t n)
 {
-	static const char *const names[] = {
-		"from", "to", "subject", "date", "received", "return-path",
-		"mime-version", "content-type", "reply-to", "cc", "sender",
-		"x-mailer", "in-reply-to", "references", "delivered-to",
-		"user-agent", "dkim-signature", "content-transfer-encoding",
-		"x-original-to", "list-unsubscribe", "authentication-results",
-		NULL
+#define F(s)	{ s, sizeof(s) - 1 }
+	static const struct {
+		const char	*name;
+		size_t		 len;
+	} names[] = {
+		F("from"), F("to"), F("subject"), F("date"), F("received"),
+		F("return-path"), F("mime-version"), F("content-type"),
+		F("reply-to"), F("cc"), F("sender"), F("x-mailer"),
+		F("in-reply-to"), F("references"), F("delivered-to"),
+		F("user-agent"), F("dkim-signature"),
+		F("content-transfer-encoding"), F("x-original-to"),
+		F("list-unsubscribe"), F("authentication-results")
 	};
-	size_t	 i, k;
+#undef F
+	size_t	 i;
 
-	for (i = 0; names[i] != NULL; i++) {
-		k = strlen(names[i]);
-		if (n == k && ascii_casecmp_n(p, names[i], k) == 0)
+	/* called for every field line of every pasted block: no strlen */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (n == names[i].len &&
+		    ascii_casecmp_n(p, names[i].name, n) == 0)
 			return 1;
-	}
 	return 0;
 }
 

@@ -133,9 +133,10 @@ maildir_ensure(const char *root, const char *folder, char *err, size_t errsz)
 	size_t		 dl;
 	int		 rc = -1;
 
-	dir = xstrfmt("%s%s%s", root, folder ? "/" : "", folder ? folder : "");
+	dir = xstrjoin(root, folder ? "/" : "", folder ? folder : "",
+	    (char *)NULL);
 	dl = strlen(dir);
-	t = xstrfmt("%s/new", dir);
+	t = xstrjoin(dir, "/new", (char *)NULL);
 	if (dl + 4 >= PATH_MAX) {
 		errno = ENAMETOOLONG;
 		snprintf(err, errsz, "%s: path too long", dir);
@@ -273,7 +274,7 @@ quota_check(const char *root, off_t size, int *fd_r, char *err, size_t errsz)
 	int		 fd, first = 1;
 
 	*fd_r = -1;
-	path = xstrfmt("%s/maildirsize", root);
+	path = xstrjoin(root, "/maildirsize", (char *)NULL);
 	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
 	    -1) {
 		if (errno == ENOENT) {
@@ -376,7 +377,7 @@ static int
 deliver_file(const char *root, const char *folder, const struct slice *iov,
     size_t niov, int tail_fd, int quota, char *err, size_t errsz)
 {
-	char		 uniq[1024], line[64];
+	char		 uniq[1024], line[64], size[32];
 	char		*dir, *tmp = NULL, *newp = NULL, *newdir = NULL;
 	struct stat	 st;
 	sigset_t	 old;
@@ -385,7 +386,8 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 	err[0] = '\0';
 	if (maildir_ensure(root, folder, err, errsz) == -1)
 		return -1;
-	dir = xstrfmt("%s%s%s", root, folder ? "/" : "", folder ? folder : "");
+	dir = xstrjoin(root, folder ? "/" : "", folder ? folder : "",
+	    (char *)NULL);
 	hold_signals(&old);
 	for (tries = 0; tries < 5; tries++) {
 		free(tmp);
@@ -394,7 +396,7 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 			release_signals(&old);
 			goto toolong;
 		}
-		tmp = xstrfmt("%s/tmp/%s", dir, uniq);
+		tmp = xstrjoin(dir, "/tmp/", uniq, (char *)NULL);
 		/* the signal handlers remove it by this copy */
 		if (strlen(tmp) >= sizeof(maildir_tmp_inflight)) {
 			release_signals(&old);
@@ -440,8 +442,9 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 	}
 	if (quota && quota_check(root, st.st_size, &qfd, err, errsz) != 0)
 		goto fail;
-	newp = xstrfmt("%s/new/%s,S=%lld", dir, uniq, (long long)st.st_size);
-	newdir = xstrfmt("%s/new", dir);
+	snprintf(size, sizeof(size), ",S=%lld", (long long)st.st_size);
+	newp = xstrjoin(dir, "/new/", uniq, size, (char *)NULL);
+	newdir = xstrjoin(dir, "/new", (char *)NULL);
 	hold_signals(&old);
 	held = 1;
 	if (link(tmp, newp) == -1) {

@@ -77,27 +77,33 @@ xstrdup(const char *s)
 }
 
 /*
- * A string of exactly the size it needs, printf-style (free() it).  For
- * paths: a PATH_MAX buffer on the stack for each of them put every one
- * on a page of its own, and each page a delivery touches first costs a
- * page fault (~10 us on a virtual machine); these share the heap's.
+ * The concatenation of the strings up to a NULL, in a string of exactly
+ * its size (free() it).  For paths: a PATH_MAX buffer on the stack for
+ * each put every one on a page of its own, and each page a delivery
+ * touches first costs a page fault (~10 us on a virtual machine); these
+ * share the heap's.  Not snprintf: it costs ~1,000 instructions a call.
  */
 char *
-xstrfmt(const char *fmt, ...)
+xstrjoin(const char *s, ...)
 {
-	va_list	 ap;
-	char	*p;
-	int	 n;
+	va_list		 ap;
+	const char	*t;
+	char		*p, *o;
+	size_t		 n = 0;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	va_start(ap, s);
+	for (t = s; t != NULL; t = va_arg(ap, const char *))
+		n += strlen(t);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	p = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	o = p = xmalloc(n + 1);
+	va_start(ap, s);
+	for (t = s; t != NULL; t = va_arg(ap, const char *)) {
+		n = strlen(t);
+		memcpy(o, t, n);
+		o += n;
+	}
 	va_end(ap);
+	*o = '\0';
 	return p;
 }
 
