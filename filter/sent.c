@@ -60,6 +60,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -527,8 +528,7 @@ static int
 file_open(const char *path, struct sent_file *f, char *why, size_t whysz)
 {
 	struct stat	 st;
-	unsigned char	 buf[sizeof(struct sent_hdr) +
-			     SENT_MAX_DIRS * sizeof(struct sent_stamp)];
+	struct iovec	 v[2];
 	struct sent_hdr	*h = &f->h;
 	ssize_t		 k;
 	uint64_t	 want;
@@ -548,11 +548,15 @@ file_open(const char *path, struct sent_file *f, char *why, size_t whysz)
 		file_close(f);
 		return -1;
 	}
-	while ((k = pread(f->fd, buf, sizeof(buf), 0)) == -1 && errno == EINTR)
+	/* the header and as many stamps as there can be, in one read */
+	v[0].iov_base = h;
+	v[0].iov_len = sizeof(*h);
+	v[1].iov_base = f->stamps;
+	v[1].iov_len = sizeof(f->stamps);
+	while ((k = preadv(f->fd, v, 2, 0)) == -1 && errno == EINTR)
 		;
 	if (k < (ssize_t)sizeof(*h))
 		goto corrupt;
-	memcpy(h, buf, sizeof(*h));
 	if (memcmp(h->magic, SENT_MAGIC, 8) != 0 ||
 	    h->version != SENT_VERSION || h->nids > SENT_MAX_IDS ||
 	    h->nnames > SENT_MAX_IDS || h->nstamps > SENT_MAX_DIRS ||
@@ -564,7 +568,6 @@ file_open(const char *path, struct sent_file *f, char *why, size_t whysz)
 	    h->nrcpts * sizeof(struct sent_rcpt);
 	if (want != (uint64_t)st.st_size)
 		goto corrupt;
-	memcpy(f->stamps, buf + sizeof(*h), h->nstamps * sizeof(*f->stamps));
 	if (hdr_check(h, f->stamps) != h->check)
 		goto corrupt;
 	f->ids_off = (off_t)(sizeof(*h) + h->nstamps * sizeof(*f->stamps));
