@@ -87,6 +87,7 @@ struct cls {
 static void	 analyze(struct cls *, const char *, size_t);
 static size_t	 prefix_len(const char *, size_t, int *);
 static int	 daemon_from(const char *);
+static const char *ctype_param(struct mailmime *, const char *);
 
 /* Text that only a bounce carries, lower case. */
 static const char *const bounce_text[] = {
@@ -1269,21 +1270,14 @@ inline_block(const char *p, size_t n, int after_marker, char *id,
 	return 0;
 }
 
-/*
- * A pasted header block that is itself a bounce's (a report returned
- * inside a report, as some ISPs forward them): the original is the one
- * that inner bounce returns, so read it as a message of its own.
- */
+/* Is (p, n) a message whose header is a bounce's (daemon, report)? */
 static int
-nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
+bounce_header(const char *p, size_t n)
 {
 	struct slice	 blk, v;
-	struct cls	 in;
-	char		 from[256], ct[256], w[160];
-	int		 i, bounce = 0;
+	char		 from[256], ct[256];
+	int		 bounce = 0;
 
-	if (c->nest >= 2)
-		return 0;
 	blk.p = p;
 	blk.n = hdr_block_len(p, n);
 	if (hdr_find(blk, "From", &v)) {
@@ -1295,7 +1289,22 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 		if (ascii_memmem_ci(ct, strlen(ct), "multipart/report"))
 			bounce = 1;
 	}
-	if (!bounce)
+	return bounce;
+}
+
+/*
+ * A pasted header block that is itself a bounce's (a report returned
+ * inside a report, as some ISPs forward them): the original is the one
+ * that inner bounce returns, so read it as a message of its own.
+ */
+static int
+nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
+{
+	struct cls	 in;
+	char		 w[160];
+	int		 i;
+
+	if (c->nest >= 2 || !bounce_header(p, n))
 		return 0;
 	memset(&in, 0, sizeof(in));
 	in.t = c->t;
@@ -1320,6 +1329,85 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 		keep_decoded(c, in.decoded[i]);
 	free(in.decoded);
 	return in.trust > T_AUTOREPLY;
+}
+
+/*
+ * A whole report after the closing boundary of a multipart: two reports
+ * in one file, the second one in the first one's epilogue, where the
+ * MIME parser does not look (rfc3464-28 of the Sisimai set: two Postfix
+ * reports, the second after its mbox "From " line).  Its recipients are
+ * counterparts too: every delivery-status part of the file, not only
+ * those of the first report.  Its Message-ID is not taken: the first
+ * report's structure is what this message is.
+ */
+static void
+epilogue_report(struct cls *c, const char *p, size_t n, const char *path)
+{
+	const char	*nl;
+	struct cls	 in;
+	int		 i;
+
+	if (c->cp == NULL || c->nest >= 2)
+		return;
+	while (n > 0 && (*p == '\n' || *p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	if (n > 5 && memcmp(p, "From ", 5) == 0) {
+		if ((nl = memchr(p, '\n', n)) == NULL)
+			return;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	if (n == 0 || !hdr_is_field_line(p, n) || !bounce_header(p, n))
+		return;
+	memset(&in, 0, sizeof(in));
+	in.t = c->t;
+	in.nest = c->nest + 1;
+	in.cp = c->cp;
+	memcpy(in.own, c->own, sizeof(in.own));
+	trace_add(c->t, "    a report follows the closing boundary of %s%s: "
+	    "reading its recipients, not its Message-ID\n",
+	    *path ? "part " : "the top multipart", path);
+	analyze(&in, p, n);
+	for (i = 0; i < in.ndecoded; i++)
+		keep_decoded(c, in.decoded[i]);
+	free(in.decoded);
+}
+
+/*
+ * The epilogue of multipart m, whose last part is last: what follows the
+ * closing boundary line, up to the end of m.  libetpan keeps no
+ * epilogue, so it is found from the parts' spans.
+ */
+static void
+epilogue(struct cls *c, struct mailmime *m, struct mailmime *last,
+    const char *path)
+{
+	const char	*p, *end, *b, *nl;
+	size_t		 bl;
+
+	if (c->cp == NULL || c->nest >= 2 || m->mm_mime_start == NULL ||
+	    last->mm_mime_start == NULL ||
+	    (b = ctype_param(m, "boundary")) == NULL || (bl = strlen(b)) == 0)
+		return;
+	p = last->mm_mime_start + last->mm_length;
+	end = m->mm_mime_start + m->mm_length;
+	if (p < m->mm_mime_start || p >= end)
+		return;
+	/* the closing boundary: "--" boundary "--" at a line start */
+	for (;;) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return;
+		p = nl + 1;
+		if ((size_t)(end - p) >= bl + 4 && p[0] == '-' &&
+		    p[1] == '-' && memcmp(p + 2, b, bl) == 0 &&
+		    p[bl + 2] == '-' && p[bl + 3] == '-')
+			break;
+	}
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		return;
+	epilogue_report(c, nl + 1, (size_t)(end - nl - 1), path);
 }
 
 /*
@@ -1720,6 +1808,7 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
     const char *path)
 {
 	char		 ct[96], sub[256];	/* 32 levels of "2000." */
+	struct mailmime	*last = NULL;
 	clistiter	*it;
 	int		 i = 0;
 	size_t		 n;
@@ -1750,8 +1839,11 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
 			if ((size_t)snprintf(sub, sizeof(sub), "%s%s%d", path,
 			    *path ? "." : "", ++i) >= sizeof(sub))
 				return;
-			walk(c, clist_content(it), depth + 1, in_report, sub);
+			walk(c, last = clist_content(it), depth + 1,
+			    in_report, sub);
 		}
+		if (last != NULL)
+			epilogue(c, m, last, path);
 		return;
 	case MAILMIME_MESSAGE:
 		if (depth == 0) {
