@@ -169,6 +169,10 @@ static const char *const bounce_subject[] = {
 	"n\xc3\xa3o foi poss\xc3\xadvel entregar", "niet afgeleverd",
 	"olevererbart", "kan ikke leveres", "ei voitu toimittaa",
 	"nie mo\xc5\xbcna dostarczy\xc4\x87", "nedoru\xc4\x8diteln",
+	"niedostarczalne", "nie uda\xc5\x82o si\xc4\x99 dostarczy\xc4\x87",
+	"zwrot do nadawcy",			/* (pl) Exchange, webmails */
+	"nedoru\xc4\x8dite\xc4\xben",		/* (sk) Exchange */
+	"k\xc3\xa9zbes\xc3\xadthetetlen",		/* (hu) Exchange */
 	"\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",
 						/* (ru) not delivered */
 	"unzustellbar", "nicht zugestellt", "non distribu",
@@ -228,7 +232,7 @@ static const char *const autoreply_tag[] = {
 	"resposta autom\xc3\xa1tica", "odpowied\xc5\xba automatyczna",
 	"automatick\xc3\xa1 odpov\xc4\x9b\xc4\x8f", "automaattinen vastaus",
 	"automatikus v\xc3\xa1lasz",
-	"\xd0\x90\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87\xd0\xb5\xd1\x81\xd0\xba"
+	"\xd0\xb0\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87\xd0\xb5\xd1\x81\xd0\xba"
 	"\xd0\xb8\xd0\xb9 \xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5\xd1\x82",	/* (ru) */
 	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* (ja) */
 	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",	/* (ja) */
@@ -1997,7 +2001,8 @@ reply_prefixes(const char *s, const char **rest_r)
  * The Subject decoded the sloppy way, for what the strict decoder left
  * alone: every encoded word's bytes whatever its charset says (an unknown
  * or wrong charset, a word split inside a character), and text that is
- * not UTF-8 read as Latin-1.  "" when that gives nothing new.
+ * not UTF-8 read as Latin-1 or, where its bytes say so, Windows-1250
+ * (hdr_8bit_utf8()).  "" when that gives nothing new.
  */
 static void
 sloppy_subject(const char *in, char *out, size_t outsz)
@@ -2070,14 +2075,13 @@ sloppy_subject(const char *in, char *out, size_t outsz)
 	}
 	if (utf8 && !changed)
 		return;
-	for (o = 0, i = 0; i < r && o + 3 < outsz; i++) {
-		if (utf8 || raw[i] < 0x80)
-			out[o++] = raw[i] == '\0' ? ' ' : (char)raw[i];
-		else {			/* Latin-1 to UTF-8 */
-			out[o++] = (char)(0xc0 | (raw[i] >> 6));
-			out[o++] = (char)(0x80 | (raw[i] & 0x3f));
-		}
+	if (!utf8) {
+		/* Latin-1, or Windows-1250 where its bytes say so */
+		hdr_8bit_utf8(raw, r, out, outsz);
+		return;
 	}
+	for (o = 0, i = 0; i < r && o + 1 < outsz; i++)
+		out[o++] = raw[i] == '\0' ? ' ' : (char)raw[i];
 	out[o] = '\0';
 }
 
@@ -2184,6 +2188,10 @@ top_signals(struct slice hb, int env_null, struct top *t,
 			t->subject = 1;
 		else
 			hdr_decode_words(t->subj, sizeof(t->subj));
+		/* the phrases are lower case, and so are "NEDORU\xc4\x8c"
+		 * and a capitalised Cyrillic or Greek word once folded */
+		hdr_fold_case(t->subj);
+		hdr_fold_case(t->alt);
 		/* a person forwarding or replying to a bounce */
 		t->fwd = reply_prefixes(t->subj, &rest) > 0;
 		if (subj_match(t, t->subj, bounce_subject) != NULL)
