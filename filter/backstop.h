@@ -131,6 +131,10 @@ int	 hdr_msgid(struct slice, char *, size_t);
 int	 hdr_last_msgid(struct slice, char *, size_t);
 int	 hdr_is_field_line(const char *, size_t);
 void	 hdr_decode_words(char *, size_t);
+#define HDR_LATIN1	0
+#define HDR_CP1250	1
+int	 hdr_8bit_utf8(const unsigned char *, size_t, char *, size_t);
+void	 hdr_fold_case(char *);
 int	 hdr_ascii_charconv(const char *, const char *, const char *, size_t,
 	    char *, size_t *);
 

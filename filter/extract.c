@@ -87,6 +87,7 @@ struct cls {
 static void	 analyze(struct cls *, const char *, size_t);
 static size_t	 prefix_len(const char *, size_t, int *);
 static int	 daemon_from(const char *);
+static const char *ctype_param(struct mailmime *, const char *);
 
 /* Text that only a bounce carries, lower case. */
 static const char *const bounce_text[] = {
@@ -168,6 +169,10 @@ static const char *const bounce_subject[] = {
 	"n\xc3\xa3o foi poss\xc3\xadvel entregar", "niet afgeleverd",
 	"olevererbart", "kan ikke leveres", "ei voitu toimittaa",
 	"nie mo\xc5\xbcna dostarczy\xc4\x87", "nedoru\xc4\x8diteln",
+	"niedostarczalne", "nie uda\xc5\x82o si\xc4\x99 dostarczy\xc4\x87",
+	"zwrot do nadawcy",			/* (pl) Exchange, webmails */
+	"nedoru\xc4\x8dite\xc4\xben",		/* (sk) Exchange */
+	"k\xc3\xa9zbes\xc3\xadthetetlen",		/* (hu) Exchange */
 	"\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe",
 						/* (ru) not delivered */
 	"unzustellbar", "nicht zugestellt", "non distribu",
@@ -227,7 +232,7 @@ static const char *const autoreply_tag[] = {
 	"resposta autom\xc3\xa1tica", "odpowied\xc5\xba automatyczna",
 	"automatick\xc3\xa1 odpov\xc4\x9b\xc4\x8f", "automaattinen vastaus",
 	"automatikus v\xc3\xa1lasz",
-	"\xd0\x90\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87\xd0\xb5\xd1\x81\xd0\xba"
+	"\xd0\xb0\xd0\xb2\xd1\x82\xd0\xbe\xd0\xbc\xd0\xb0\xd1\x82\xd0\xb8\xd1\x87\xd0\xb5\xd1\x81\xd0\xba"
 	"\xd0\xb8\xd0\xb9 \xd0\xbe\xd1\x82\xd0\xb2\xd0\xb5\xd1\x82",	/* (ru) */
 	"\xe8\x87\xaa\xe5\x8b\x95\xe5\xbf\x9c\xe7\xad\x94",	/* (ja) */
 	"\xe8\x87\xaa\xe5\x8b\x95\xe8\xbf\x94\xe4\xbf\xa1",	/* (ja) */
@@ -1275,21 +1280,14 @@ inline_block(const char *p, size_t n, int after_marker, char *id,
 	return 0;
 }
 
-/*
- * A pasted header block that is itself a bounce's (a report returned
- * inside a report, as some ISPs forward them): the original is the one
- * that inner bounce returns, so read it as a message of its own.
- */
+/* Is (p, n) a message whose header is a bounce's (daemon, report)? */
 static int
-nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
+bounce_header(const char *p, size_t n)
 {
 	struct slice	 blk, v;
-	struct cls	 in;
-	char		 from[256], ct[256], w[160];
-	int		 i, bounce = 0;
+	char		 from[256], ct[256];
+	int		 bounce = 0;
 
-	if (c->nest >= 2)
-		return 0;
 	blk.p = p;
 	blk.n = hdr_block_len(p, n);
 	if (hdr_find(blk, "From", &v)) {
@@ -1301,7 +1299,22 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 		if (ascii_memmem_ci(ct, strlen(ct), "multipart/report"))
 			bounce = 1;
 	}
-	if (!bounce)
+	return bounce;
+}
+
+/*
+ * A pasted header block that is itself a bounce's (a report returned
+ * inside a report, as some ISPs forward them): the original is the one
+ * that inner bounce returns, so read it as a message of its own.
+ */
+static int
+nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
+{
+	struct cls	 in;
+	char		 w[160];
+	int		 i;
+
+	if (c->nest >= 2 || !bounce_header(p, n))
 		return 0;
 	memset(&in, 0, sizeof(in));
 	in.t = c->t;
@@ -1326,6 +1339,85 @@ nested_bounce(struct cls *c, const char *p, size_t n, const char *where)
 		keep_decoded(c, in.decoded[i]);
 	free(in.decoded);
 	return in.trust > T_AUTOREPLY;
+}
+
+/*
+ * A whole report after the closing boundary of a multipart: two reports
+ * in one file, the second one in the first one's epilogue, where the
+ * MIME parser does not look (rfc3464-28 of the Sisimai set: two Postfix
+ * reports, the second after its mbox "From " line).  Its recipients are
+ * counterparts too: every delivery-status part of the file, not only
+ * those of the first report.  Its Message-ID is not taken: the first
+ * report's structure is what this message is.
+ */
+static void
+epilogue_report(struct cls *c, const char *p, size_t n, const char *path)
+{
+	const char	*nl;
+	struct cls	 in;
+	int		 i;
+
+	if (c->cp == NULL || c->nest >= 2)
+		return;
+	while (n > 0 && (*p == '\n' || *p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	if (n > 5 && memcmp(p, "From ", 5) == 0) {
+		if ((nl = memchr(p, '\n', n)) == NULL)
+			return;
+		n -= (size_t)(nl + 1 - p);
+		p = nl + 1;
+	}
+	if (n == 0 || !hdr_is_field_line(p, n) || !bounce_header(p, n))
+		return;
+	memset(&in, 0, sizeof(in));
+	in.t = c->t;
+	in.nest = c->nest + 1;
+	in.cp = c->cp;
+	memcpy(in.own, c->own, sizeof(in.own));
+	trace_add(c->t, "    a report follows the closing boundary of %s%s: "
+	    "reading its recipients, not its Message-ID\n",
+	    *path ? "part " : "the top multipart", path);
+	analyze(&in, p, n);
+	for (i = 0; i < in.ndecoded; i++)
+		keep_decoded(c, in.decoded[i]);
+	free(in.decoded);
+}
+
+/*
+ * The epilogue of multipart m, whose last part is last: what follows the
+ * closing boundary line, up to the end of m.  libetpan keeps no
+ * epilogue, so it is found from the parts' spans.
+ */
+static void
+epilogue(struct cls *c, struct mailmime *m, struct mailmime *last,
+    const char *path)
+{
+	const char	*p, *end, *b, *nl;
+	size_t		 bl;
+
+	if (c->cp == NULL || c->nest >= 2 || m->mm_mime_start == NULL ||
+	    last->mm_mime_start == NULL ||
+	    (b = ctype_param(m, "boundary")) == NULL || (bl = strlen(b)) == 0)
+		return;
+	p = last->mm_mime_start + last->mm_length;
+	end = m->mm_mime_start + m->mm_length;
+	if (p < m->mm_mime_start || p >= end)
+		return;
+	/* the closing boundary: "--" boundary "--" at a line start */
+	for (;;) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return;
+		p = nl + 1;
+		if ((size_t)(end - p) >= bl + 4 && p[0] == '-' &&
+		    p[1] == '-' && memcmp(p + 2, b, bl) == 0 &&
+		    p[bl + 2] == '-' && p[bl + 3] == '-')
+			break;
+	}
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		return;
+	epilogue_report(c, nl + 1, (size_t)(end - nl - 1), path);
 }
 
 /*
@@ -1726,6 +1818,7 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
     const char *path)
 {
 	char		 ct[96], sub[256];	/* 32 levels of "2000." */
+	struct mailmime	*last = NULL;
 	clistiter	*it;
 	int		 i = 0;
 	size_t		 n;
@@ -1756,8 +1849,11 @@ walk(struct cls *c, struct mailmime *m, int depth, int in_report,
 			if ((size_t)snprintf(sub, sizeof(sub), "%s%s%d", path,
 			    *path ? "." : "", ++i) >= sizeof(sub))
 				return;
-			walk(c, clist_content(it), depth + 1, in_report, sub);
+			walk(c, last = clist_content(it), depth + 1,
+			    in_report, sub);
 		}
+		if (last != NULL)
+			epilogue(c, m, last, path);
 		return;
 	case MAILMIME_MESSAGE:
 		if (depth == 0) {
@@ -1911,7 +2007,8 @@ reply_prefixes(const char *s, const char **rest_r)
  * The Subject decoded the sloppy way, for what the strict decoder left
  * alone: every encoded word's bytes whatever its charset says (an unknown
  * or wrong charset, a word split inside a character), and text that is
- * not UTF-8 read as Latin-1.  "" when that gives nothing new.
+ * not UTF-8 read as Latin-1 or, where its bytes say so, Windows-1250
+ * (hdr_8bit_utf8()).  "" when that gives nothing new.
  */
 static void
 sloppy_subject(const char *in, char *out, size_t outsz)
@@ -1984,14 +2081,13 @@ sloppy_subject(const char *in, char *out, size_t outsz)
 	}
 	if (utf8 && !changed)
 		return;
-	for (o = 0, i = 0; i < r && o + 3 < outsz; i++) {
-		if (utf8 || raw[i] < 0x80)
-			out[o++] = raw[i] == '\0' ? ' ' : (char)raw[i];
-		else {			/* Latin-1 to UTF-8 */
-			out[o++] = (char)(0xc0 | (raw[i] >> 6));
-			out[o++] = (char)(0x80 | (raw[i] & 0x3f));
-		}
+	if (!utf8) {
+		/* Latin-1, or Windows-1250 where its bytes say so */
+		hdr_8bit_utf8(raw, r, out, outsz);
+		return;
 	}
+	for (o = 0, i = 0; i < r && o + 1 < outsz; i++)
+		out[o++] = raw[i] == '\0' ? ' ' : (char)raw[i];
 	out[o] = '\0';
 }
 
@@ -2098,6 +2194,10 @@ top_signals(struct slice hb, int env_null, struct top *t,
 			t->subject = 1;
 		else
 			hdr_decode_words(t->subj, sizeof(t->subj));
+		/* the phrases are lower case, and so are "NEDORU\xc4\x8c"
+		 * and a capitalised Cyrillic or Greek word once folded */
+		hdr_fold_case(t->subj);
+		hdr_fold_case(t->alt);
 		/* a person forwarding or replying to a bounce */
 		t->fwd = reply_prefixes(t->subj, &rest) > 0;
 		if (subj_match(t, t->subj, bounce_subject) != NULL)

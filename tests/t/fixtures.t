@@ -13,6 +13,13 @@ while IFS='	' read -r f verdict kind id; do
 	got=$(grep "^$f	" "$T/got")
 	is "$got" "$f	$verdict	$kind	$id" "$f: $verdict $kind $id"
 done < "$T/want"
+# the counterparts (scan's 6th column) that a fixture was written for
+while IFS='	' read -r f want; do
+	got=$("$BACKSTOP" scan -r rules.yaml "$f" | cut -f6)
+	is "$got" "$want" "$f: counterparts $want"
+done <<'EOF'
+dsn-two-reports.eml	alice@one.example,carol@three.example,bob@two.example
+EOF
 is "$(wc -l < "$T/got")" "$(wc -l < "$T/want")" "every fixture is in expected.tsv"
 # ham look-alikes: never a bounce, whatever the patterns
 for f in ham-*.eml; do

@@ -201,6 +201,88 @@ test_utc_day(void **state)
 	}
 }
 
+/* raw 8-bit text: Latin-1 unless its bytes vote for Windows-1250 */
+static void
+test_8bit_utf8(void **state)
+{
+	static const struct {
+		const char *label, *in;
+		int	 cs;
+		const char *want;
+	} t[] = {
+		{ "cs NDR", "Nedoru\xe8iteln\xe9:", HDR_CP1250,
+		    "Nedoru\xc4\x8diteln\xc3\xa9:" },
+		{ "pl NDR", "Nie mo\xbfna dostarczy\xe6", HDR_CP1250,
+		    "Nie mo\xc5\xbcna dostarczy\xc4\x87" },
+		{ "pl auto-reply", "Odpowied\x9f automatyczna", HDR_CP1250,
+		    "Odpowied\xc5\xba automatyczna" },
+		{ "sk NDR", "Nedoru\xe8ite\xbestr", HDR_CP1250,
+		    "Nedoru\xc4\x8dite\xc4\xbestr" },
+		{ "fr", "R\xe9ponse \xe0 votre message", HDR_LATIN1,
+		    "R\xc3\xa9ponse \xc3\xa0 votre message" },
+		{ "es", "\xbfQu\xe9 tal? \xa3" "5", HDR_LATIN1,
+		    "\xc2\xbfQu\xc3\xa9 tal? \xc2\xa3" "5" },
+		{ "pt", "N\xe3o entregue", HDR_LATIN1,
+		    "N\xc3\xa3o entregue" },
+		{ "da", "K\xe6re S\xf8ren, p\xe5 gensyn", HDR_LATIN1,
+		    "K\xc3\xa6re S\xc3\xb8ren, p\xc3\xa5 gensyn" },
+		{ "same in both", "Caf\xe9 f\xfcr M\xfcller", HDR_LATIN1,
+		    "Caf\xc3\xa9 f\xc3\xbcr M\xc3\xbcller" },
+	};
+	char	 out[64], small[5];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int cs = hdr_8bit_utf8((const unsigned char *)t[i].in,
+		    strlen(t[i].in), out, sizeof(out));
+
+		if (cs != t[i].cs || strcmp(out, t[i].want) != 0)
+			fail_msg("%s: got %d \"%s\"", t[i].label, cs, out);
+	}
+	/* cut at a whole character, NUL as a blank */
+	hdr_8bit_utf8((const unsigned char *)"a\0\xe8\xe8", 4, small,
+	    sizeof(small));
+	assert_string_equal(small, "a \xc4\x8d");
+}
+
+/* the case fold of phrase matching: ASCII and two-byte capitals */
+static void
+test_fold_case(void **state)
+{
+	static const struct {
+		const char *label, *in, *want;
+	} t[] = {
+		{ "ascii", "Undeliverable: X", "undeliverable: x" },
+		{ "latin-1", "\xc3\x89" "CHEC \xc3\x80 \xc3\x97 \xc3\x9f",
+		    "\xc3\xa9" "chec \xc3\xa0 \xc3\x97 \xc3\x9f" },
+		{ "cs", "NEDORU\xc4\x8cITELN\xc3\x89",
+		    "nedoru\xc4\x8diteln\xc3\xa9" },
+		{ "pl", "NIE MO\xc5\xbbNA DOSTARCZY\xc4\x86",
+		    "nie mo\xc5\xbcna dostarczy\xc4\x87" },
+		{ "sk caron l", "\xc4\xbd\xc5\xa0\xc5\xb8",
+		    "\xc4\xbe\xc5\xa1\xc3\xbf" },
+		{ "no pair", "\xc4\xb0\xc4\xb1\xc5\xbf", "\xc4\xb0\xc4\xb1\xc5\xbf" },
+		{ "ru", "\xd0\x9d\xd0\x95 \xd0\x94\xd0\x9e\xd0\xa1\xd0\xa2\xd0\x90\xd0\x92"
+		    "\xd0\x9b\xd0\x95\xd0\x9d\xd0\x9e \xd0\x81",
+		    "\xd0\xbd\xd0\xb5 \xd0\xb4\xd0\xbe\xd1\x81\xd1\x82\xd0\xb0\xd0\xb2"
+		    "\xd0\xbb\xd0\xb5\xd0\xbd\xd0\xbe \xd1\x91" },
+		{ "el", "\xce\x91\xce\xa0\xce\xa9 \xce\x86\xce\x8f",
+		    "\xce\xb1\xcf\x80\xcf\x89 \xce\xac\xcf\x8e" },
+		{ "3-byte and broken", "\xe3\x83\xa1\xc4 \xc3", "\xe3\x83\xa1\xc4 \xc3" },
+	};
+	char	 buf[64];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", t[i].in);
+		hdr_fold_case(buf);
+		if (strcmp(buf, t[i].want) != 0)
+			fail_msg("%s: got \"%s\"", t[i].label, buf);
+	}
+}
+
 int
 main(void)
 {
@@ -213,6 +295,8 @@ main(void)
 		cmocka_unit_test(test_field_line),
 		cmocka_unit_test(test_age),
 		cmocka_unit_test(test_utc_day),
+		cmocka_unit_test(test_8bit_utf8),
+		cmocka_unit_test(test_fold_case),
 	};
 
 	return cmocka_run_group_tests_name("hdr", tests, NULL, NULL);
