@@ -49,11 +49,12 @@ on_cancel(int sig)
 	    "temporary failure\n";
 	static const char st[] = "backstop: stopped by a signal before the "
 	    "message was stored, temporary failure\n";
+	const char	*tmp = maildir_tmp_inflight;
 
 	if (maildir_stored)
 		return;
-	if (maildir_tmp_inflight[0] != '\0')
-		unlink(maildir_tmp_inflight);
+	if (tmp != NULL)
+		unlink(tmp);
 	if (sig == SIGALRM)
 		(void)!write(2, dl, sizeof(dl) - 1);
 	else

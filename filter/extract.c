@@ -324,9 +324,10 @@ static const char *const copy_markers[] = {
 #define PL_BOUNCE	1
 #define PL_CHALLENGE	2
 #define PL_COPY		4
+#define PL_READY	0x80	/* in pl_filter[0]: the filter is built */
 
+/* one page: the flag that it is built is in it, not on a page of its own */
 static unsigned char	 pl_filter[4096] __attribute__((aligned(4096)));
-static int		 pl_ready;
 
 static unsigned
 pl_hash(const char *s)
@@ -355,7 +356,7 @@ pl_init(void)
 		for (l = pl_list(bit), i = 0; l[i] != NULL; i++)
 			if (strlen(l[i]) >= 4)
 				pl_filter[pl_hash(l[i])] |= (unsigned char)bit;
-	pl_ready = 1;
+	pl_filter[0] |= PL_READY;
 }
 
 /* Does a phrase of list start at s (n bytes left)? */
@@ -383,7 +384,7 @@ phrase_scan(const char *lc, size_t n, const char **copy_r)
 	size_t		 i;
 
 	*copy_r = NULL;
-	if (!pl_ready)
+	if (!(pl_filter[0] & PL_READY))
 		pl_init();
 	for (i = 0; i + 3 < n && want != 0; i++) {
 		if ((f = pl_filter[pl_hash(lc + i)] & want) == 0)
@@ -2588,9 +2589,7 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 
 	extended_charconv = hdr_ascii_charconv;
 	/* not the whole 30 KiB: the arrays are read up to their counts */
-	memset(ex, 0, offsetof(struct extract, addrs));
-	ex->received_len = 0;
-	ex->received[0] = '\0';
+	memset(ex, 0, offsetof(struct extract, addrs));	/* received_len too */
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.env_null = env_null;

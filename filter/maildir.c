@@ -27,7 +27,7 @@
  * For deliver's signal handlers: the tmp file of a delivery in progress,
  * and whether a message is stored (in new/, synced); see hold_signals().
  */
-char maildir_tmp_inflight[PATH_MAX];
+const char *volatile maildir_tmp_inflight;
 volatile sig_atomic_t maildir_stored;
 
 static int	deliver_file(const char *, const char *, const struct slice *,
@@ -39,12 +39,14 @@ maildir_home(void)
 	const char	*h = getenv("HOME");
 	struct passwd	*pw;
 
-	static char	 dir[PATH_MAX];
+	static char	*dir;	/* found once; not a static array, see xstrjoin() */
 	FILE		*f;
 	uid_t		 uid;
 
 	if (h != NULL && *h == '/')
 		return h;
+	if (dir != NULL)
+		return dir;
 	uid = getuid();
 	/*
 	 * Every MTA and MDA sets HOME; without it, the passwd file itself.
@@ -56,8 +58,8 @@ maildir_home(void)
 		return NULL;
 	while ((pw = fgetpwent(f)) != NULL)
 		if (pw->pw_uid == uid && pw->pw_dir != NULL &&
-		    *pw->pw_dir == '/' && strlen(pw->pw_dir) < sizeof(dir)) {
-			snprintf(dir, sizeof(dir), "%s", pw->pw_dir);
+		    *pw->pw_dir == '/' && strlen(pw->pw_dir) < PATH_MAX) {
+			dir = xstrdup(pw->pw_dir);
 			fclose(f);
 			return dir;
 		}
@@ -397,11 +399,6 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 			goto toolong;
 		}
 		tmp = xstrjoin(dir, "/tmp/", uniq, (char *)NULL);
-		/* the signal handlers remove it by this copy */
-		if (strlen(tmp) >= sizeof(maildir_tmp_inflight)) {
-			release_signals(&old);
-			goto toolong;
-		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
@@ -415,7 +412,7 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 		goto out;
 	}
 	/* a deadline or a signal from here on removes it (deliver.c) */
-	memcpy(maildir_tmp_inflight, tmp, strlen(tmp) + 1);
+	maildir_tmp_inflight = tmp;
 	release_signals(&old);
 	if (write_iov(fd, iov, niov) == -1) {
 		snprintf(err, errsz, "write %s: %s", tmp, strerror(errno));
@@ -469,7 +466,7 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 		}
 	} else
 		unlink(tmp);
-	maildir_tmp_inflight[0] = '\0';
+	maildir_tmp_inflight = NULL;
 	if (fsync_dir(newdir) == -1) {
 		/* the file is in new/ but the directory entry may not be on
 		 * disk: take it back and let the MTA retry */
@@ -507,7 +504,7 @@ fail:
 	if (qfd != -1)
 		close(qfd);
 	unlink(tmp);
-	maildir_tmp_inflight[0] = '\0';
+	maildir_tmp_inflight = NULL;
 	if (held)
 		release_signals(&old);
 	errno = e;
