@@ -528,16 +528,30 @@ keep_decoded(struct cls *c, char *p)
  * addresses (the user, the daemon) and the mail system's role addresses
  * are never counterparts.
  */
+enum cp_list {
+	CP_SELF,	/* the report's own addresses (at most CP_SELF_MAX) */
+	CP_DSN,		/* DSN fields */
+	CP_TEXT,	/* the report's text */
+	CP_RET,		/* To/Cc after a copy marker, no Message-ID there */
+	CP_NLISTS
+};
+#define CP_SELF_MAX	16
+
+/*
+ * The lists share one array, appended to as addresses are found, each
+ * entry tagged with its list; each list is deduplicated and bounded on
+ * its own.  The counts and the first entries share a page of these
+ * 30 KiB: four arrays, each filled from its start, touched four pages,
+ * and each page first written costs a fault (~10 us on a virtual
+ * machine).
+ */
 struct cparts {
-	/* the counts first, then the arrays, each filled from its start: a
-	 * bounce with a few addresses touches a few pages of these 28 KiB,
-	 * and on a virtual machine each page touched first costs ~10 us */
-	size_t		 ndsn, ntext, nret, nself;
-	char		 self[16][LIM_ADDR + 1];	/* the report's own */
-	struct extract_addr dsn[EXTRACT_MAX_ADDRS];	/* DSN fields */
-	struct extract_addr text[EXTRACT_MAX_ADDRS];	/* the report's text */
-	struct extract_addr ret[EXTRACT_MAX_ADDRS];	/* To/Cc after a copy
-					 * marker, no Message-ID there */
+	size_t		 n[CP_NLISTS];
+	size_t		 nall;
+	struct cp_entry {
+		unsigned char	 list;		/* enum cp_list */
+		struct extract_addr a;
+	} all[CP_SELF_MAX + 3 * EXTRACT_MAX_ADDRS];
 };
 
 #define TEXT_ADDR_SCAN	(64u * 1024)	/* text bytes read for addresses */
@@ -705,28 +719,39 @@ role_addr(const char *a)
 	return 0;
 }
 
+/* Is a on list l of cp? */
 static int
-self_addr(const struct cparts *cp, const char *a)
+cp_has(const struct cparts *cp, int l, const char *a)
 {
 	size_t	 i;
 
-	for (i = 0; i < cp->nself; i++)
-		if (strcmp(cp->self[i], a) == 0)
+	for (i = 0; i < cp->nall; i++)
+		if (cp->all[i].list == l && strcmp(cp->all[i].a.addr, a) == 0)
 			return 1;
 	return 0;
 }
 
-static int
-add_self(void *arg, const char *a, size_t s, size_t e)
+/* Add a to list l of cp, as addr_add() adds to an array. */
+static void
+cp_add(struct cparts *cp, int l, const char *a, int src)
 {
-	struct cparts *cp = arg;
+	struct cp_entry *e;
+	size_t		 n = strlen(a);
 
-	(void)s;
-	(void)e;
-	if (cp->nself < sizeof(cp->self) / sizeof(cp->self[0]) &&
-	    strlen(a) < sizeof(cp->self[0]) && !self_addr(cp, a))
-		memcpy(cp->self[cp->nself++], a, strlen(a) + 1);
-	return 0;
+	if (cp->n[l] == (l == CP_SELF ? CP_SELF_MAX : EXTRACT_MAX_ADDRS) ||
+	    n > LIM_ADDR || cp_has(cp, l, a))
+		return;
+	e = &cp->all[cp->nall++];
+	e->list = (unsigned char)l;
+	memcpy(e->a.addr, a, n + 1);
+	e->a.src = (unsigned char)src;
+	cp->n[l]++;
+}
+
+static int
+self_addr(const struct cparts *cp, const char *a)
+{
+	return cp_has(cp, CP_SELF, a);
 }
 
 /* An unfolded field value, its encoded words decoded, into buf. */
@@ -737,12 +762,31 @@ field_text(struct slice v, char *buf, size_t bufsz)
 	hdr_decode_words(buf, bufsz);
 }
 
+/* Where extract_addrs() puts what it finds: an array, or a cparts list. */
 struct addr_sink {
-	struct extract_addr *list;
+	struct extract_addr *list;	/* list and n, or */
 	size_t		*n;
+	struct cparts	*to;		/* to's list tolist */
+	int		 tolist;
 	int		 src;
 	struct cparts	*cp;		/* skip the report's own, or NULL */
 };
+
+static struct addr_sink
+sink_list(struct extract_addr *list, size_t *n, int src)
+{
+	struct addr_sink k = { list, n, NULL, 0, src, NULL };
+
+	return k;
+}
+
+static struct addr_sink
+sink_cp(struct cparts *to, int tolist, int src)
+{
+	struct addr_sink k = { NULL, NULL, to, tolist, src, NULL };
+
+	return k;
+}
 
 static int
 sink_add(void *arg, const char *a, size_t s, size_t e)
@@ -751,7 +795,11 @@ sink_add(void *arg, const char *a, size_t s, size_t e)
 
 	(void)s;
 	(void)e;
-	if (k->cp == NULL || !self_addr(k->cp, a))
+	if (k->cp != NULL && self_addr(k->cp, a))
+		return 0;
+	if (k->to != NULL)
+		cp_add(k->to, k->tolist, a, k->src);
+	else
 		addr_add(k->list, k->n, a, k->src);
 	return 0;
 }
@@ -856,7 +904,7 @@ text_addr(void *arg, const char *a, size_t s, size_t e)
 
 	if (self_addr(cp, a) || role_addr(a))
 		return 0;
-	if (cp->ntext == EXTRACT_MAX_ADDRS)
+	if (cp->n[CP_TEXT] == EXTRACT_MAX_ADDRS)
 		return -1;
 	while (ls > 0 && ts->p[ls - 1] != '\n')
 		ls--;
@@ -872,7 +920,7 @@ text_addr(void *arg, const char *a, size_t s, size_t e)
 		    NULL)
 			return 0;
 	src = rcpt_line(ts->p + ls, s - ls) ? AS_TEXT : AS_TEXT_MENTION;
-	addr_add(cp->text, &cp->ntext, a, src);
+	cp_add(cp, CP_TEXT, a, src);
 	return 0;
 }
 
@@ -908,10 +956,7 @@ marker_counterparts(struct cls *c, const char *p, size_t n)
 
 	if (c->cp == NULL)
 		return;
-	sk.list = c->cp->ret;
-	sk.n = &c->cp->nret;
-	sk.src = AS_RETURNED;
-	sk.cp = NULL;
+	sk = sink_cp(c->cp, CP_RET, AS_RETURNED);
 	for (; q < end && lines < 100; q = nl + 1, lines++) {
 		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
 			nl = end;
@@ -989,9 +1034,7 @@ dsn_counterparts(struct cls *c, const char *p, size_t n)
 		val[vl] = '\0';
 		/* "rfc822;" (or utf-8, x400...): the address follows */
 		semi = memchr(val, ';', vl);
-		sk.list = c->cp->dsn;
-		sk.n = &c->cp->ndsn;
-		sk.cp = NULL;
+		sk = sink_cp(c->cp, CP_DSN, sk.src);
 		if (semi != NULL)
 			extract_addrs(semi + 1, vl - (size_t)(semi + 1 - val),
 			    sink_add, &sk);
@@ -1005,17 +1048,12 @@ dsn_counterparts(struct cls *c, const char *p, size_t n)
 /* Addresses of the named fields of a header block into list. */
 static void
 field_addrs(struct slice hb, const char *const *names, size_t nn,
-    struct extract_addr *list, size_t *n, int src, struct cparts *skip)
+    struct addr_sink sk)
 {
 	struct slice	 cur, nm, v;
 	char		 buf[4096];
-	struct addr_sink sk;
 	size_t		 i;
 
-	sk.list = list;
-	sk.n = n;
-	sk.src = src;
-	sk.cp = skip;
 	cur = hb;
 	while (hdr_next(&cur, &nm, &v))
 		for (i = 0; i < nn; i++)
@@ -1509,7 +1547,7 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	/* the recipients the text names, before the copy; the whole body
 	 * read as text only when no part named any */
 	if (c->cp != NULL && (strcmp(where, "body") != 0 ||
-	    c->cp->ntext == 0)) {
+	    c->cp->n[CP_TEXT] == 0)) {
 		const char *lm = line_marker(lc, n, m ? lc + (m - p) : NULL);
 
 		text_counterparts(c, p, lm != NULL ? (size_t)(lm - lc) : n);
@@ -2532,33 +2570,37 @@ counterparts(struct extract *ex, const struct cls *c, struct slice hb,
 	int		 pass;
 
 	if (ex->kind == K_AUTOREPLY) {
-		field_addrs(hb, replier, 3, tmp, &ntmp, AS_REPLIER, NULL);
+		field_addrs(hb, replier, 3, sink_list(tmp, &ntmp, AS_REPLIER));
 		for (i = 0; i < ntmp; i++)
 			if (!role_addr(tmp[i].addr))
 				addr_add(ex->addrs, &ex->naddrs, tmp[i].addr,
 				    AS_REPLIER);
 	} else {
-		for (i = 0; i < cp->ndsn; i++)
-			addr_add(ex->addrs, &ex->naddrs, cp->dsn[i].addr,
-			    cp->dsn[i].src);
-		field_addrs(hb, failed, 1, ex->addrs, &ex->naddrs,
-		    AS_FAILED_RCPTS, NULL);
+		for (i = 0; i < cp->nall; i++)
+			if (cp->all[i].list == CP_DSN)
+				addr_add(ex->addrs, &ex->naddrs,
+				    cp->all[i].a.addr, cp->all[i].a.src);
+		field_addrs(hb, failed, 1, sink_list(ex->addrs, &ex->naddrs,
+		    AS_FAILED_RCPTS));
 		for (pass = 0; ex->naddrs == 0 && pass < 2; pass++)
-			for (i = 0; i < cp->ntext; i++)
-				if (cp->text[i].src == (pass ? AS_TEXT_MENTION :
-				    AS_TEXT))
+			for (i = 0; i < cp->nall; i++)
+				if (cp->all[i].list == CP_TEXT &&
+				    cp->all[i].a.src == (pass ?
+				    AS_TEXT_MENTION : AS_TEXT))
 					addr_add(ex->addrs, &ex->naddrs,
-					    cp->text[i].addr, cp->text[i].src);
+					    cp->all[i].a.addr,
+					    cp->all[i].a.src);
 	}
 	if (c->orig_hdr != NULL) {
 		oh.p = c->orig_hdr;
 		oh.n = hdr_block_len(c->orig_hdr, c->orig_hdr_len);
-		field_addrs(oh, rcpt, 2, ex->addrs, &ex->naddrs, AS_RETURNED,
-		    NULL);
+		field_addrs(oh, rcpt, 2, sink_list(ex->addrs, &ex->naddrs,
+		    AS_RETURNED));
 	} else
-		for (i = 0; i < cp->nret; i++)
-			addr_add(ex->addrs, &ex->naddrs, cp->ret[i].addr,
-			    AS_RETURNED);
+		for (i = 0; i < cp->nall; i++)
+			if (cp->all[i].list == CP_RET)
+				addr_add(ex->addrs, &ex->naddrs,
+				    cp->all[i].a.addr, AS_RETURNED);
 	for (i = 0; i < ex->naddrs; i++)
 		trace_add(t, "counterpart: %s (%s)\n", ex->addrs[i].addr,
 		    extract_addr_source(ex->addrs[i].src));
@@ -2574,9 +2616,7 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 		"Delivered-To", "X-Original-To", "Envelope-To", "Resent-From",
 		"Resent-To"
 	};
-	static struct cparts cp;	/* 20 KiB: not on the stack */
-	struct extract_addr own[EXTRACT_MAX_ADDRS];
-	size_t		 nown = 0, i;
+	static struct cparts cp;	/* 30 KiB: not on the stack */
 	char		 date[200];
 	struct cls	 c;
 	struct top	 top;
@@ -2621,11 +2661,10 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 			ex->date = extract_date(date, strlen(date));
 		}
 		/* the report's own addresses: the user's, the daemon's */
-		cp.ndsn = cp.ntext = cp.nret = cp.nself = 0;
+		memset(cp.n, 0, sizeof(cp.n));
+		cp.nall = 0;
 		field_addrs(hb, own_fields, sizeof(own_fields) /
-		    sizeof(own_fields[0]), own, &nown, AS_NONE, NULL);
-		for (i = 0; i < nown; i++)
-			add_self(&cp, own[i].addr, 0, 0);
+		    sizeof(own_fields[0]), sink_cp(&cp, CP_SELF, AS_NONE));
 		c.cp = &cp;
 	}
 	analyze(&c, text, nlen);
