@@ -29,19 +29,10 @@
 #      BENCH_SCALE (1; 0.3 for a quick look: fewer rounds everywhere)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-cd "$root"
-backstop=${BACKSTOP:-./backstop}
-case $backstop in /*) ;; *) backstop=$root/${backstop#./} ;; esac
-out=${BENCH_OUT:-$root/bench/out}
-corpus=${BENCH_CORPUS:-$root/../shared/corpus}
-stores=${BENCH_STORES:-ram disk}
-scale=${BENCH_SCALE:-1}
+. "$here/lib.sh"
+lib_env "ram disk" 1
 bounce=$corpus/sisimai/bounces/lhost-postfix-05.eml
 port=${BENCH_SPAMD_PORT:-17830}
-
-say() { printf '%s\n' "$*" >&2; }
-rounds() { awk -v n="$1" -v s="$scale" 'BEGIN { r = int(n * s + 0.5); print (r < 3 ? 3 : r) }'; }
 
 [ -x "$backstop" ] || { say "bench: no backstop at $backstop (make, or set BACKSTOP)"; exit 1; }
 [ -r "$bounce" ] || { say "bench: corpus not found at $corpus (set BENCH_CORPUS)"; exit 1; }
@@ -56,46 +47,29 @@ if ! command -v spamd >/dev/null 2>&1 && [ ! -x /usr/sbin/spamd ] && [ "$(id -u)
 	    install --no-install-recommends spamd >/dev/null 2>&1 || say "bench: could not install spamd"
 fi
 PATH=$PATH:/usr/sbin
-have() { command -v "$1" >/dev/null 2>&1; }
 
 # --- build the floor and the driver -----------------------------------------
-bin=$out/bin
-mkdir -p "$bin" "$out/raw"
-cc -O2 -o "$bin/floor" "$here/floor.c"
-cc -O2 -o "$bin/pipebench" "$here/pipebench.c"
+lib_init
+mkdir -p "$out/raw"
 "$here/gen-cases.sh" "$out/cases"
 ordinary=$out/cases/ordinary.eml
 big=$out/cases/big-bounce.eml
 
-# --- stores, spamd, and their cleanup ---------------------------------------
-loop= img= mnt= spamd_pid=
+# the ram store is lib.sh's; spamd is this script's
+spamd_pid=
 cleanup() {
 	if [ -n "$spamd_pid" ]; then kill "$spamd_pid" 2>/dev/null || true; fi
-	if [ -n "$mnt" ]; then umount "$mnt" 2>/dev/null || true; fi
-	if [ -n "$loop" ]; then losetup -d "$loop" 2>/dev/null || true; fi
-	if [ -n "$img" ]; then rm -f "$img"; fi
+	lib_cleanup
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 conf=$out/conf
 use_stores=
 for s in $stores; do
 	case $s in
 	ram)
-		if [ "$(id -u)" -ne 0 ] || ! have losetup || ! have mkfs.ext4 || [ ! -d /dev/shm ]; then
-			say "bench: no ram store (needs root, losetup, mkfs.ext4, /dev/shm)"
-			continue
-		fi
-		img=/dev/shm/backstop-bench.$$.img
-		mnt=$out/ram
-		mkdir -p "$mnt"
-		truncate -s 1G "$img"
-		mkfs.ext4 -q -F "$img"
-		if ! loop=$(losetup -f --show "$img") || ! mount -o noatime "$loop" "$mnt"; then
-			say "bench: could not mount the ram store"
-			continue
-		fi
+		# 1 GiB, mkfs.ext4's own count of inodes for that size
+		ram_store "$out/ram" 1G 65536 || continue
 		;;
 	disk)
 		rm -rf "$out/disk"
