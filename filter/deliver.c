@@ -454,7 +454,7 @@ cmd_deliver(int argc, char **argv)
 {
 	struct msgctx	 m;
 	const char	*folder, *home;
-	char		 root[PATH_MAX], err[PATH_MAX + 256];
+	char		*root, err[PATH_MAX + 256];
 	char		 hdr[1024], idlog[256];
 	struct slice	 iov[4];
 	size_t		 niov = 0;
@@ -477,15 +477,22 @@ cmd_deliver(int argc, char **argv)
 			    "temporary failure");
 			return EXIT_TEMPFAIL;
 		}
-		if ((size_t)snprintf(root, sizeof(root), "%s/Maildir", home) >=
-		    sizeof(root)) {
+		if (strlen(home) + sizeof("/Maildir") > PATH_MAX) {
 			warnx_("HOME too long, temporary failure");
 			return EXIT_TEMPFAIL;
 		}
-	} else if (rules_expand(o.maildir, root, sizeof(root), err,
-	    sizeof(err)) == -1) {
-		warnx_("-d %s, temporary failure", err);
-		return EXIT_TEMPFAIL;
+		root = xstrjoin(home, "/Maildir", (char *)NULL);
+	} else {
+		/* on the heap, cut to its length: a PATH_MAX array here put
+		 * the frames under it a page further down (a fault each) */
+		root = xmalloc(PATH_MAX);
+		if (rules_expand(o.maildir, root, PATH_MAX, err,
+		    sizeof(err)) == -1) {
+			warnx_("-d %s, temporary failure", err);
+			free(root);
+			return EXIT_TEMPFAIL;
+		}
+		root = xrealloc(root, strlen(root) + 1);
 	}
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
