@@ -452,8 +452,54 @@ hdr_check(const struct sent_hdr *h, const struct sent_stamp *st)
 }
 
 /*
- * Map and validate the index.  Returns 0, or -1 with why set (missing,
- * not ours, corrupt): the caller then has an empty index.
+ * Open the index and check that it can be one: a regular file of the
+ * user's, writable by no one else, with room for a header.  The fd, or -1
+ * with why set.
+ */
+static int
+index_open(const char *path, struct stat *st, char *why, size_t whysz)
+{
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
+		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
+	    st->st_uid != getuid() || (st->st_mode & (S_IWGRP | S_IWOTH)) ||
+	    st->st_size < (off_t)sizeof(struct sent_hdr)) {
+		snprintf(why, whysz, "%s: not a valid index (type, owner, "
+		    "mode or size)", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Is h the header of an index of this version, within the bounds, of a
+ * file of size bytes, its check holding over it and the stamps?  The
+ * stamps are read only once the size says they are there.
+ */
+static int
+hdr_valid(const struct sent_hdr *h, const struct sent_stamp *stamps,
+    uint64_t size)
+{
+	return memcmp(h->magic, SENT_MAGIC, 8) == 0 &&
+	    h->version == SENT_VERSION && h->nids <= SENT_MAX_IDS &&
+	    h->nnames <= SENT_MAX_IDS && h->nstamps <= SENT_MAX_DIRS &&
+	    h->nrcpts <= SENT_MAX_RCPTS &&
+	    size == sizeof(*h) + h->nstamps * sizeof(struct sent_stamp) +
+	    h->nids * sizeof(uint64_t) + h->nnames * sizeof(struct sent_name) +
+	    h->nrcpts * sizeof(struct sent_rcpt) &&
+	    hdr_check(h, stamps) == h->check;
+}
+
+/*
+ * Map and validate the whole index (to build a new one from it).
+ * Returns 0, or -1 with why set (missing, not ours, corrupt): the caller
+ * then has an empty index.
  */
 static int
 map_open(const char *path, struct sent_map *m, char *why, size_t whysz)
@@ -461,22 +507,10 @@ map_open(const char *path, struct sent_map *m, char *why, size_t whysz)
 	struct stat	 st;
 	int		 fd;
 	const struct sent_hdr *h;
-	uint64_t	 want;
 
 	memset(m, 0, sizeof(*m));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) == -1) {
-		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+	if ((fd = index_open(path, &st, why, whysz)) == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != getuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    st.st_size < (off_t)sizeof(struct sent_hdr)) {
-		snprintf(why, whysz, "%s: not a valid index (type, owner, "
-		    "mode or size)", path);
-		close(fd);
-		return -1;
-	}
 	m->size = (size_t)st.st_size;
 	m->base = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
@@ -486,29 +520,18 @@ map_open(const char *path, struct sent_map *m, char *why, size_t whysz)
 		return -1;
 	}
 	h = m->base;
-	if (memcmp(h->magic, SENT_MAGIC, 8) != 0 ||
-	    h->version != SENT_VERSION || h->nids > SENT_MAX_IDS ||
-	    h->nnames > SENT_MAX_IDS || h->nstamps > SENT_MAX_DIRS ||
-	    h->nrcpts > SENT_MAX_RCPTS)
-		goto corrupt;
-	want = sizeof(*h) + h->nstamps * sizeof(struct sent_stamp) +
-	    h->nids * sizeof(uint64_t) + h->nnames * sizeof(struct sent_name) +
-	    h->nrcpts * sizeof(struct sent_rcpt);
-	if (want != (uint64_t)m->size)
-		goto corrupt;
+	if (!hdr_valid(h, (const struct sent_stamp *)(h + 1), m->size)) {
+		snprintf(why, whysz, "%s: corrupt or of another version, "
+		    "ignored", path);
+		map_close(m);
+		return -1;
+	}
 	m->h = h;
 	m->stamps = (const struct sent_stamp *)(h + 1);
 	m->ids = (const uint64_t *)(m->stamps + h->nstamps);
 	m->names = (const struct sent_name *)(m->ids + h->nids);
 	m->rcpts = (const struct sent_rcpt *)(m->names + h->nnames);
-	if (hdr_check(h, m->stamps) != h->check)
-		goto corrupt;
 	return 0;
-corrupt:
-	snprintf(why, whysz, "%s: corrupt or of another version, ignored",
-	    path);
-	map_close(m);
-	return -1;
 }
 
 static void
@@ -531,23 +554,10 @@ file_open(const char *path, struct sent_file *f, char *why, size_t whysz)
 	struct iovec	 v[2];
 	struct sent_hdr	*h = &f->h;
 	ssize_t		 k;
-	uint64_t	 want;
 
-	f->fd = -1;
 	f->blk_arr = -1;
-	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) == -1) {
-		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+	if ((f->fd = index_open(path, &st, why, whysz)) == -1)
 		return -1;
-	}
-	if (fstat(f->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != getuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    st.st_size < (off_t)sizeof(struct sent_hdr)) {
-		snprintf(why, whysz, "%s: not a valid index (type, owner, "
-		    "mode or size)", path);
-		file_close(f);
-		return -1;
-	}
 	/* the header and as many stamps as there can be, in one read */
 	v[0].iov_base = h;
 	v[0].iov_len = sizeof(*h);
@@ -555,30 +565,18 @@ file_open(const char *path, struct sent_file *f, char *why, size_t whysz)
 	v[1].iov_len = sizeof(f->stamps);
 	while ((k = preadv(f->fd, v, 2, 0)) == -1 && errno == EINTR)
 		;
-	if (k < (ssize_t)sizeof(*h))
-		goto corrupt;
-	if (memcmp(h->magic, SENT_MAGIC, 8) != 0 ||
-	    h->version != SENT_VERSION || h->nids > SENT_MAX_IDS ||
-	    h->nnames > SENT_MAX_IDS || h->nstamps > SENT_MAX_DIRS ||
-	    h->nrcpts > SENT_MAX_RCPTS ||
-	    (size_t)k < sizeof(*h) + h->nstamps * sizeof(struct sent_stamp))
-		goto corrupt;
-	want = sizeof(*h) + h->nstamps * sizeof(struct sent_stamp) +
-	    h->nids * sizeof(uint64_t) + h->nnames * sizeof(struct sent_name) +
-	    h->nrcpts * sizeof(struct sent_rcpt);
-	if (want != (uint64_t)st.st_size)
-		goto corrupt;
-	if (hdr_check(h, f->stamps) != h->check)
-		goto corrupt;
+	if (k < (ssize_t)sizeof(*h) || h->nstamps > SENT_MAX_DIRS ||
+	    (size_t)k < sizeof(*h) + h->nstamps * sizeof(struct sent_stamp) ||
+	    !hdr_valid(h, f->stamps, (uint64_t)st.st_size)) {
+		snprintf(why, whysz, "%s: corrupt or of another version, "
+		    "ignored", path);
+		file_close(f);
+		return -1;
+	}
 	f->ids_off = (off_t)(sizeof(*h) + h->nstamps * sizeof(*f->stamps));
 	f->rcpts_off = f->ids_off + (off_t)(h->nids * sizeof(uint64_t) +
 	    h->nnames * sizeof(struct sent_name));
 	return 0;
-corrupt:
-	snprintf(why, whysz, "%s: corrupt or of another version, ignored",
-	    path);
-	file_close(f);
-	return -1;
 }
 
 static struct sent_arr
