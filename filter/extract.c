@@ -262,17 +262,6 @@ static const char *const challenge_text[] = {
 	NULL
 };
 
-static const char *
-match_list(const char *p, size_t n, const char *const *list)
-{
-	size_t	 i;
-
-	for (i = 0; list[i] != NULL; i++)
-		if (ascii_memmem_ci(p, n, list[i]) != NULL)
-			return list[i];
-	return NULL;
-}
-
 /* An ASCII lower-case copy of (p, n), for phrase_scan(). */
 static char *
 lower_copy(const char *p, size_t n)
@@ -2130,15 +2119,42 @@ sloppy_subject(const char *in, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-/* Does the list name s, or the sloppy decoding of it? */
+/*
+ * The phrase of list in p (n bytes) folded to lower case, as the subject
+ * is (hdr_fold_case()) and every subject phrase is written (structure.t
+ * checks): byte for byte, not a case-insensitive loop per phrase, which
+ * cost ordinary mail 66 k instructions over the 120 subject phrases.
+ */
+static const char *
+match_folded(const char *p, size_t n, const char *const *list)
+{
+	const char	*q, *end = p + n, *x;
+	size_t		 i, k;
+
+	for (i = 0; (x = list[i]) != NULL; i++) {
+		/* a subject is short: memchr for the first byte beats
+		 * memmem's set-up */
+		k = strlen(x);
+		for (q = p; k > 0 && k <= (size_t)(end - q); q++) {
+			if ((q = memchr(q, x[0], (size_t)(end - q) - k + 1)) ==
+			    NULL)
+				break;
+			if (memcmp(q + 1, x + 1, k - 1) == 0)
+				return x;
+		}
+	}
+	return NULL;
+}
+
+/* Does the list name the subject s, or the sloppy decoding of it? */
 static const char *
 subj_match(const struct top *t, const char *s, const char *const *list)
 {
 	const char	*m;
 
-	if ((m = match_list(s, strlen(s), list)) != NULL)
+	if ((m = match_folded(s, strlen(s), list)) != NULL)
 		return m;
-	return t->alt[0] ? match_list(t->alt, strlen(t->alt), list) : NULL;
+	return t->alt[0] ? match_folded(t->alt, strlen(t->alt), list) : NULL;
 }
 
 /* Does s, past its reply prefixes, begin with an auto-reply tag? */

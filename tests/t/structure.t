@@ -32,4 +32,22 @@ for o in util.o hdr.o maildir.o; do
 done
 undef guard.o | grep -q '^xmalloc_on_oom$'
 ok $? "the guard registers its out-of-memory hook"
+
+# The subject is folded to lower case once and compared byte for byte
+# (extract.c, match_folded): every subject phrase must be lower case, or
+# it never matches.
+bad=$(perl -CS -MEncode -0777 -ne '
+	for my $list (qw(bounce_subject autoreply_subject oof_phrase)) {
+		/const char \*const $list\[\] = \{(.*?)\};/s or
+		    do { print "$list: not found\n"; next };
+		my $body = $1;
+		while ($body =~ /"((?:[^"\\]|\\.)*)"/g) {
+			(my $b = $1) =~ s/\\x([0-9a-fA-F]{2})/chr hex $1/ge;
+			$b =~ s/\\(.)/$1/g;
+			my $u = decode("UTF-8", $b);
+			print "$list: $1\n" if lc($u) ne $u;
+		}
+	}' "$TOP/filter/extract.c")
+[ -z "$bad" ]
+ok $? "every subject phrase is written in lower case${bad:+ ($bad)}"
 done_testing
