@@ -20,8 +20,8 @@
  * from a guess where the hash must stand: a block or two read, whatever
  * the size.  (Mapping the file cost more than the search: on a virtual
  * machine every page fault is some 10 us, and a 2 MB folio maps and
- * unmaps at a price.)  Building the index maps it whole.  A hit is proof even if the index is stale (the user
- * did send it).  A miss counts as "not sent" only when the index is
+ * unmaps at a price.)  Building the index maps it whole.  A hit is
+ * proof even if the index is stale (the user did send it).  A miss counts as "not sent" only when the index is
  * complete and every directory's mtime is what it was when it was listed;
  * otherwise the index is extended within a time budget: list the
  * directories, read the files whose names it does not hold, write the new
