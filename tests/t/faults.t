@@ -227,48 +227,21 @@ mkdir -p "$T/kill"
 (cat "$FIX/dsn-ours.eml"
  perl -e 'print "padding line $_ of the epilogue, text to read\n" for 1..15000'
 ) > "$T/kill.eml"
-perl - "$BACKSTOP" "$M" "$R" "$T/kill.eml" 1000 > "$T/kill.out" <<'EOF'
+perl - "$TOP/tests/signals.pl" "$BACKSTOP" "$M" "$R" "$T/kill.eml" 1000 \
+    > "$T/kill.out" <<'EOF'
 use strict;
 use warnings;
-use Time::HiRes qw(time sleep);
-my ($bin, $md, $rules, $msgf, $n) = @ARGV;
-open(my $fh, '<', $msgf) or die; binmode $fh; local $/; my $want = <$fh>;
-close $fh;
+use Time::HiRes qw(time);
+my ($lib, $bin, $md, $rules, $msgf, $n) = @ARGV;
+do $lib or die "$lib: $@ $!";
+my $want = slurp($msgf);
 my %c = (exit0 => 0, killed => 0, killed_after => 0, bad => 0,
     tmpleft => 0);
-sub run {
-	my ($delay) = @_;
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-	if ($pid == 0) {
-		open(STDIN, '<', $msgf) or die;
-		open(STDERR, '>', '/dev/null');
-		exec($bin, 'deliver', '-d', $md, '-r', $rules) or exit 127;
-	}
-	if (defined $delay) { sleep($delay); kill 'KILL', $pid; }
-	waitpid($pid, 0);
-	return $?;
-}
-sub new_files {
-	opendir(my $d, "$md/new") or return ();
-	my @f = grep { !/^\./ } readdir($d);
-	closedir($d);
-	return @f;
-}
+sub run { return deliver_signalled($bin, $md, $rules, $msgf, 'KILL', $_[0]) }
 sub check {	# every file in new/: the input, or the input plus X-Backstop:
-	my @f = new_files();
-	for my $f (@f) {
-		open(my $h, '<', "$md/new/$f") or die; binmode $h;
-		my $got = <$h>; close $h;
-		$got =~ s/\AX-Backstop: [^\n]*\n//;
-		if ($got ne $want) {
-			$c{bad}++;
-			print "# partial or wrong file in new/: $f (",
-			    length($got), " bytes)\n";
-		}
-		unlink("$md/new/$f");
-	}
-	return scalar @f;
+	my ($got, $wrong) = take_new($md, $want);
+	$c{bad} += $wrong;
+	return $got;
 }
 # the time one delivery takes, to aim the kills inside it
 my $t0 = time;
@@ -289,12 +262,8 @@ for my $i (1 .. $n) {
 		$c{killed_after}++ if $got;
 		$c{bad}++, print "# $got files\n" if $got > 1;
 	}
-	my $d;
-	if (opendir($d, "$md/tmp")) {
-		for (grep { !/^\./ } readdir($d)) {
-			$c{tmpleft}++; unlink("$md/tmp/$_");
-		}
-		closedir($d);
+	for (files($md, 'tmp')) {
+		$c{tmpleft}++; unlink("$md/tmp/$_");
 	}
 }
 printf("runs=%d delivery=%.1fms exit0=%d killed=%d killed_after_link=%d " .
@@ -355,42 +324,24 @@ rm -f "$T/fifo"
 # nothing: a 75 then would have the MTA deliver it twice)
 M=$T/term/Maildir
 mkdir -p "$T/term"
-perl - "$BACKSTOP" "$M" "$R" "$T/kill.eml" 200 > "$T/term.out" <<'EOF'
+perl - "$TOP/tests/signals.pl" "$BACKSTOP" "$M" "$R" "$T/kill.eml" 200 \
+    > "$T/term.out" <<'EOF'
 use strict;
 use warnings;
-use Time::HiRes qw(time sleep);
-my ($bin, $md, $rules, $msgf, $n) = @ARGV;
-open(my $fh, '<', $msgf) or die; binmode $fh; local $/; my $want = <$fh>;
-close $fh;
+use Time::HiRes qw(time);
+my ($lib, $bin, $md, $rules, $msgf, $n) = @ARGV;
+do $lib or die "$lib: $@ $!";
+my $want = slurp($msgf);
 my %c = (exit0 => 0, exit75 => 0, early => 0, bad => 0);
-sub run {
-	my ($delay) = @_;
-	my $pid = fork();
-	die "fork: $!" unless defined $pid;
-	if ($pid == 0) {
-		open(STDIN, '<', $msgf) or die;
-		open(STDERR, '>', '/dev/null');
-		exec($bin, 'deliver', '-d', $md, '-r', $rules) or exit 127;
-	}
-	if (defined $delay) { sleep($delay); kill 'TERM', $pid; }
-	waitpid($pid, 0);
-	return $?;
-}
-sub files {
-	my ($sub) = @_;
-	opendir(my $d, "$md/$sub") or return ();
-	my @f = grep { !/^\./ } readdir($d);
-	closedir($d);
-	return @f;
-}
+sub run { return deliver_signalled($bin, $md, $rules, $msgf, 'TERM', $_[0]) }
 my $t0 = time;
 for (1 .. 5) { run(undef); }
 my $dur = (time - $t0) / 5;
-unlink("$md/new/$_") for files('new');
+unlink("$md/new/$_") for files($md, 'new');
 for my $i (1 .. $n) {
 	my $st = run(rand($dur * 1.2));
-	my @new = files('new');
-	my @tmp = files('tmp');
+	my @new = files($md, 'new');
+	my @tmp = files($md, 'tmp');
 	if (@tmp) { $c{bad}++; print "# left in tmp/: @tmp\n"; }
 	if ($st & 127) {
 		# before deliver's handler is there (exec, start-up): the
@@ -411,13 +362,7 @@ for my $i (1 .. $n) {
 	} else {
 		$c{bad}++; print "# exit ", $st >> 8, "\n";
 	}
-	for my $f (@new) {
-		open(my $h, '<', "$md/new/$f") or die; binmode $h;
-		my $got = <$h>; close $h;
-		$got =~ s/\AX-Backstop: [^\n]*\n//;
-		if ($got ne $want) { $c{bad}++; print "# partial: $f\n"; }
-		unlink("$md/new/$f");
-	}
+	$c{bad} += (take_new($md, $want))[1];
 	unlink("$md/tmp/$_") for @tmp;
 }
 printf("runs=%d delivery=%.1fms exit0=%d exit75=%d " .
