@@ -32,6 +32,18 @@ scratch() {
 	trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 }
 
+# scratch, and a user of the commands that read folders: HOME in it,
+# UTC and the C locale (dates and names as the tests spell them), no log
+# to stderr, and $T/empty.yaml, a rule file that says nothing.
+scratch_home() {
+	scratch
+	export TZ=UTC LC_ALL=C
+	unset BACKSTOP_LOG_STDERR
+	export HOME="$T/home"
+	mkdir -p "$HOME"
+	: > "$T/empty.yaml"; chmod 600 "$T/empty.yaml"
+}
+
 # Write a rule file (mode 600, as backstop requires) from stdin.
 rules() { cat > "$1"; chmod 600 "$1"; }
 

@@ -6,12 +6,7 @@
 # file and a maildirsize file; exactly what remains is checked, and that
 # --dry-run removes nothing.  junk: what it lists.  restore: byte for byte.
 . "$(dirname "$0")/../lib.sh"
-scratch
-export TZ=UTC LC_ALL=C
-unset BACKSTOP_LOG_STDERR
-export HOME="$T/home"
-mkdir -p "$HOME"
-: > "$T/empty.yaml"; chmod 600 "$T/empty.yaml"
+scratch_home
 
 # mk FILE AGE [CONTENT]: a file whose mtime (and atime) is AGE ago
 mk() {

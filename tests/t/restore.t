@@ -4,12 +4,7 @@
 # flags and mtime, across filesystems too; and the junk / scan -> restore
 # pipeline with file names that hold spaces, tabs and backslashes.
 . "$(dirname "$0")/../lib.sh"
-scratch
-export TZ=UTC LC_ALL=C
-unset BACKSTOP_LOG_STDERR
-export HOME="$T/home"
-mkdir -p "$HOME"
-: > "$T/empty.yaml"; chmod 600 "$T/empty.yaml"
+scratch_home
 TAB=$(printf '\t')
 
 # jmsg FILE: a message as backstop files it, mtime two days ago
