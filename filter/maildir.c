@@ -257,7 +257,7 @@ release_signals(const sigset_t *old)
 
 /*
  * Maildir++ quota (maildirquota(7), as maildrop and deliverquota keep it):
- * root/maildirsize covers the main maildir and all its folders.  Its
+ * root/maildirsize (path) covers the main maildir and all its folders.  Its
  * first line is the quota, "NNNNS,MMMC" (bytes, messages; either may be
  * missing), every further line "BYTES COUNT" (negative for removals).
  * With *fd_r open on the file, 1 when adding size bytes and one message
@@ -267,44 +267,50 @@ release_signals(const sigset_t *old)
 #define QUOTA_READ	(64 * 1024)	/* bytes of maildirsize read */
 
 static int
-quota_check(const char *root, off_t size, int *fd_r, char *err, size_t errsz)
+quota_check(const char *path, off_t size, int *fd_r, char *err,
+    size_t errsz)
 {
-	char		*path, *buf, *p, *end, *nl;
+	char		*buf, *p, *end, *nl;
 	long long	 qs = 0, qc = 0, us = 0, uc = 0, a, b;
 	size_t		 len = 0;
 	ssize_t		 r;
-	int		 fd, first = 1;
+	int		 fd, first = 1, e;
 
 	*fd_r = -1;
-	path = xstrjoin(root, "/maildirsize", (char *)NULL);
 	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) ==
 	    -1) {
-		if (errno == ENOENT) {
-			free(path);
+		if (errno == ENOENT)
 			return 0;
-		}
 		snprintf(err, errsz, "open %s: %s", path, strerror(errno));
-		free(path);
 		return -1;
 	}
-	/* a maildirsize past 5120 bytes is due for recalculation (which
-	 * backstop leaves to the IMAP server); 64 KiB are plenty */
-	buf = xmalloc(QUOTA_READ);
+	/*
+	 * A maildirsize past 5120 bytes is due for recalculation (which
+	 * backstop leaves to the IMAP server); 64 KiB are plenty.  malloc(),
+	 * not xmalloc(): the message is in tmp/ by now, and running out of
+	 * memory must take the way that removes it.
+	 */
+	if ((buf = malloc(QUOTA_READ)) == NULL) {
+		e = errno;
+		snprintf(err, errsz, "read %s: out of memory", path);
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	while (len < QUOTA_READ - 1 &&
 	    (r = read(fd, buf + len, QUOTA_READ - 1 - len)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errsz, "read %s: %s", path,
-			    strerror(errno));
+			e = errno;
+			snprintf(err, errsz, "read %s: %s", path, strerror(e));
 			close(fd);
 			free(buf);
-			free(path);
+			errno = e;
 			return -1;
 		}
 		len += (size_t)r;
 	}
-	free(path);
 	buf[len] = '\0';
 	for (p = buf; *p != '\0'; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
@@ -379,26 +385,37 @@ static int
 deliver_file(const char *root, const char *folder, const struct slice *iov,
     size_t niov, int tail_fd, int quota, char *err, size_t errsz)
 {
-	char		 uniq[1024], line[64], size[32];
-	char		*dir, *tmp = NULL, *newp = NULL, *newdir = NULL;
+	char		 uniq[1024], line[64];
+	char		*dir, *tmp = NULL, *newp = NULL, *newdir, *qpath;
 	struct stat	 st;
 	sigset_t	 old;
+	size_t		 newsz = 0;
 	int		 fd = -1, qfd = -1, tries, e, n, held = 0, rc = -1;
 
 	err[0] = '\0';
 	if (maildir_ensure(root, folder, err, errsz) == -1)
 		return -1;
+	/*
+	 * Every path is allocated before the tmp/ file exists: out of memory
+	 * after it (xmalloc exits 75) would leave it there.
+	 */
 	dir = xstrjoin(root, folder ? "/" : "", folder ? folder : "",
 	    (char *)NULL);
+	newdir = xstrjoin(dir, "/new", (char *)NULL);
+	qpath = quota ? xstrjoin(root, "/maildirsize", (char *)NULL) : NULL;
 	hold_signals(&old);
 	for (tries = 0; tries < 5; tries++) {
 		free(tmp);
-		tmp = NULL;
+		free(newp);
+		tmp = newp = NULL;
 		if (maildir_unique(uniq, sizeof(uniq)) == -1) {
 			release_signals(&old);
 			goto toolong;
 		}
 		tmp = xstrjoin(dir, "/tmp/", uniq, (char *)NULL);
+		/* new/ name: "," "S=" and the size to come */
+		newsz = strlen(newdir) + 1 + strlen(uniq) + 32;
+		newp = xmalloc(newsz);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
@@ -437,11 +454,11 @@ deliver_file(const char *root, const char *folder, const struct slice *iov,
 		snprintf(err, errsz, "close %s: %s", tmp, strerror(errno));
 		goto fail;
 	}
-	if (quota && quota_check(root, st.st_size, &qfd, err, errsz) != 0)
+	if (qpath != NULL && quota_check(qpath, st.st_size, &qfd, err,
+	    errsz) != 0)
 		goto fail;
-	snprintf(size, sizeof(size), ",S=%lld", (long long)st.st_size);
-	newp = xstrjoin(dir, "/new/", uniq, size, (char *)NULL);
-	newdir = xstrjoin(dir, "/new", (char *)NULL);
+	snprintf(newp, newsz, "%s/%s,S=%lld", newdir, uniq,
+	    (long long)st.st_size);
 	hold_signals(&old);
 	held = 1;
 	if (link(tmp, newp) == -1) {
@@ -514,6 +531,7 @@ toolong:
 	snprintf(err, errsz, "%s: path too long", dir);
 out:
 	e = errno;
+	free(qpath);
 	free(newdir);
 	free(newp);
 	free(tmp);

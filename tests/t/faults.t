@@ -461,4 +461,51 @@ else
 fi
 [ -z "$(ls -A "$M/tmp")" ]; ok $? "injected faults: nothing left in tmp/"
 
+# --- out of memory at every step of a delivery ------------------------------
+# An address-space limit a few KiB apart each run, from where deliver
+# cannot start to where it just succeeds: wherever memory runs out, the
+# message is stored once (exit 0) or not at all, and nothing is left in
+# tmp/ (xmalloc exits 75; nothing may be allocated once the tmp/ file
+# exists).  A maildirsize makes the quota step run too.  Not for the ASan
+# binary, whose shadow memory needs terabytes of address space.
+if [ "${BACKSTOP_SANITIZED:-0}" != 1 ] && command -v prlimit > /dev/null; then
+	A=$T/as/Maildir
+	mkmaildir "$A"
+	printf '100000000S\n' > "$A/maildirsize"
+	# as KIB: deliver under an address-space limit of KIB KiB
+	as() {
+		prlimit --as=$(($1 * 1024)) "$BACKSTOP" deliver -d "$A" -r "$R" \
+		    < "$FIX/dsn-ours.eml" > /dev/null 2>&1
+	}
+	# the least limit (to 64 KiB) at which it succeeds
+	lo=1024 hi=65536
+	while [ $((hi - lo)) -gt 64 ]; do
+		mid=$(((lo + hi) / 2))
+		rm -f "$A"/new/* "$A"/tmp/*
+		if as "$mid"; then hi=$mid; else lo=$mid; fi
+	done
+	rm -f "$A"/new/* "$A"/tmp/*
+	bad=0 stored=0 refused=0
+	kib=$((hi - 600))
+	while [ "$kib" -le $((hi + 64)) ]; do
+		as "$kib"
+		rc=$?
+		nnew=$(ls -A "$A/new" | wc -l)
+		ntmp=$(ls -A "$A/tmp" | wc -l)
+		if [ "$ntmp" -ne 0 ] || { [ "$rc" -eq 0 ] && [ "$nnew" -ne 1 ]; } ||
+		    { [ "$rc" -ne 0 ] && [ "$nnew" -ne 0 ]; }; then
+			diag "limit ${kib} KiB: exit $rc, $nnew in new/, $ntmp in tmp/"
+			bad=$((bad + 1))
+		fi
+		[ "$rc" -eq 0 ] && stored=$((stored + 1))
+		[ "$rc" -eq 75 ] && refused=$((refused + 1))
+		rm -f "$A"/new/* "$A"/tmp/*
+		kib=$((kib + 4))
+	done
+	diag "address-space limits $((hi - 600))-$((hi + 64)) KiB: $stored stored, $refused refused (75)"
+	is "$bad" 0 "out of memory at every step: stored once or not at all, tmp/ empty"
+	[ "$stored" -gt 0 ] && [ "$refused" -gt 0 ]
+	ok $? "... the limits covered both outcomes"
+fi
+
 done_testing
