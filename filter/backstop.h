@@ -100,7 +100,6 @@ int	 ascii_casecmp_n(const char *, const char *, size_t);
 int	 ascii_prefix(const char *, size_t, const char *);
 const char *ascii_memmem_ci(const char *, size_t, const char *);
 int	 read_all_fd(int, char **, size_t *, size_t);
-int	 read_fd_prefix(int, char **, size_t *, size_t, int *);
 int	 write_iov(int, const struct slice *, size_t);
 int	 copy_fd(int, int);
 int	 fsync_dirfd(int);

@@ -318,28 +318,17 @@ heap_release(void *p, size_t n)
 
 static const struct xalloc heap = { heap_alloc, heap_grow, heap_release };
 
-/*
- * Read at most max bytes of fd (0: no bound) into a buffer from the
- * allocator a (NULL: malloc); *more_r is 1 when the end of fd was not
- * reached, *cap_r (if not NULL) gets the buffer's size.  0, or -1 with
- * errno.
- */
-int
-read_fd_alloc(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
-    int *more_r, const struct xalloc *a)
+/* read_fd_alloc(), the first buffer cap bytes. */
+static int
+read_fd_cap(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
+    int *more_r, const struct xalloc *a, size_t cap)
 {
-	size_t	 cap = 65536, len = 0, ncap;
+	size_t	 len = 0, ncap;
 	char	*buf, *nbuf;
 	ssize_t	 r;
-	struct stat st;
 
 	if (a == NULL)
 		a = &heap;
-	/* a small regular file (a rules file): room for it and the EOF,
-	 * not 64 KiB whose pages the allocations after it would touch */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
-	    st.st_size < (off_t)cap - 1)
-		cap = (size_t)st.st_size + 1;
 	if ((buf = a->alloc(cap)) == NULL)
 		return -1;
 	*more_r = 1;
@@ -379,10 +368,17 @@ fail:
 	return -1;
 }
 
+/*
+ * Read at most max bytes of fd (0: no bound) into a buffer from the
+ * allocator a (NULL: malloc); *more_r is 1 when the end of fd was not
+ * reached, *cap_r (if not NULL) gets the buffer's size.  0, or -1 with
+ * errno.
+ */
 int
-read_fd_prefix(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
+read_fd_alloc(int fd, char **buf_r, size_t *len_r, size_t *cap_r, size_t max,
+    int *more_r, const struct xalloc *a)
 {
-	return read_fd_alloc(fd, buf_r, len_r, NULL, max, more_r, NULL);
+	return read_fd_cap(fd, buf_r, len_r, cap_r, max, more_r, a, 65536);
 }
 
 /*
@@ -392,9 +388,17 @@ read_fd_prefix(int fd, char **buf_r, size_t *len_r, size_t max, int *more_r)
 int
 read_all_fd(int fd, char **buf_r, size_t *len_r, size_t max)
 {
-	int	 more;
+	struct stat	 st;
+	size_t		 cap = 65536;
+	int		 more;
 
-	if (read_fd_prefix(fd, buf_r, len_r, max ? max + 1 : 0, &more) == -1)
+	/* a small regular file (a rules file): room for it and the EOF,
+	 * not 64 KiB whose pages the allocations after it would touch */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    st.st_size < (off_t)cap - 1)
+		cap = (size_t)st.st_size + 1;
+	if (read_fd_cap(fd, buf_r, len_r, NULL, max ? max + 1 : 0, &more,
+	    NULL, cap) == -1)
 		return -1;
 	if (max && *len_r > max) {
 		free(*buf_r);
