@@ -21,9 +21,10 @@
  * the size.  (Mapping the file cost more than the search: on a virtual
  * machine every page fault is some 10 us, and a 2 MB folio maps and
  * unmaps at a price.)  Building the index maps it whole.  A hit is
- * proof even if the index is stale (the user did send it).  A miss counts as "not sent" only when the index is
- * complete and every directory's mtime is what it was when it was listed;
- * otherwise the index is extended within a time budget: list the
+ * proof even if the index is stale (the user did send it).  A miss
+ * counts as "not sent" only when the index is complete and every
+ * directory's mtime is what it was when it was listed; otherwise the
+ * index is extended within a time budget: list the
  * directories, read the files whose names it does not hold, write the new
  * index to a temporary file and rename it over the old one.  Work that
  * does not fit the budget is kept for the next time, and the answer stays
@@ -294,9 +295,9 @@ sent_set_maildir(const char *root)
 
 /*
  * The maildir of a folder name: an absolute path, or .Name in the maildir
- * delivered to (deliver -d) when it is there, else in ~/Maildir.  *dir_r
- * (may be NULL): 1 when it was found a directory (st filled), -1 when it
- * was found not to be one, 0 when it was not looked at.
+ * delivered to (deliver -d) when it is there, else in ~/Maildir.  *dir_r:
+ * 1 when it was found a directory (st filled), -1 when it was found not
+ * to be one, 0 when it was not looked at.
  */
 static int
 folder_path(const char *name, char *out, size_t outsz, struct stat *st,
