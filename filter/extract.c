@@ -2644,8 +2644,9 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 	int		 hdr_sig, body_sig, ndr;
 
 	extended_charconv = hdr_ascii_charconv;
-	/* not the whole 30 KiB: the arrays are read up to their counts */
-	memset(ex, 0, offsetof(struct extract, addrs));	/* received_len too */
+	/* not the whole 26 KiB: the small members (received_len too); the
+	 * arrays are read up to their counts */
+	memset(ex, 0, offsetof(struct extract, addrs));
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.env_null = env_null;

@@ -39,7 +39,7 @@ maildir_home(void)
 	const char	*h = getenv("HOME");
 	struct passwd	*pw;
 
-	static char	*dir;	/* found once; not a static array, see xstrjoin() */
+	static char	*dir;	/* found once; a pointer, see xstrjoin() */
 	FILE		*f;
 	uid_t		 uid;
 
@@ -362,8 +362,8 @@ quota_check(const char *path, off_t size, int *fd_r, char *err,
  * Deliver the concatenation of iov[], then the rest of tail_fd (-1: none),
  * into root (folder NULL: the inbox) by the Maildir protocol, within the
  * Maildir++ quota of root (see deliver_file).  On success err holds a
- * note for the log if maildirsize could not be updated (else "").  Returns 0 or -1 (err says
- * why, errno is kept: EDQUOT over quota).  Once it returned 0, or once
+ * note for the log if maildirsize could not be updated (else "").
+ * Returns 0 or -1 (err says why, errno is kept: EDQUOT over quota).  Once it returned 0, or once
  * maildir_stored is set, the message is in new/ and on disk.
  */
 int

@@ -1626,7 +1626,8 @@ rcpts_match(const struct sent_arr *a, uint64_t salt,
 	for (i = 0; i < naddrs; i++) {
 		r = rcpt_find(a, rcpt_hash(salt, addrs[i], strlen(addrs[i])),
 		    from, to);
-		if (r == 0 && domains && (at = strrchr(addrs[i], '@')) != NULL &&
+		if (r == 0 && domains &&
+		    (at = strrchr(addrs[i], '@')) != NULL &&
 		    (r = rcpt_find(a, rcpt_hash(salt, at, strlen(at)), from,
 		    to)) == 1)
 			r = 2;
