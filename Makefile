@@ -22,7 +22,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat=2 -Wshadow \
 LDFLAGS	?=
 # Static libetpan, PCRE2 and libyaml: Debian's libetpan.so pulls in gnutls,
 # libdb, sasl and more at load time, which costs more than a whole maildir
-# write (see README, Performance).  The .a files bring only the parsers.
+# write (see docs/performance.md).  The .a files bring only the parsers.
 LIBDIR	:= $(shell pkg-config --variable=libdir libetpan 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)
 STATIC_LIBS = $(LIBDIR)/libetpan.a $(LIBDIR)/libpcre2-8.a $(LIBDIR)/libyaml.a
 # The binary links libc statically too (-static-pie): one process per
@@ -35,7 +35,7 @@ override LDFLAGS += -pie
 
 SRCS	= $(filter-out filter/main.c,$(sort $(wildcard filter/*.c)))
 OBJS	= $(SRCS:.c=.o)
-HDRS	= filter/backstop.h
+HDRS	= $(wildcard filter/*.h)
 
 ASAN_DIR = build-asan
 ASAN_FLAGS = -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \

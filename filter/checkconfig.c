@@ -29,6 +29,12 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "commands.h"
+#include "maildir.h"
+#include "opts.h"
+#include "rules.h"
+#include "sent.h"
+#include "util.h"
 
 
 static int	 nproblems, nwarnings;

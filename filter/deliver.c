@@ -31,6 +31,15 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "commands.h"
+#include "extract.h"
+#include "guard.h"
+#include "judge.h"
+#include "maildir.h"
+#include "opts.h"
+#include "rules.h"
+#include "sent.h"
+#include "util.h"
 
 #define DELIVER_DEADLINE	600	/* seconds; Postfix allows 1000 */
 #define HEADER_HOLD	(64u << 20)	/* top header block held */

@@ -52,7 +52,7 @@
  * name, flags, mtime and the quota as they are.  When the folder is on
  * another filesystem, the file is first claimed by a rename into the Junk
  * folder's tmp/, then copied by the Maildir protocol, then the claim is
- * removed.  File names are printed with junk_escape() and read back by
+ * removed.  File names are printed with path_escape() and read back by
  * restore --stdin.
  */
 #include <dirent.h>
@@ -68,12 +68,18 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "commands.h"
+#include "hdr.h"
+#include "maildir.h"
+#include "opts.h"
+#include "rules.h"
+#include "util.h"
 
 #define EXPIRE_TMP_SECS	(36L * 3600)	/* maildir(5): stale tmp/ files */
 #define CLAIM_STALE_SECS 3600L		/* a restore claim left by a crash */
 #define CLAIM_PREFIX	"restoring."	/* Junk tmp/ name of a restore claim */
 #define JUNK_FIELD	200		/* bytes of From/Subject shown */
-#define ESCAPED_MAX	(4 * PATH_MAX + 1)	/* junk_escape() of a path */
+#define ESCAPED_MAX	(4 * PATH_MAX + 1)	/* path_escape() of a path */
 
 struct entry {
 	char		*name;
@@ -113,86 +119,6 @@ static void	 junk_line(int, const char *, const struct entry *);
 static void	 field(struct slice, char *, size_t);
 static void	 why(const char *, char *, size_t, char *, size_t);
 static int	 load_rules(struct rules **, const char *);
-static int	 unescape(char *, size_t, const char *);
-
-/*
- * A file name or path for a tab-separated line, reversibly: backslash as
- * \\, TAB \t, LF \n, CR \r, every other byte that is not printable ASCII
- * as \ooo (three octal digits).  restore --stdin reads it back.  Shared
- * with scan's PATH column.  dst must hold 4 * n + 1 bytes to take it all;
- * a shorter dst truncates at a whole escape.
- */
-void
-junk_escape(char *dst, size_t dstsz, const char *s, size_t n)
-{
-	size_t	 i, o = 0, k;
-	char	 e[5];
-
-	if (dstsz == 0)
-		return;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '\\')
-			k = (size_t)snprintf(e, sizeof(e), "\\\\");
-		else if (c == '\t')
-			k = (size_t)snprintf(e, sizeof(e), "\\t");
-		else if (c == '\n')
-			k = (size_t)snprintf(e, sizeof(e), "\\n");
-		else if (c == '\r')
-			k = (size_t)snprintf(e, sizeof(e), "\\r");
-		else if (c < 0x20 || c >= 0x7f)
-			k = (size_t)snprintf(e, sizeof(e), "\\%03o", c);
-		else {
-			e[0] = (char)c;
-			k = 1;
-		}
-		if (o + k >= dstsz)
-			break;
-		memcpy(dst + o, e, k);
-		o += k;
-	}
-	dst[o] = '\0';
-}
-
-/* The inverse of junk_escape().  Returns 0, or -1 for a malformed line. */
-static int
-unescape(char *dst, size_t dstsz, const char *s)
-{
-	size_t	 o = 0;
-	int	 c, k;
-
-	for (; *s != '\0'; s++) {
-		c = (unsigned char)*s;
-		if (c == '\\') {
-			s++;
-			if (*s == '\\')
-				c = '\\';
-			else if (*s == 't')
-				c = '\t';
-			else if (*s == 'n')
-				c = '\n';
-			else if (*s == 'r')
-				c = '\r';
-			else if (*s >= '0' && *s <= '3') {
-				for (c = 0, k = 0; k < 3; k++, s++) {
-					if (*s < '0' || *s > '7')
-						return -1;
-					c = c * 8 + (*s - '0');
-				}
-				s--;
-				if (c == 0)
-					return -1;
-			} else
-				return -1;
-		}
-		if (o + 1 >= dstsz)
-			return -1;
-		dst[o++] = (char)c;
-	}
-	dst[o] = '\0';
-	return 0;
-}
 
 /* MAILDIR from the command line, else $HOME/Maildir; no trailing '/'. */
 static int
@@ -570,7 +496,7 @@ recover_claim(struct folder *f, int tmpfd, const char *claim, time_t now,
 	name = sub + 4;
 	if (*name == '\0' || *name == '.')
 		return;
-	junk_escape(shown, sizeof(shown), name, strlen(name));
+	path_escape(shown, sizeof(shown), name, strlen(name));
 	if ((size_t)snprintf(in, sizeof(in), "%.3s/%s", sub, name) >=
 	    sizeof(in))
 		return;
@@ -610,7 +536,7 @@ expire_sub(struct folder *f, const char *sub, time_t now, long maxage,
 	size_t			 k;
 
 	/* label: the directory as shown, escaped (room kept for "/sub") */
-	junk_escape(label, sizeof(label) - 8, f->path, strlen(f->path));
+	path_escape(label, sizeof(label) - 8, f->path, strlen(f->path));
 	k = strlen(label);
 	snprintf(label + k, sizeof(label) - k, "/%s", sub);
 	if ((dfd = openat(f->fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -654,7 +580,7 @@ expire_sub(struct folder *f, const char *sub, time_t now, long maxage,
 			    &ours) == -1) {
 				if (errno == ENOENT)	/* moved away */
 					continue;
-				junk_escape(shown, sizeof(shown),
+				path_escape(shown, sizeof(shown),
 				    ents[i].name, strlen(ents[i].name));
 				warnx_("%s/%s: %s", label, shown,
 				    strerror(errno));
@@ -683,7 +609,7 @@ expire_sub(struct folder *f, const char *sub, time_t now, long maxage,
 			}
 			sz = name_size(ents[i].name, &ents[i].st);
 		}
-		junk_escape(shown, sizeof(shown), ents[i].name,
+		path_escape(shown, sizeof(shown), ents[i].name,
 		    strlen(ents[i].name));
 		if (dry) {
 			printf("%s/%s\n", label, shown);
@@ -834,7 +760,7 @@ cmd_expire(int argc, char **argv)
 		if (!dry && quota_update(&f, &t) == -1)
 			rc = EXIT_TEMPFAIL;
 	}
-	junk_escape(shown, sizeof(shown), f.path, strlen(f.path));
+	path_escape(shown, sizeof(shown), f.path, strlen(f.path));
 	folder_close(&f);
 
 	if (dry)
@@ -928,7 +854,7 @@ why(const char *v, char *id, size_t idsz, char *reason, size_t reasonsz)
 
 /*
  * One line of backstop junk, tab-separated (fields hold no tab: sanitize
- * turns every control byte into '?', and FILE is junk_escape()d so that
+ * turns every control byte into '?', and FILE is path_escape()d so that
  * restore --stdin can read it back):
  *	DATE  ORIGINAL-ID  FROM  SUBJECT  WHY  FILE
  */
@@ -971,7 +897,7 @@ junk_line(int dfd, const char *label, const struct entry *e)
 	if (localtime_r(&e->st.st_mtime, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(date, sizeof(date), "-");
-	junk_escape(name, sizeof(name), e->name, strlen(e->name));
+	path_escape(name, sizeof(name), e->name, strlen(e->name));
 	printf("%s\t%s\t%s\t%s\t%s\t%s/%s\n", date, id, from, subj, reason,
 	    label, name);
 }
@@ -1003,7 +929,7 @@ cmd_junk(int argc, char **argv)
 		return EXIT_TEMPFAIL;
 	for (s = 0; s < 2 && f.fd != -1; s++) {
 		/* the directory as shown, escaped as the names are */
-		junk_escape(label[s], sizeof(label[s]) - 8, f.path,
+		path_escape(label[s], sizeof(label[s]) - 8, f.path,
 		    strlen(f.path));
 		i = strlen(label[s]);
 		snprintf(label[s] + i, sizeof(label[s]) - i, "/%s", subs[s]);
@@ -1289,7 +1215,7 @@ moved:
 		    strerror(errno));
 	snprintf(newp, sizeof(newp), "%s/%s/%s", rs->f.root, restore_subs[s],
 	    dname);
-	junk_escape(shownnew, sizeof(shownnew), newp, strlen(newp));
+	path_escape(shownnew, sizeof(shownnew), newp, strlen(newp));
 	printf("%s -> %s\n", shown, shownnew);
 	log_msg(LOG_INFO, "restore %s -> %s%s", shown, shownnew,
 	    copied ? " (copied from another filesystem)" : "");
@@ -1363,7 +1289,7 @@ restore_arg(struct restore *rs, const char *arg)
 	const char	*name;
 	int		 s;
 
-	junk_escape(shown, sizeof(shown), arg, strlen(arg));
+	path_escape(shown, sizeof(shown), arg, strlen(arg));
 	if ((s = restore_which(rs, arg, shown, &name)) < 0)
 		return s;
 	return restore_one(rs, s, name, shown);
@@ -1424,7 +1350,7 @@ cmd_restore(int argc, char **argv)
 			temp |= s == -1;
 			refused |= s == -2;
 		}
-	/* --stdin: one junk_escape()d name or path a line, as junk and
+	/* --stdin: one path_escape()d name or path a line, as junk and
 	 * scan print them */
 	while (!temp && fromstdin && (k = getline(&line, &cap, stdin)) != -1) {
 		if (k > 0 && line[k - 1] == '\n')
@@ -1432,8 +1358,8 @@ cmd_restore(int argc, char **argv)
 		if (k == 0)
 			continue;
 		arg = xmalloc((size_t)k + 1);
-		if (unescape(arg, (size_t)k + 1, line) == -1) {
-			junk_escape(arg, (size_t)k + 1, line, (size_t)k);
+		if (path_unescape(arg, (size_t)k + 1, line) == -1) {
+			path_escape(arg, (size_t)k + 1, line, (size_t)k);
 			warnx_("--stdin: '%s': not a name as junk prints it, "
 			    "not restored", arg);
 			refused = 1;

@@ -44,6 +44,9 @@
 #include <libetpan/libetpan.h>
 
 #include "backstop.h"
+#include "extract.h"
+#include "hdr.h"
+#include "util.h"
 
 #define LIM_COMPOSITE	200	/* composite Content-Type lines handed over */
 #define LIM_COMMENT	100	/* nested comments "(((" in one field */

@@ -41,6 +41,9 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "guard.h"
+#include "maildir.h"
+#include "util.h"
 
 static void	guard_oom(void);
 

@@ -15,6 +15,8 @@
 #include <libetpan/libetpan.h>
 
 #include "backstop.h"
+#include "hdr.h"
+#include "util.h"
 
 /* Length of the line at p (without its end), and of its end (0, 1, 2). */
 static size_t

@@ -26,6 +26,10 @@
 #include <time.h>
 
 #include "backstop.h"
+#include "extract.h"
+#include "judge.h"
+#include "rules.h"
+#include "util.h"
 
 /* Does a kept Received: line of the original name one of our relays? */
 static int

@@ -46,6 +46,14 @@
 #include <yaml.h>
 
 #include "backstop.h"
+#include "commands.h"
+#include "extract.h"
+#include "judge.h"
+#include "maildir.h"
+#include "opts.h"
+#include "rules.h"
+#include "sent.h"
+#include "util.h"
 
 #define LEARN_MAXTOK	64	/* tokens of a left-hand side, labels */
 #define LEARN_ALT	3	/* words in an alternation */

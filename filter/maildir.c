@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "maildir.h"
+#include "util.h"
 
 /*
  * For deliver's signal handlers: the tmp file of a delivery in progress,

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "backstop.h"
+#include "commands.h"
+#include "opts.h"
 
 static const struct {
 	const char	*name;

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "backstop.h"
+#include "opts.h"
+#include "rules.h"
+#include "util.h"
 
 static const struct {
 	const char	*cmd;

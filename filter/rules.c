@@ -31,6 +31,10 @@
 #include <yaml.h>
 
 #include "backstop.h"
+#include "maildir.h"
+#include "rules.h"
+#include "sent.h"
+#include "util.h"
 
 /*
  * A rule file is a few lines; 64 KiB leaves room for hundreds of rules and

@@ -29,6 +29,13 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "commands.h"
+#include "extract.h"
+#include "guard.h"
+#include "judge.h"
+#include "opts.h"
+#include "rules.h"
+#include "util.h"
 
 static int
 read_file(const char *path, char **buf_r, size_t *len_r)
@@ -44,7 +51,7 @@ read_file(const char *path, char **buf_r, size_t *len_r)
 	return rc;
 }
 
-/* PATH escaped by junk_escape() (\t \n \\ \ooo): one line, reversible */
+/* PATH escaped by path_escape() (\t \n \\ \ooo): one line, reversible */
 /*
  * The 6th column: the counterpart addresses, comma-separated, lower
  * case, printable ASCII (8-bit bytes and separators escaped by
@@ -76,7 +83,7 @@ print_line(const char *path, const struct result *res,
 	size_t	 n = strlen(path);
 
 	epath = xmalloc(4 * n + 1);
-	junk_escape(epath, 4 * n + 1, path, n);
+	path_escape(epath, 4 * n + 1, path, n);
 	sanitize(id, sizeof(id), res->msgid, strlen(res->msgid));
 	sanitize(reason, sizeof(reason), res->reason, strlen(res->reason));
 	printf("%s\t%s\t%s\t%s\t%s\t", epath, verdict_name(res->verdict),

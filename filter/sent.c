@@ -66,6 +66,11 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "extract.h"
+#include "hdr.h"
+#include "maildir.h"
+#include "sent.h"
+#include "util.h"
 
 #define SENT_MAGIC	"BSSENT2\n"
 #define SENT_VERSION	2	/* 2: recipients; an index of 1 is rebuilt */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "backstop.h"
+#include "util.h"
 
 const char *progname = "backstop";
 
@@ -763,5 +764,85 @@ stdout_flushed(void)
 		warnx_("write error on stdout");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * A file name or path for a tab-separated line, reversibly: backslash as
+ * \\, TAB \t, LF \n, CR \r, every other byte that is not printable ASCII
+ * as \ooo (three octal digits).  restore --stdin reads it back.  Used
+ * by junk, expire, restore and scan's PATH column.  dst must hold
+ * 4 * n + 1 bytes to take it all; a shorter dst truncates at a whole
+ * escape.
+ */
+void
+path_escape(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	size_t	 i, o = 0, k;
+	char	 e[5];
+
+	if (dstsz == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			k = (size_t)snprintf(e, sizeof(e), "\\\\");
+		else if (c == '\t')
+			k = (size_t)snprintf(e, sizeof(e), "\\t");
+		else if (c == '\n')
+			k = (size_t)snprintf(e, sizeof(e), "\\n");
+		else if (c == '\r')
+			k = (size_t)snprintf(e, sizeof(e), "\\r");
+		else if (c < 0x20 || c >= 0x7f)
+			k = (size_t)snprintf(e, sizeof(e), "\\%03o", c);
+		else {
+			e[0] = (char)c;
+			k = 1;
+		}
+		if (o + k >= dstsz)
+			break;
+		memcpy(dst + o, e, k);
+		o += k;
+	}
+	dst[o] = '\0';
+}
+
+/* The inverse of path_escape().  Returns 0, or -1 for a malformed line. */
+int
+path_unescape(char *dst, size_t dstsz, const char *s)
+{
+	size_t	 o = 0;
+	int	 c, k;
+
+	for (; *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if (c == '\\') {
+			s++;
+			if (*s == '\\')
+				c = '\\';
+			else if (*s == 't')
+				c = '\t';
+			else if (*s == 'n')
+				c = '\n';
+			else if (*s == 'r')
+				c = '\r';
+			else if (*s >= '0' && *s <= '3') {
+				for (c = 0, k = 0; k < 3; k++, s++) {
+					if (*s < '0' || *s > '7')
+						return -1;
+					c = c * 8 + (*s - '0');
+				}
+				s--;
+				if (c == 0)
+					return -1;
+			} else
+				return -1;
+		}
+		if (o + 1 >= dstsz)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
 	return 0;
 }

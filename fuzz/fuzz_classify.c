@@ -17,6 +17,10 @@
 #include <string.h>
 
 #include "../filter/backstop.h"
+#include "../filter/extract.h"
+#include "../filter/judge.h"
+#include "../filter/rules.h"
+#include "../filter/util.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

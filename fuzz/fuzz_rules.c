@@ -43,6 +43,10 @@
 #include <unistd.h>
 
 #include "../filter/backstop.h"
+#include "../filter/extract.h"
+#include "../filter/judge.h"
+#include "../filter/rules.h"
+#include "../filter/util.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -9,6 +9,7 @@
 #    above them; the guard registers its out-of-memory hook instead.
 . "$(dirname "$0")/../lib.sh"
 command -v nm > /dev/null || skip_all "no nm(1)"
+scratch
 O=$TOP/filter
 [ -f "$O/extract.o" ] || skip_all "no filter/extract.o: run make first"
 
@@ -32,6 +33,23 @@ for o in util.o hdr.o maildir.o; do
 done
 undef guard.o | grep -q '^xmalloc_on_oom$'
 ok $? "the guard registers its out-of-memory hook"
+
+# No command module calls another's: deliver.c, scan.c, expire.c, learn.c
+# and checkconfig.c share what they need through the modules below them
+# (path_escape() in util.c, not expire.c's), and include no command's
+# header but commands.h, which main.c alone calls through.
+cmds="deliver.o scan.o expire.o learn.o checkconfig.o"
+for o in $cmds; do
+	for x in $cmds; do [ "$x" = "$o" ] || nm --defined-only "$O/$x"; done |
+	    awk '$2 ~ /^[TDBR]$/ {print $3}' | sort -u > "$T/others"
+	hits=$(undef "$o" | sort -u | comm -12 - "$T/others" | tr '\n' ' ')
+	[ -z "$hits" ]; ok $? "$o calls no other command's module${hits:+ (uses: $hits)}"
+done
+for c in deliver scan expire learn checkconfig; do
+	hits=$(grep -o '#include "[a-z]*\.h"' "$O/$c.c" | sed 's/.*"\(.*\)\.h"/\1/' |
+	    grep -E '^(deliver|scan|expire|learn|checkconfig)$' | tr '\n' ' ')
+	[ -z "$hits" ]; ok $? "$c.c includes no other command's header${hits:+ ($hits)}"
+done
 
 # The subject is folded to lower case once and compared byte for byte
 # (extract.c, match_folded): every subject phrase must be lower case, or

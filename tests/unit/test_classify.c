@@ -12,6 +12,10 @@
 #include <cmocka.h>
 
 #include "backstop.h"
+#include "extract.h"
+#include "judge.h"
+#include "rules.h"
+#include "util.h"
 
 static struct rules *rules;
 

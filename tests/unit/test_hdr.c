@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "backstop.h"
+#include "hdr.h"
+#include "util.h"
 
 static void
 test_msgid(void **state)

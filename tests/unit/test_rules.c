@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include "backstop.h"
+#include "rules.h"
+#include "util.h"
 
 static char dir[] = "/tmp/backstop-unit.XXXXXX";
 

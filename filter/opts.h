@@ -1,0 +1,25 @@
+/* opts.c: options and usage, the same way for every command. */
+#ifndef OPTS_H
+#define OPTS_H
+
+#include <stdio.h>
+
+struct opts {
+	const char	*cmd;
+	int		 rc;		/* to return when opts_parse() is -1 */
+	const char	*rules;		/* -r RULES */
+	const char	*maildir;	/* -d MAILDIR */
+};
+/* one option of a command's own: a flag set to 1, or an argument */
+struct opt {
+	int		  ch;		/* its letter, or 0: long only */
+	const char	 *name;		/* its long name, or NULL */
+	int		 *flag;
+	const char	**arg;
+};
+int	 opts_parse(struct opts *, const char *, const char *,
+	    const struct opt *, int, char **, int, int);
+int	 opts_usage(const char *);
+void	 opts_usage_all(FILE *);
+
+#endif

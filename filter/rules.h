@@ -1,0 +1,50 @@
+/*
+ * rules.c: the rule files (YAML), the system file and the user's, and
+ * the outbound evidence they name: Message-ID patterns, relays, the sent
+ * index and recipient settings.
+ */
+#ifndef RULES_H
+#define RULES_H
+
+#include <stdint.h>
+
+#include "backstop.h"
+
+struct rules;
+struct rules *rules_new(void);
+void	 rules_free(struct rules *);
+int	 rules_load(struct rules *, const char *, int, char *, size_t);
+int	 rules_load_default(struct rules *, const char *, char *, size_t);
+void	 rules_set_user(const char *);
+int	 rules_expand(const char *, char *, size_t, char *, size_t);
+const char *rules_system_path(void);
+int	 rules_user_path(const char *, char *, size_t, int *, char *, size_t);
+const char *rules_sent_index(const struct rules *);
+const char *const *rules_sent_folders(const struct rules *, size_t *);
+int	 rules_match_msgid(const struct rules *, const char *, char *, size_t);
+int	 rules_match_pattern(const struct rules *, size_t, const char *);
+int	 rules_has_evidence(const struct rules *);
+const char *rules_folder(const struct rules *, enum verdict);
+const char *rules_junk_folder(const struct rules *);
+long	 rules_expire_secs(const struct rules *);
+size_t	 rules_parse_bytes(const struct rules *);
+unsigned rules_timeout(const struct rules *);
+int	 rules_relay_match(const struct rules *, const char *, size_t,
+	    char *, size_t);
+int	 rules_sent_lookup(const struct rules *, const char *, char *, size_t);
+/* rules_has_evidence(): nonzero when any source is configured; bits: */
+#define RULES_EV_PATTERNS	0x1
+#define RULES_EV_RELAYS		0x2
+#define RULES_EV_SENT		0x4
+int	 rules_sent_recipients(const struct rules *, const char *const *,
+	    size_t, int64_t, int64_t, int *, char *, size_t);
+int	 rules_recipients(const struct rules *);
+#define RULES_RCPT_ON		0x1	/* outbound.recipients: true */
+#define RULES_RCPT_JUNK		0x2	/* never wrote to: backscatter */
+#define RULES_RCPT_DOMAIN	0x4	/* the domain is enough */
+size_t	 rules_count(const struct rules *, int);
+const char *rules_item(const struct rules *, int, size_t, const char **,
+	    int *);
+const char *rules_files(const struct rules *);
+
+#endif
