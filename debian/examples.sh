@@ -1,6 +1,7 @@
 #!/bin/sh
-# The set-ups of the README, from the files the end-to-end suite runs
-# (tests/e2e/conf/), with the paths of the package, into DIR: what
+# The set-ups of docs/setups.md and docs/hosts.md, from the files the
+# end-to-end suite runs (tests/e2e/conf/), with the paths of the
+# package, into DIR: what
 # /usr/share/doc/backstop/examples/ holds.  Usage: debian/examples.sh DIR
 set -eu
 dir=$1
@@ -8,7 +9,7 @@ conf=tests/e2e/conf
 install -d "$dir"
 fill() { tests/e2e/readme-conf.sh "$1"; }
 # one user: ~/.forward, ~/.procmailrc, ~/.mailfilter, ~/.dovecot.sieve,
-# ~/.qmail; a mail host: the files of README's "For mail administrators"
+# ~/.qmail; a mail host: the files of docs/hosts.md
 for f in forward procmailrc mailfilter-xfilter mailfilter-deliver \
     dovecot-sieve.conf dovecot.sieve dot-qmail $(cat debian/host-examples); do
 	fill "$conf/$f" > "$dir/$f"

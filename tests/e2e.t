@@ -11,7 +11,7 @@
 # the users bse2e*, puts its own /etc/backstop/rules.yaml in place, and
 # undoes all of it at the end, also when a test fails.  It skips when a
 # mail system it did not start is running.  BACKSTOP_E2E=skip skips it.
-# The README's "Set-ups" and "For mail administrators" sections show the
+# docs/setups.md and docs/hosts.md show the
 # files of tests/e2e/conf/ verbatim; the first tests check that.
 #
 # A mail host: Postfix's mailbox_command for every local user, and
@@ -54,24 +54,24 @@ chmod 755 "$W"	# the test users read configuration files in it
 LOG=$W/e2e.log	# package installs and daemon start-up output
 : > "$LOG"
 
-# --- the README shows exactly what is tested ---------------------------------
+# --- the docs show exactly what is tested -----------------------------------
 
 # Each file of tests/e2e/conf/ that is a set-up a user copies must appear
-# in the README's set-up section, with the installed paths of a user.
-sect=$(sed -n '/^<!-- section: setups -->$/,/^<!-- \/section: setups -->$/p' "$TOP/README.md")
+# in docs/setups.md, with the installed paths of a user.
+sect=$(sed -n '/^<!-- section: setups -->$/,/^<!-- \/section: setups -->$/p' "$TOP/docs/setups.md")
 for f in forward procmailrc mailfilter-xfilter mailfilter-deliver \
     dovecot-sieve.conf dovecot.sieve dot-qmail; do
 	want=$(readme_conf "$f" /usr/local/bin/backstop)
 	case $sect in *"$want"*) r=0 ;; *) r=1 ;; esac
-	ok $r "README set-ups show tests/e2e/conf/$f verbatim"
+	ok $r "docs/setups.md shows tests/e2e/conf/$f verbatim"
 done
 # The mail host's files, with the package's paths (readme_conf)
-sect=$(sed -n '/^<!-- section: admin -->$/,/^<!-- \/section: admin -->$/p' "$TOP/README.md")
+sect=$(sed -n '/^<!-- section: admin -->$/,/^<!-- \/section: admin -->$/p' "$TOP/docs/hosts.md")
 for f in main.cf-mailbox_command exim-router exim-transport main.cf-lmtp \
     main.cf-pipe master.cf-pipe dovecot-lmtp.conf backstop.sieve; do
 	want=$(readme_conf "$f")
 	case $sect in *"$want"*) r=0 ;; *) r=1 ;; esac
-	ok $r "README for mail administrators shows tests/e2e/conf/$f verbatim"
+	ok $r "docs/hosts.md shows tests/e2e/conf/$f verbatim"
 done
 
 # --- packages, the binary under test, users ----------------------------------
@@ -301,7 +301,7 @@ diag "Exim phase: $(since "$t") s"
 
 # =============================================================================
 # Exim: every local user at once, backstop's router and transport (the
-# README's files) in Debian's split configuration
+# files of docs/hosts.md) in Debian's split configuration
 # =============================================================================
 t=$EPOCHREALTIME
 u=bse2eeu; rcpt=$u@$DOMAIN; h=$(home_of $u)
@@ -408,9 +408,9 @@ mkdir -p "$W/postfix-orig"
 cp -p /etc/postfix/main.cf /etc/postfix/master.cf "$W/postfix-orig/"
 pf_conf_sum=$(cat /etc/postfix/main.cf /etc/postfix/master.cf | md5sum)
 # Users without ~/.forward get procmail (Debian's default when procmail is
-# installed); bse2emd maildrop and bse2esv dovecot-lda, as the README shows.
+# installed); bse2emd maildrop and bse2esv dovecot-lda, as docs/setups.md shows.
 # Every other local user (bse2emc, bse2emc2) gets backstop deliver from
-# mailbox_command, as the README's mail host set-up has it.
+# mailbox_command, as docs/hosts.md has it.
 {
 	echo "bse2epm /usr/bin/procmail -a \"\$EXTENSION\""
 	echo "bse2emd /usr/bin/maildrop"
@@ -453,7 +453,7 @@ chmod 755 "$W/dovecot" "$W/dovecot/run" "$W/sieve-filter"
 ln -s "$E2E_BIN" "$W/sieve-filter/backstop"
 conf dovecot.conf.in > "$DC_CONF"
 conf dovecot-sieve.conf > "$W/dovecot/sieve.conf"
-# LMTP for the virtual users, with the global Sieve script (README)
+# LMTP for the virtual users, with the global Sieve script (docs/hosts.md)
 echo "!include $W/dovecot/lmtp.conf" >> "$DC_CONF"
 conf dovecot-lmtp.conf > "$W/dovecot/lmtp.conf"
 printf '%s::::::\n' "carol@$VDOM_LMTP" "dave@$VDOM_LMTP" > "$W/dovecot/users"

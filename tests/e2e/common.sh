@@ -92,7 +92,7 @@ conf() {
 		-e "s|@DOVECOT_USERS@|$W/dovecot/users|g" "$E2E/conf/$1"
 }
 
-# readme_conf NAME: the same file as the README shows it, with the paths
+# readme_conf NAME: the same file as the docs show it, with the paths
 # of an installed system (the package's /usr/bin/backstop)
 readme_conf() { "$E2E/readme-conf.sh" "$E2E/conf/$1" "${2:-}"; }
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# readme-conf.sh FILE [BACKSTOP]: a file of tests/e2e/conf/ as the README
+# readme-conf.sh FILE [BACKSTOP]: a file of tests/e2e/conf/ as the docs
 # shows it and the package installs it under /usr/share/doc/backstop/
 # examples/, with the paths of an installed system (BACKSTOP, default the
 # package's /usr/bin/backstop).  The suite fills the same placeholders

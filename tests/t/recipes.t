@@ -2,8 +2,8 @@
 # One set of recipes: the files the end-to-end suite runs with real
 # procmail, maildrop, Dovecot, Postfix and qmail's harness
 # (tests/e2e/conf/) are what backstop(1) shows, line for line, with the
-# installed path of a user (/usr/local/bin/backstop).  e2e.t checks the
-# README against the same files.
+# installed path of a user (/usr/local/bin/backstop).  e2e.t checks
+# docs/setups.md and docs/hosts.md against the same files.
 . "$(dirname "$0")/../lib.sh"
 command -v mandoc > /dev/null || skip_all "no mandoc"
 scratch
