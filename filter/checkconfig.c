@@ -91,7 +91,7 @@ load_one(struct rules *r, const char *what, const char *path, int required)
  * would use the rules, -1 when it would file everything in the inbox.
  */
 static int
-load_rules(struct rules *r, const char *rulesfile)
+load_rules(struct rules *r, const char *rulesfile, const char *user)
 {
 	const char	*sys = rules_system_path();
 	struct rules	*alone;
@@ -102,8 +102,8 @@ load_rules(struct rules *r, const char *rulesfile)
 		printf("system rules: none (BACKSTOP_SYSTEM_RULES is empty)\n");
 	else if (load_one(r, "system rules", sys, 0) == -1)
 		ok = 0;
-	rc = rules_user_path(rulesfile, path, sizeof(path), &required, err,
-	    sizeof(err));
+	rc = rules_user_path(r, rulesfile, path, sizeof(path), &required,
+	    err, sizeof(err));
 	if (rc == -1) {
 		printf("user rules: -r %s (cannot be expanded)\n", rulesfile);
 		problem("%s", err);
@@ -115,7 +115,7 @@ load_rules(struct rules *r, const char *rulesfile)
 	}
 	if (ok)
 		return load_one(r, "user rules", path, required) == -1 ? -1 : 0;
-	alone = rules_new();
+	alone = rules_new(user);
 	(void)load_one(alone, "user rules", path, required);
 	rules_free(alone);
 	return -1;
@@ -339,7 +339,7 @@ check_maildir(const struct rules *r, const char *root)
 }
 
 static void
-check_sent(const struct rules *r)
+check_sent(const struct rules *r, const char *root)
 {
 	char		 path[PATH_MAX], dir[PATH_MAX], tbuf[64];
 	const char *const *names;
@@ -382,7 +382,8 @@ check_sent(const struct rules *r)
 	if (n == 0)
 		names = sent_default_names();
 	for (i = 0; names[i] != NULL && (n == 0 || i < n); i++) {
-		if (sent_folder_path(names[i], dir, sizeof(dir)) == -1 ||
+		if (sent_folder_path(root[0] != '\0' ? root : NULL, names[i], dir,
+		    sizeof(dir)) == -1 ||
 		    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
 			printf("sent folder %s: not there\n", names[i]);
 		else
@@ -442,7 +443,7 @@ cmd_check_config(int argc, char **argv)
 	/* the maildir first: relative sent folders are looked for in it */
 	root[0] = '\0';
 	if (maildir != NULL) {
-		if (rules_expand(maildir, root, sizeof(root), err,
+		if (rules_expand(o.user, maildir, root, sizeof(root), err,
 		    sizeof(err)) == -1)
 			problem("-d %s", err);
 	} else if ((home = maildir_home()) == NULL)
@@ -454,11 +455,9 @@ cmd_check_config(int argc, char **argv)
 	}
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
-	if (root[0] != '\0')
-		sent_set_maildir(root);
 
-	r = rules_new();
-	rok = load_rules(r, rulesfile) == 0;
+	r = rules_new(o.user);
+	rok = load_rules(r, rulesfile, o.user) == 0;
 	if (rok)
 		print_rules(r);
 	else
@@ -467,7 +466,7 @@ cmd_check_config(int argc, char **argv)
 	if (root[0] != '\0')
 		check_maildir(rok ? r : NULL, root);
 	if (rok)
-		check_sent(r);
+		check_sent(r, root);
 	check_syslog();
 	rules_free(r);
 

@@ -32,13 +32,13 @@
 
 #include "backstop.h"
 #include "commands.h"
+#include "evidence.h"
 #include "extract.h"
 #include "guard.h"
 #include "judge.h"
 #include "maildir.h"
 #include "opts.h"
 #include "rules.h"
-#include "sent.h"
 #include "util.h"
 
 #define DELIVER_DEADLINE	600	/* seconds; Postfix allows 1000 */
@@ -258,13 +258,13 @@ neutralize(struct msgctx *m)
  * (m->maybe); ordinary mail is settled here.
  */
 static int
-prepare(struct msgctx *m, const char *rulesfile)
+prepare(struct msgctx *m, const char *rulesfile, const char *user)
 {
 	size_t	 want;
 	int	 v;
 
 	memset(m, 0, sizeof(*m));
-	m->rules = rules_new();
+	m->rules = rules_new(user);
 	m->rules_ok = rules_load_default(m->rules, rulesfile, m->rules_err,
 	    sizeof(m->rules_err)) == 0;
 	/* what classification reads, the whole top header block (neutralize
@@ -330,8 +330,8 @@ prepare(struct msgctx *m, const char *rulesfile)
  * the guard is off: a deadline cannot fire in the middle of it.
  */
 static void
-classify_guarded(struct msgctx *m, int sink, const char *root,
-    const struct slice *iov, size_t niov, int exit_ok)
+classify_guarded(struct msgctx *m, const struct ev_ctx *ctx, int sink,
+    const char *root, const struct slice *iov, size_t niov, int exit_ok)
 {
 	/* 25 KiB, only for a message that may be a bounce: not in msgctx,
 	 * which prepare() clears for every message; extract() clears it */
@@ -381,7 +381,7 @@ classify_guarded(struct msgctx *m, int sink, const char *root,
 		ex.naddrs = 0;
 	for (i = 0; i < ex.naddrs; i++)
 		ex.addrs[i].addr[sizeof(ex.addrs[i].addr) - 1] = '\0';
-	judge(m->rules, &ex, &m->res, NULL);
+	judge(ctx, m->rules, &ex, &m->res, NULL);
 }
 
 static void
@@ -462,6 +462,7 @@ int
 cmd_deliver(int argc, char **argv)
 {
 	struct msgctx	 m;
+	struct ev_ctx	 ev;
 	const char	*folder, *home;
 	char		*root, err[PATH_MAX + 256];
 	char		 hdr[1024], idlog[256];
@@ -495,7 +496,7 @@ cmd_deliver(int argc, char **argv)
 		/* on the heap, cut to its length: a PATH_MAX array here put
 		 * the frames under it a page further down (a fault each) */
 		root = xmalloc(PATH_MAX);
-		if (rules_expand(o.maildir, root, PATH_MAX, err,
+		if (rules_expand(o.user, o.maildir, root, PATH_MAX, err,
 		    sizeof(err)) == -1) {
 			warnx_("-d %s, temporary failure", err);
 			free(root);
@@ -505,11 +506,10 @@ cmd_deliver(int argc, char **argv)
 	}
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
-	/* relative sent folders (outbound.sent) are looked for here first */
-	sent_set_maildir(root);
-
-	if (prepare(&m, o.rules) == -1)
+	if (prepare(&m, o.rules, o.user) == -1)
 		return EXIT_TEMPFAIL;
+	/* relative sent folders (outbound.sent) are looked for in root */
+	ev_ctx_init(&ev, m.rules, root, o.user);
 	if (qmail) {
 		niov += qmail_line(&iov[niov], getenv("RPLINE"), &m.own[0]);
 		niov += qmail_line(&iov[niov], getenv("DTLINE"), &m.own[1]);
@@ -523,7 +523,7 @@ cmd_deliver(int argc, char **argv)
 		}
 		iov[niov].p = m.buf + m.skip;
 		iov[niov].n = m.len - m.skip;
-		classify_guarded(&m, GUARD_MAILDIR, root, iov, niov + 1,
+		classify_guarded(&m, &ev, GUARD_MAILDIR, root, iov, niov + 1,
 		    qmail ? EXIT_QMAIL_STOP : EXIT_OK);
 	}
 	folder = m.rules_ok && !m.res.failed ? m.folder[m.res.verdict] : NULL;
@@ -559,6 +559,7 @@ int
 cmd_filter(int argc, char **argv)
 {
 	struct msgctx	 m;
+	struct ev_ctx	 ev;
 	char		 hdr[1024];
 	struct slice	 iov[3];
 	struct opts	 o;
@@ -566,11 +567,12 @@ cmd_filter(int argc, char **argv)
 	begin(0);
 	if (opts_parse(&o, "filter", "r:u:", NULL, argc, argv, 0, 0) == -1)
 		return o.rc;
-	if (prepare(&m, o.rules) == -1)
+	if (prepare(&m, o.rules, o.user) == -1)
 		return EXIT_TEMPFAIL;
+	ev_ctx_init(&ev, m.rules, NULL, o.user);
 	iov[0].p = m.buf + m.skip;
 	iov[0].n = m.len - m.skip;
-	classify_guarded(&m, GUARD_STDOUT, NULL, iov, 1, EXIT_OK);
+	classify_guarded(&m, &ev, GUARD_STDOUT, NULL, iov, 1, EXIT_OK);
 	make_header(&m, hdr, sizeof(hdr));
 	/*
 	 * The From_ line is dropped: maildrop stores it as it gets it

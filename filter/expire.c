@@ -158,7 +158,7 @@ load_rules(struct rules **r_r, const char *file)
 {
 	char	 err[1024];
 
-	*r_r = rules_new();
+	*r_r = rules_new(NULL);
 	if (rules_load_default(*r_r, file, err, sizeof(err)) == -1) {
 		warnx_("%s", err);
 		rules_free(*r_r);

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "backstop.h"
+#include "evidence.h"
 #include "extract.h"
 #include "judge.h"
 #include "rules.h"
@@ -51,20 +52,20 @@ relay_evidence(const struct rules *r, const struct extract *ex, char *rule,
 #define RCPT_WINDOW	(14 * 86400)
 #define RCPT_SKEW	86400
 
-static void	 judge_msgid(const struct rules *, const struct extract *,
-		    struct result *, struct trace *);
+static void	 judge_msgid(const struct ev_ctx *, const struct rules *,
+		    const struct extract *, struct result *, struct trace *);
 
 /*
  * The recipient evidence for a report the Message-ID left unknown.
  * Changes res only when it decides.
  */
 static void
-judge_rcpts(const struct rules *r, const struct extract *ex,
-    struct result *res, struct trace *t)
+judge_rcpts(const struct ev_ctx *ctx, const struct rules *r,
+    const struct extract *ex, struct result *res, struct trace *t)
 {
 	const char	*addrs[EXTRACT_MAX_ADDRS];
 	int		 each[EXTRACT_MAX_ADDRS], mode, rc, named = 0;
-	int64_t		 d, now = (int64_t)time(NULL), from, to;
+	int64_t		 d, now = ctx->now, from, to;
 	char		 rule[sizeof(res->rule)], day[32];
 	size_t		 i, hit = 0;
 
@@ -81,8 +82,8 @@ judge_rcpts(const struct rules *r, const struct extract *ex,
 		if (ex->addrs[i].src != AS_TEXT_MENTION)
 			named = 1;
 	}
-	rc = rules_sent_recipients(r, addrs, ex->naddrs, from, to, each, rule,
-	    sizeof(rule));
+	rc = evidence_sent_rcpts(ctx, r, addrs, ex->naddrs, from, to, each,
+	    rule, sizeof(rule));
 	utc_day(d, day, sizeof(day));
 	trace_add(t, "recipient evidence: did you write to them in the 14 "
 	    "days before %s%s?\n", day, ex->date == 0 || d != ex->date ?
@@ -121,18 +122,24 @@ judge_rcpts(const struct rules *r, const struct extract *ex,
 }
 
 void
-judge(const struct rules *r, const struct extract *ex, struct result *res,
-    struct trace *t)
+judge(const struct ev_ctx *ctx, const struct rules *r,
+    const struct extract *ex, struct result *res, struct trace *t)
 {
-	judge_msgid(r, ex, res, t);
+	struct ev_ctx	 dflt;
+
+	if (ctx == NULL) {
+		ev_ctx_init(&dflt, r, NULL, NULL);
+		ctx = &dflt;
+	}
+	judge_msgid(ctx, r, ex, res, t);
 	if (res->verdict == V_UNKNOWN && r != NULL)
-		judge_rcpts(r, ex, res, t);
+		judge_rcpts(ctx, r, ex, res, t);
 }
 
 /* The original's Message-ID against the sent index, patterns, relays. */
 static void
-judge_msgid(const struct rules *r, const struct extract *ex,
-    struct result *res, struct trace *t)
+judge_msgid(const struct ev_ctx *ctx, const struct rules *r,
+    const struct extract *ex, struct result *res, struct trace *t)
 {
 	char	 srule[sizeof(res->rule)];
 	int	 ev, sent, rc;
@@ -159,8 +166,8 @@ judge_msgid(const struct rules *r, const struct extract *ex,
 	 * budget, missing folder) gives unknown, never backscatter.
 	 */
 	ev = r != NULL ? rules_has_evidence(r) : 0;
-	sent = (ev & RULES_EV_SENT) ? rules_sent_lookup(r, ex->msgid, srule,
-	    sizeof(srule)) : -1;
+	sent = (ev & RULES_EV_SENT) ? evidence_sent_id(ctx, r, ex->msgid,
+	    srule, sizeof(srule)) : -1;
 	if (ev & RULES_EV_SENT)
 		trace_add(t, "sent evidence: %s (%s)\n", sent == 1 ?
 		    "sent by you" : sent == 0 ? "not in your sent folders" :
@@ -210,14 +217,15 @@ judge_msgid(const struct rules *r, const struct extract *ex,
  * explain, check-rules) and for the tests: what deliver does in two steps.
  */
 void
-judge_message(const char *msg, size_t len, const struct rules *r,
-    int env_null, struct result *res, struct trace *t)
+judge_message(const struct ev_ctx *ctx, const char *msg, size_t len,
+    const struct rules *r, int env_null, struct result *res,
+    struct trace *t)
 {
 	static struct extract ex;	/* 20 KiB: not on every stack */
 
 	extract(msg, len, r != NULL ? rules_parse_bytes(r) : LIM_PARSE_BYTES,
 	    (env_null ? EXTRACT_NULL_SENDER : 0) | EXTRACT_ADDRS, &ex, t);
-	judge(r, &ex, res, t);
+	judge(ctx, r, &ex, res, t);
 }
 
 /*

@@ -6,6 +6,7 @@
 #define JUDGE_H
 
 #include "backstop.h"
+#include "evidence.h"
 #include "extract.h"
 #include "rules.h"
 #include "util.h"
@@ -22,10 +23,11 @@ struct result {
 	int		by_rcpt;	/* the recipient evidence decided */
 };
 
-void	 judge(const struct rules *, const struct extract *, struct result *,
-	    struct trace *);
-void	 judge_message(const char *, size_t, const struct rules *, int,
-	    struct result *, struct trace *);
+/* ctx NULL: the defaults (~/Maildir, $USER, now) */
+void	 judge(const struct ev_ctx *, const struct rules *,
+	    const struct extract *, struct result *, struct trace *);
+void	 judge_message(const struct ev_ctx *, const char *, size_t,
+	    const struct rules *, int, struct result *, struct trace *);
 void	 judge_header(const struct result *, char *, size_t);
 
 #endif

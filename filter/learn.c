@@ -46,6 +46,7 @@
 #include <yaml.h>
 
 #include "backstop.h"
+#include "evidence.h"
 #include "commands.h"
 #include "extract.h"
 #include "judge.h"
@@ -781,7 +782,7 @@ get_folders(struct learn *L, int argc, char **argv)
 
 	if (argc == 0) {
 		for (def = sent_default_names(); *def != NULL; def++)
-			if (sent_folder_path(*def, path, sizeof(path)) == 0 &&
+			if (sent_folder_path(NULL, *def, path, sizeof(path)) == 0 &&
 			    is_dir(path)) {
 				L->folders = xrealloc(L->folders,
 				    (L->nfolders + 1) * sizeof(*L->folders));
@@ -798,7 +799,7 @@ get_folders(struct learn *L, int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		if (strchr(argv[i], '/') != NULL || is_dir(argv[i]))
 			snprintf(path, sizeof(path), "%s", argv[i]);
-		else if (sent_folder_path(argv[i], path, sizeof(path)) == -1 ||
+		else if (sent_folder_path(NULL, argv[i], path, sizeof(path)) == -1 ||
 		    !is_dir(path)) {
 			warnx_("%s: no such folder (neither a directory nor "
 			    "a folder of ~/Maildir)", argv[i]);
@@ -1374,7 +1375,7 @@ to_crlf(struct buf *b)
 static int
 loads_as_rules(const char *tmp, void *arg, char *err, size_t errsz)
 {
-	struct rules	*chk = rules_new();
+	struct rules	*chk = rules_new(NULL);
 	char		 lerr[600];
 	int		 rc;
 
@@ -1453,7 +1454,7 @@ write_rules(const char *path, char *const *items, char *const *pats,
 		out.n = 0;
 	}
 	keep = xmalloc((n ? n : 1) * sizeof(*keep));
-	chk = rules_new();
+	chk = rules_new(NULL);
 	if (exists && rules_load(chk, target, 1, lerr, sizeof(lerr)) == 0) {
 		for (i = 0; i < n; i++)
 			if (!has_pattern(chk, pats[i]))
@@ -1513,7 +1514,7 @@ static void
 print_sent_index(const struct rules *r)
 {
 	char	 msg[700];
-	int	 rc = rules_sent_lookup(r, NULL, msg, sizeof(msg));
+	int	 rc = evidence_refresh(NULL, r, msg, sizeof(msg));
 
 	if (rc == 1)
 		printf("sent index: %s\n", msg);
@@ -1554,7 +1555,7 @@ static int
 learn_open(struct learn *L, struct rules **r_r, const struct opts *o,
     int learning, int argc, char **argv)
 {
-	struct rules	*r = *r_r = rules_new();
+	struct rules	*r = *r_r = rules_new(NULL);
 	const char	*rulesfile = o->rules;
 	char		 err[1024] = "";
 	int		 rc, nargs = argc - optind;
@@ -1757,7 +1758,7 @@ on_rcpt_msg(void *arg, const char *path, const char *id)
 	if (extract_maybe_bounce(buf, len, rules_parse_bytes(k->r), 0)) {
 		extract(buf, len, rules_parse_bytes(k->r), EXTRACT_ADDRS, &ex,
 		    NULL);
-		judge(k->r, &ex, &res, NULL);
+		judge(NULL, k->r, &ex, &res, NULL);
 		if (res.kind != K_NONE) {
 			k->bounces++;
 			if (res.by_rcpt && res.verdict == V_OURS)
@@ -1844,7 +1845,7 @@ cmd_check_rules(int argc, char **argv)
 	unmatched = L.n - matched;
 	printf("matched by an outbound pattern: %zu of %zu (%.1f%%)\n",
 	    matched, L.n, L.n ? 100.0 * (double)matched / (double)L.n : 0.0);
-	sent = rules_sent_lookup(r, NULL, msg, sizeof(msg));
+	sent = evidence_refresh(NULL, r, msg, sizeof(msg));
 	if (sent == 1)
 		printf("sent index: %s\n", msg);
 	else if (sent == -1)

@@ -143,7 +143,7 @@ opts_parse(struct opts *o, const char *cmd, const char *common,
 			o->maildir = optarg;
 			continue;
 		case 'u':
-			rules_set_user(optarg);
+			o->user = optarg;
 			continue;
 		case 'h':
 			printf("usage: backstop %s %s\n  %s\n\nSee "

@@ -9,6 +9,7 @@ struct opts {
 	int		 rc;		/* to return when opts_parse() is -1 */
 	const char	*rules;		/* -r RULES */
 	const char	*maildir;	/* -d MAILDIR */
+	const char	*user;		/* -u USER@DOMAIN: %u, %d of paths */
 };
 /* one option of a command's own: a flag set to 1, or an argument */
 struct opt {

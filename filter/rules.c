@@ -89,6 +89,7 @@ struct rules {
 	char		*files[4];		/* files loaded, owned */
 	size_t		 nfiles;
 	char		 filelist[1024];
+	char		*user;			/* -u or $USER: %u, %d; NULL: none */
 	pcre2_match_context *mctx;
 	pcre2_match_data *mdata;
 };
@@ -105,15 +106,19 @@ struct ctx {
 static int	 walk_top(struct ctx *, yaml_node_t *);
 static int	 ensure_match(struct rules *);
 
-/* The recipient of -u (or $USER), for %u and %d; NULL: not known. */
-static const char *rules_user;
-
+/*
+ * Rules for the recipient user (-u USER@DOMAIN, NULL: $USER), whose
+ * local part and domain fill %u and %d of the paths the files name.
+ */
 struct rules *
-rules_new(void)
+rules_new(const char *user)
 {
 	struct rules *r = xmalloc(sizeof(*r));
 
 	memset(r, 0, sizeof(*r));
+	if (user == NULL || *user == '\0')
+		user = getenv("USER");
+	r->user = user != NULL && *user != '\0' ? xstrdup(user) : NULL;
 	r->expire = 30L * 86400;
 	r->parse_bytes = LIM_PARSE_BYTES;
 	r->timeout = LIM_TIMEOUT;
@@ -143,6 +148,7 @@ rules_free(struct rules *r)
 	for (i = 0; i < V_COUNT; i++)
 		free(r->folder[i]);
 	free(r->junk);
+	free(r->user);
 	for (i = 0; i < r->nfiles; i++)
 		free(r->files[i]);
 	pcre2_match_data_free(r->mdata);
@@ -391,7 +397,8 @@ on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 		    strncmp(s, "~/", 2) != 0 && strncmp(s, "%h/", 3) != 0))
 			return fail(c, v, "outbound.sent_index: '%s' is not "
 			    "an absolute path or ~/PATH", s);
-		if (rules_expand(s, path, sizeof(path), e, sizeof(e)) == -1)
+		if (rules_expand(c->r->user, s, path, sizeof(path), e,
+		    sizeof(e)) == -1)
 			return fail(c, v, "outbound.sent_index: %s", e);
 		free(c->r->sent_index);
 		c->r->sent_index = xstrdup(path);
@@ -662,12 +669,6 @@ rules_load(struct rules *r, const char *path, int required, char *err,
 	return rc;
 }
 
-void
-rules_set_user(const char *addr)
-{
-	rules_user = addr;
-}
-
 /*
  * One part of the address for a path: it comes from the envelope, so it
  * must stay one path component, and never "." or "..".
@@ -695,13 +696,14 @@ safe_part(const char *p, size_t n, const char *what, const char *user,
 
 /*
  * Expand %u (local part), %d (domain), %h (home) and %% in tmpl, the way
- * Dovecot and Postfix name a virtual user's files.  0, or -1 with err.
+ * Dovecot and Postfix name a virtual user's files, for user (-u, NULL:
+ * $USER).  0, or -1 with err.
  */
 int
-rules_expand(const char *tmpl, char *out, size_t outsz, char *err,
-    size_t errsz)
+rules_expand(const char *user, const char *tmpl, char *out, size_t outsz,
+    char *err, size_t errsz)
 {
-	const char	*user = rules_user, *at, *p, *v;
+	const char	*at, *p, *v;
 	size_t		 o = 0, n;
 
 	if (user == NULL || *user == '\0')
@@ -777,15 +779,15 @@ rules_system_path(void)
  * -1 with err.
  */
 int
-rules_user_path(const char *user_file, char *out, size_t outsz,
-    int *required_r, char *err, size_t errsz)
+rules_user_path(const struct rules *r, const char *user_file, char *out,
+    size_t outsz, int *required_r, char *err, size_t errsz)
 {
 	const char	*home;
 
 	*required_r = 0;
 	if (user_file != NULL && strchr(user_file, '%') != NULL)
-		return rules_expand(user_file, out, outsz, err, errsz) == -1 ?
-		    -1 : 1;
+		return rules_expand(r->user, user_file, out, outsz, err,
+		    errsz) == -1 ? -1 : 1;
 	if (user_file != NULL) {
 		*required_r = 1;
 		if ((size_t)snprintf(out, outsz, "%s", user_file) >= outsz) {
@@ -819,7 +821,7 @@ rules_load_default(struct rules *r, const char *user_file, char *err,
 	err[0] = '\0';
 	if (sys != NULL && rules_load(r, sys, 0, err, errsz) == -1)
 		return -1;
-	if ((rc = rules_user_path(user_file, path, sizeof(path), &required,
+	if ((rc = rules_user_path(r, user_file, path, sizeof(path), &required,
 	    err, errsz)) <= 0)
 		return rc;
 	return rules_load(r, path, required, err, errsz);
@@ -921,97 +923,6 @@ rules_relay_match(const struct rules *r, const char *v, size_t n,
 		}
 	}
 	return 0;
-}
-
-/*
- * Where the sent index is and what it reads, when the evidence is on
- * (on; what names it): its path, the sent folders
- * (NULL: the default names), and the time a lookup may spend bringing a
- * stale index up to date -- a share of the classification deadline, the
- * rest waits for the next bounce.  0, or -1 with rule saying why.
- */
-static int
-sent_where(const struct rules *r, int on, const char *what, char *path,
-    size_t pathsz, const char *const **names_r, long *budget_r, char *rule,
-    size_t rulesz)
-{
-	rule[0] = '\0';
-	if (!on) {
-		snprintf(rule, rulesz, "%s evidence off", what);
-		return -1;
-	}
-	if (sent_index_path(r->sent_index, path, pathsz) == -1) {
-		snprintf(rule, rulesz, "no home directory for the sent index");
-		return -1;
-	}
-	*names_r = r->nsent_folders == 0 ? NULL :
-	    (const char *const *)r->sent_folders;
-	*budget_r = (long)r->timeout * 1000 / 4;
-	if (*budget_r > 2500)
-		*budget_r = 2500;
-	return 0;
-}
-
-/*
- * Is id among the Message-IDs of the user's sent folders (sent.c)?
- * Returns 1 with rule naming the sent index, 0 when a complete, current
- * index does not hold it, -1 when there is no evidence either way (off,
- * no folder, index missing and not brought up to date in time): rule then
- * says why.  id NULL: bring the index fully up to date (learn,
- * check-rules); returns 1 and what it holds, 0 when the evidence is off,
- * -1 on failure.
- */
-int
-rules_sent_lookup(const struct rules *r, const char *id, char *rule,
-    size_t rulesz)
-{
-	char		 path[4096], why[600];
-	const char *const *names;
-	long		 budget;
-	int		 rc;
-
-	if (sent_where(r, r->sent, "sent", path, sizeof(path), &names, &budget,
-	    rule, rulesz) == -1)
-		return id == NULL && !r->sent ? 0 : -1;
-	if (id == NULL)
-		return sent_refresh(path, names, r->nsent_folders, rule,
-		    rulesz) == -1 ? -1 : 1;
-	rc = sent_lookup(path, names, r->nsent_folders, id, budget, why,
-	    sizeof(why));
-	if (rc == 1)
-		snprintf(rule, rulesz, "sent index %s", path);
-	else if (rc == -1)
-		snprintf(rule, rulesz, "%s", why);
-	return rc;
-}
-
-/*
- * Did the user write to any of addrs between from and to (sent.c)?
- * each_r per address as sent_lookup_rcpts().  Returns 1 with rule naming
- * the sent index, 0 when a complete, current index that reaches back to
- * from says never, -1 when there is no answer (rule says why).
- */
-int
-rules_sent_recipients(const struct rules *r, const char *const *addrs,
-    size_t naddrs, int64_t from, int64_t to, int *each_r, char *rule,
-    size_t rulesz)
-{
-	char		 path[4096], why[600];
-	const char *const *names;
-	long		 budget;
-	int		 rc;
-
-	memset(each_r, 0, naddrs * sizeof(*each_r));
-	if (sent_where(r, r->sent && r->rcpt, "recipient", path, sizeof(path),
-	    &names, &budget, rule, rulesz) == -1)
-		return -1;
-	rc = sent_lookup_rcpts(path, names, r->nsent_folders, addrs, naddrs,
-	    r->rcpt_domain, from, to, budget, each_r, why, sizeof(why));
-	if (rc == 1 || rc == 0)
-		snprintf(rule, rulesz, "sent index %s", path);
-	else
-		snprintf(rule, rulesz, "%s", why);
-	return rc;
 }
 
 /* RULES_RCPT_* bits: is recipient evidence on, and how. */

@@ -11,14 +11,15 @@
 #include "backstop.h"
 
 struct rules;
-struct rules *rules_new(void);
+struct rules *rules_new(const char *);
 void	 rules_free(struct rules *);
 int	 rules_load(struct rules *, const char *, int, char *, size_t);
 int	 rules_load_default(struct rules *, const char *, char *, size_t);
-void	 rules_set_user(const char *);
-int	 rules_expand(const char *, char *, size_t, char *, size_t);
+int	 rules_expand(const char *, const char *, char *, size_t, char *,
+	    size_t);
 const char *rules_system_path(void);
-int	 rules_user_path(const char *, char *, size_t, int *, char *, size_t);
+int	 rules_user_path(const struct rules *, const char *, char *, size_t,
+	    int *, char *, size_t);
 const char *rules_sent_index(const struct rules *);
 const char *const *rules_sent_folders(const struct rules *, size_t *);
 int	 rules_match_msgid(const struct rules *, const char *, char *, size_t);
@@ -31,13 +32,10 @@ size_t	 rules_parse_bytes(const struct rules *);
 unsigned rules_timeout(const struct rules *);
 int	 rules_relay_match(const struct rules *, const char *, size_t,
 	    char *, size_t);
-int	 rules_sent_lookup(const struct rules *, const char *, char *, size_t);
 /* rules_has_evidence(): nonzero when any source is configured; bits: */
 #define RULES_EV_PATTERNS	0x1
 #define RULES_EV_RELAYS		0x2
 #define RULES_EV_SENT		0x4
-int	 rules_sent_recipients(const struct rules *, const char *const *,
-	    size_t, int64_t, int64_t, int *, char *, size_t);
 int	 rules_recipients(const struct rules *);
 #define RULES_RCPT_ON		0x1	/* outbound.recipients: true */
 #define RULES_RCPT_JUNK		0x2	/* never wrote to: backscatter */

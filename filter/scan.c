@@ -184,7 +184,7 @@ limited_classify(const char *msg, size_t len, const struct rules *r,
 	alarm(0);
 	worker_memlimit(0);
 	/* as in deliver: the judgement (and the sent index) past the limits */
-	judge(r, ex, res, t);
+	judge(NULL, r, ex, res, t);
 }
 
 static void __attribute__((noreturn))
@@ -452,7 +452,7 @@ cmd_scan(int argc, char **argv)
 	if (opts_parse(&o, "scan", "r:", NULL, argc, argv, 1, -1) == -1)
 		return o.rc;
 	rulesfile = o.rules;
-	r = rules_new();
+	r = rules_new(NULL);
 	if (load_rules(r, rulesfile) == -1) {
 		rules_free(r);
 		return EXIT_CONFIG;
@@ -645,7 +645,7 @@ cmd_explain(int argc, char **argv)
 		warnx_("%s: %s", file ? file : "stdin", strerror(errno));
 		return EXIT_IOERR;
 	}
-	r = rules_new();
+	r = rules_new(NULL);
 	rok = rules_load_default(r, rulesfile, err, sizeof(err)) == 0;
 	put_clean("rules: ", rules_files(r));
 	if (!rok) {

@@ -289,24 +289,15 @@ sent_folder_valid(const char *name, char *err, size_t errsz)
 	return 0;
 }
 
-/* The maildir that relative folder names are under (deliver -d). */
-static const char *sent_maildir;
-
-void
-sent_set_maildir(const char *root)
-{
-	sent_maildir = root;
-}
-
 /*
  * The maildir of a folder name: an absolute path, or .Name in the maildir
- * delivered to (deliver -d) when it is there, else in ~/Maildir.  *dir_r:
- * 1 when it was found a directory (st filled), -1 when it was found not
- * to be one, 0 when it was not looked at.
+ * delivered to (maildir: deliver -d; NULL: none) when it is there, else
+ * in ~/Maildir.  *dir_r: 1 when it was found a directory (st filled), -1
+ * when it was found not to be one, 0 when it was not looked at.
  */
 static int
-folder_path(const char *name, char *out, size_t outsz, struct stat *st,
-    int *dir_r)
+folder_path(const char *maildir, const char *name, char *out, size_t outsz,
+    struct stat *st, int *dir_r)
 {
 	char		 rel[1100], *tried = NULL;
 	int		 rc;
@@ -314,8 +305,8 @@ folder_path(const char *name, char *out, size_t outsz, struct stat *st,
 	*dir_r = 0;
 	if (name[0] == '/')
 		return home_path(name, out, outsz);
-	if (sent_maildir != NULL &&
-	    (size_t)snprintf(out, outsz, "%s/%s%s", sent_maildir,
+	if (maildir != NULL &&
+	    (size_t)snprintf(out, outsz, "%s/%s%s", maildir,
 	    name[0] == '.' ? "" : ".", name) < outsz) {
 		if (stat(out, st) == 0 && S_ISDIR(st->st_mode)) {
 			*dir_r = 1;
@@ -334,12 +325,13 @@ folder_path(const char *name, char *out, size_t outsz, struct stat *st,
 }
 
 int
-sent_folder_path(const char *name, char *out, size_t outsz)
+sent_folder_path(const char *maildir, const char *name, char *out,
+    size_t outsz)
 {
 	struct stat	 st;
 	int		 dir;
 
-	return folder_path(name, out, outsz, &st, &dir);
+	return folder_path(maildir, name, out, outsz, &st, &dir);
 }
 
 /* The index file: outbound.sent_index, else ~/.backstop-sent.idx. */
@@ -398,13 +390,15 @@ add_dir(struct sent_dirs *d, const char *folder, const char *path,
 }
 
 /*
- * The directories of the folders, stat'ed now: cur/ and new/ of a
+ * The directories of the folders of src, stat'ed now: cur/ and new/ of a
  * maildir, or the directory itself when it has neither.  Folders that do
- * not exist are skipped.  names NULL: the default folders.
+ * not exist are skipped.  No folders named: the default ones.
  */
 static void
-dirs_get(struct sent_dirs *d, const char *const *names, size_t nnames)
+dirs_get(struct sent_dirs *d, const struct sent_src *src)
 {
+	const char *const *names = src->folders;
+	size_t		 nnames = src->nfolders;
 	char		 folder[4096], sub[4200];
 	struct stat	 st;
 	size_t		 i, before;
@@ -413,14 +407,15 @@ dirs_get(struct sent_dirs *d, const char *const *names, size_t nnames)
 	int		 k, known;
 
 	memset(d, 0, sizeof(*d));
-	if (names == NULL) {
+	if (names == NULL || nnames == 0) {
 		names = sent_defaults;
 		for (nnames = 0; names[nnames] != NULL; nnames++)
 			;
 	}
 	for (i = 0; i < nnames; i++) {
 		name = names[i];
-		if (folder_path(name, folder, sizeof(folder), &st, &known) ==
+		if (folder_path(src->maildir, name, folder, sizeof(folder), &st,
+		    &known) ==
 		    -1 || known == -1 || (known == 0 && !is_dir(folder, &st)))
 			continue;
 		before = d->n;
@@ -987,6 +982,7 @@ sent_each(const char *folder, int (*fn)(void *, const char *, const char *),
     void *arg, size_t *unreadable_r, char *err, size_t errsz)
 {
 	struct sent_dirs d;
+	struct sent_src	 src;
 	const char	*one[1];
 	char		 cwd[4096], abs[4096], path[4400], id[LIM_MSGID + 1];
 	DIR		*dp;
@@ -1005,7 +1001,10 @@ sent_each(const char *folder, int (*fn)(void *, const char *, const char *),
 		folder = abs;
 	}
 	one[0] = folder;
-	dirs_get(&d, one, 1);
+	memset(&src, 0, sizeof(src));
+	src.folders = one;
+	src.nfolders = 1;
+	dirs_get(&d, &src);
 	if (d.n == 0) {
 		snprintf(err, errsz, "%s: not a folder", folder);
 		return -1;
@@ -1500,16 +1499,16 @@ index_build(const char *path, const struct sent_map *m,
  * fail (a read-only home): b answers all the same.
  */
 static int
-index_refresh(const char *index, const struct sent_hdr *h,
-    const struct sent_stamp *stamps, const char *const *names,
-    size_t nnames, long budget_ms, struct sent_built *b, char *why,
-    size_t whysz)
+index_refresh(const struct sent_src *src, const struct sent_hdr *h,
+    const struct sent_stamp *stamps, long budget_ms, struct sent_built *b,
+    char *why, size_t whysz)
 {
+	const char	*index = src->index;
 	struct sent_dirs d;
 	struct sent_map	 m;
 	char		 werr[512], merr[512];
 
-	dirs_get(&d, names, nnames);
+	dirs_get(&d, src);
 	if (d.nfolders == 0) {
 		dirs_free(&d);
 		snprintf(why, whysz, "no sent folder found");
@@ -1538,9 +1537,10 @@ index_refresh(const char *index, const struct sent_hdr *h,
  * complete, current index) or -1 (no evidence: why says why).
  */
 int
-sent_lookup(const char *index, const char *const *names, size_t nnames,
-    const char *id, long budget_ms, char *why, size_t whysz)
+sent_lookup(const struct sent_src *src, const char *id, long budget_ms,
+    char *why, size_t whysz)
 {
+	const char	*index = src->index;
 	struct sent_file f;
 	struct sent_built b;
 	struct sent_arr	 a;
@@ -1560,8 +1560,8 @@ sent_lookup(const char *index, const char *const *names, size_t nnames,
 			    index);
 		}
 	}
-	rc = index_refresh(index, f.fd != -1 ? &f.h : NULL, f.stamps, names,
-	    nnames, budget_ms, &b, why, whysz);
+	rc = index_refresh(src, f.fd != -1 ? &f.h : NULL, f.stamps,
+	    budget_ms, &b, why, whysz);
 	file_close(&f);
 	if (rc == 0 && f.h.nids == 0) {
 		snprintf(why, whysz, "the sent folders hold no Message-ID");
@@ -1674,10 +1674,11 @@ rcpts_cover(int64_t first, int64_t since, int64_t from, char *why,
  * back to from) or -1 (no answer: why says why).
  */
 int
-sent_lookup_rcpts(const char *index, const char *const *names, size_t nnames,
-    const char *const *addrs, size_t naddrs, int domains, int64_t from,
-    int64_t to, long budget_ms, int *each_r, char *why, size_t whysz)
+sent_lookup_rcpts(const struct sent_src *src, const char *const *addrs,
+    size_t naddrs, int domains, int64_t from, int64_t to, long budget_ms,
+    int *each_r, char *why, size_t whysz)
 {
+	const char	*index = src->index;
 	struct sent_file f;
 	struct sent_built b;
 	struct sent_arr	 a;
@@ -1701,8 +1702,8 @@ sent_lookup_rcpts(const char *index, const char *const *names, size_t nnames,
 			    index);
 		}
 	}
-	rc = index_refresh(index, f.fd != -1 ? &f.h : NULL, f.stamps, names,
-	    nnames, budget_ms, &b, why, whysz);
+	rc = index_refresh(src, f.fd != -1 ? &f.h : NULL, f.stamps,
+	    budget_ms, &b, why, whysz);
 	file_close(&f);
 	if (rc == 0)
 		return rcpts_cover(f.h.first, f.h.since, from, why, whysz) ?
@@ -1729,9 +1730,9 @@ sent_lookup_rcpts(const char *index, const char *const *names, size_t nnames,
  * number of Message-IDs it holds, or -1; msg says what happened.
  */
 long
-sent_refresh(const char *index, const char *const *names, size_t nnames,
-    char *msg, size_t msgsz)
+sent_refresh(const struct sent_src *src, char *msg, size_t msgsz)
 {
+	const char	*index = src->index;
 	struct sent_map	 m;
 	struct sent_dirs d;
 	struct sent_built b;
@@ -1741,7 +1742,7 @@ sent_refresh(const char *index, const char *const *names, size_t nnames,
 
 	if (map_open(index, &m, why, sizeof(why)) == -1)
 		memset(&m, 0, sizeof(m));
-	dirs_get(&d, names, nnames);
+	dirs_get(&d, src);
 	nf = d.nfolders;
 	if (nf == 0) {
 		map_close(&m);

@@ -37,7 +37,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (path == NULL || *path == '\0')
 		path = "fuzz/rules.yaml";
-	fuzz_rules = rules_new();
+	fuzz_rules = rules_new(NULL);
 	if (rules_load(fuzz_rules, path, 1, err, sizeof(err)) == -1) {
 		fprintf(stderr, "fuzz_classify: %s\n", err);
 		exit(2);
@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* the explain path (with a trace) and the envelope-sender signal,
 	 * chosen by the input's length so that a crash reproduces */
-	judge_message((const char *)data, size, fuzz_rules, (int)(size & 1), &res,
+	judge_message(NULL, (const char *)data, size, fuzz_rules, (int)(size & 1), &res,
 	    (size & 2) ? &t : NULL);
 	if ((unsigned)res.verdict >= V_COUNT)
 		abort();

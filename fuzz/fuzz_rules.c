@@ -234,7 +234,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 0xa5, sizeof(err));		/* no stale message */
 	before = __sanitizer_get_current_allocated_bytes();
 	t0 = cpu_now();
-	r = rules_new();
+	r = rules_new(NULL);
 	rc = rules_load_default(r, user_path, err, sizeof(err));
 	cpu = cpu_now() - t0;
 	held = __sanitizer_get_current_allocated_bytes() - before;

@@ -25,8 +25,12 @@ takes_none "extraction opens, writes, renames or removes no file" \
 takes_none "extraction does not read the rules or the sent index" \
     extract.o '^(rules_|sent_|judge_)'
 takes_none "extraction neither logs nor delivers" extract.o '^(log_|maildir_)'
-undef judge.o | grep -q '^rules_sent_lookup$'
-ok $? "the sent index is asked by the judge stage"
+undef judge.o | grep -q '^evidence_sent_id$' &&
+    undef evidence.o | grep -q '^sent_lookup$'
+ok $? "the sent index is asked by the judge stage, through evidence.c"
+takes_none "rules.c reads rules, it asks no evidence" rules.o '^(sent_lookup|sent_refresh|evidence_)'
+takes_none "the sent index knows no rules" sent.o '^(rules_|evidence_|judge)'
+
 for o in util.o hdr.o maildir.o; do
 	takes_none "$o calls nothing above it" "$o" \
 	    '^(guard_|extract|judge|rules_|sent_|cmd_|opts_)'

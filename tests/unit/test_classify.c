@@ -116,7 +116,7 @@ test_rows(void **state)
 	size_t		 i;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		judge_message(rows[i].msg, strlen(rows[i].msg), rules, 0, &res,
+		judge_message(NULL, rows[i].msg, strlen(rows[i].msg), rules, 0, &res,
 		    NULL);
 		if (res.kind != rows[i].kind)
 			fail_msg("%s: kind %s, want %s", rows[i].label,
@@ -137,7 +137,7 @@ test_no_rules(void **state)
 {
 	struct result	 res;
 
-	judge_message(rows[2].msg, strlen(rows[2].msg), NULL, 0, &res, NULL);
+	judge_message(NULL, rows[2].msg, strlen(rows[2].msg), NULL, 0, &res, NULL);
 	assert_int_equal(res.kind, K_NDR);
 	assert_int_equal(res.verdict, V_UNKNOWN);
 }
@@ -157,7 +157,7 @@ test_deep_nesting(void **state)
 		n += (size_t)snprintf(m + n, cap - n, "Content-Type: "
 		    "multipart/mixed; boundary=b%zu\n\n--b%zu\n", i, i);
 	n += (size_t)snprintf(m + n, cap - n, "\nx\n");
-	judge_message(m, n, rules, 0, &res, NULL);
+	judge_message(NULL, m, n, rules, 0, &res, NULL);
 	assert_int_equal(res.kind, K_NDR);
 	free(m);
 }
@@ -193,7 +193,7 @@ check_dir(const char *dir, size_t *files, size_t *skipped)
 		skip = (len > 5 && memcmp(buf, "From ", 5) == 0 &&
 		    memchr(buf, '\n', len)) ?
 		    (size_t)((char *)memchr(buf, '\n', len) - buf) + 1 : 0;
-		judge_message(buf + skip, len - skip, rules, 0, &res, NULL);
+		judge_message(NULL, buf + skip, len - skip, rules, 0, &res, NULL);
 		(*files)++;
 		if (!extract_maybe_bounce(buf + skip, len - skip,
 		    LIM_PARSE_BYTES, 0)) {
@@ -235,7 +235,7 @@ setup(void **state)
 	if (fd == -1 || write(fd, y, strlen(y)) != (ssize_t)strlen(y))
 		return -1;
 	close(fd);
-	rules = rules_new();
+	rules = rules_new(NULL);
 	if (rules_load(rules, path, 1, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		return -1;

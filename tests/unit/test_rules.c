@@ -34,7 +34,7 @@ write_rules(const char *name, const char *text, mode_t mode)
 static void
 expect_error(const char *text, const char *want, mode_t mode)
 {
-	struct rules	*r = rules_new();
+	struct rules	*r = rules_new(NULL);
 	char		 err[512] = "";
 	const char	*p = write_rules("bad.yaml", text, mode);
 
@@ -100,7 +100,7 @@ test_alias_bomb(void **state)
 static void
 test_merge(void **state)
 {
-	struct rules	*r = rules_new();
+	struct rules	*r = rules_new(NULL);
 	char		 err[512] = "", sys[256], rule[320];
 
 	snprintf(sys, sizeof(sys), "%s", write_rules("sys.yaml",
@@ -127,7 +127,7 @@ test_merge(void **state)
 static void
 test_missing(void **state)
 {
-	struct rules	*r = rules_new();
+	struct rules	*r = rules_new(NULL);
 	char		 err[512] = "";
 
 	assert_int_equal(rules_load(r, "/nonexistent/x.yaml", 0, err,
@@ -143,7 +143,7 @@ test_missing(void **state)
 static void
 test_hostile_pattern(void **state)
 {
-	struct rules	*r = rules_new();
+	struct rules	*r = rules_new(NULL);
 	char		 err[512] = "", rule[320], id[600];
 
 	assert_int_equal(rules_load(r, write_rules("h.yaml",
