@@ -254,6 +254,27 @@ neutralize(struct msgctx *m)
 }
 
 /*
+ * A broken rule file never costs a message: the inbox, and where it
+ * cannot go unnoticed, also without a syslog: one line on stderr
+ * (procmail and maildrop log it; Postfix ignores it on success) and
+ * X-Backstop: error in every message delivered meanwhile (make_header).
+ * The same when the rules turn out unusable while judging (a sent index
+ * path that names a file of another kind).
+ */
+static void
+rules_broken(struct msgctx *m)
+{
+	m->rules_ok = 0;
+	sanitize(m->rules_why, sizeof(m->rules_why), m->rules_err,
+	    strlen(m->rules_err));
+	warnx_("rules not used: %s", m->rules_why);
+	log_msg(LOG_ERR, "rules not used: %s", m->rules_err);
+	m->res.verdict = V_NOT_BOUNCE;
+	m->res.failed = 1;
+	snprintf(m->res.reason, sizeof(m->res.reason), "rules not used");
+}
+
+/*
  * Read, load the rules, and decide whether the message needs classifying
  * (m->maybe); ordinary mail is settled here.
  */
@@ -293,21 +314,7 @@ prepare(struct msgctx *m, const char *rulesfile, const char *user)
 	    ((const char *)memchr(m->buf + m->skip, '\n', m->len - m->skip) >
 	    (const char *)memchr(m->buf + m->skip, '\r', m->len - m->skip));
 	if (!m->rules_ok) {
-		/*
-		 * A broken rule file never costs a message: the inbox, and
-		 * where it cannot go unnoticed, also without a syslog: one
-		 * line on stderr (procmail and maildrop log it; Postfix
-		 * ignores it on success) and X-Backstop: error in every
-		 * message delivered meanwhile (make_header).
-		 */
-		sanitize(m->rules_why, sizeof(m->rules_why), m->rules_err,
-		    strlen(m->rules_err));
-		warnx_("rules not used: %s", m->rules_why);
-		log_msg(LOG_ERR, "rules not used: %s", m->rules_err);
-		m->res.verdict = V_NOT_BOUNCE;
-		m->res.failed = 1;
-		snprintf(m->res.reason, sizeof(m->res.reason),
-		    "rules not used");
+		rules_broken(m);
 		return 0;
 	}
 	for (v = 0; v < V_COUNT; v++)
@@ -367,8 +374,8 @@ classify_guarded(struct msgctx *m, const struct ev_ctx *ctx, int sink,
 	guard_test_inject(m->buf + m->skip);
 	extract(m->buf + m->skip, m->len - m->skip,
 	    rules_parse_bytes(m->rules), (env_null_sender() ?
-	    EXTRACT_NULL_SENDER : 0) | ((rules_recipients(m->rules) &
-	    RULES_RCPT_ON) ? EXTRACT_ADDRS : 0), &ex, NULL);
+	    EXTRACT_NULL_SENDER : 0) | ((rules_has_evidence(m->rules) &
+	    RULES_EV_SENT) ? EXTRACT_ADDRS : 0), &ex, NULL);
 	guard_disarm();
 	/* plain data, but checked as if it came from elsewhere */
 	if ((unsigned)ex.kind > K_MDN)
@@ -381,7 +388,16 @@ classify_guarded(struct msgctx *m, const struct ev_ctx *ctx, int sink,
 		ex.naddrs = 0;
 	for (i = 0; i < ex.naddrs; i++)
 		ex.addrs[i].addr[sizeof(ex.addrs[i].addr) - 1] = '\0';
+	if (ex.nrefs > EXTRACT_MAX_REFS)
+		ex.nrefs = 0;
+	for (i = 0; i < ex.nrefs; i++)
+		ex.refs[i][sizeof(ex.refs[i]) - 1] = '\0';
 	judge(ctx, m->rules, &ex, &m->res, NULL);
+	if (m->res.config_error) {
+		snprintf(m->rules_err, sizeof(m->rules_err), "%s",
+		    m->res.reason);
+		rules_broken(m);
+	}
 }
 
 static void
@@ -506,8 +522,10 @@ cmd_deliver(int argc, char **argv)
 	}
 	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
 		root[strlen(root) - 1] = '\0';
-	if (prepare(&m, o.rules, o.user) == -1)
+	if (prepare(&m, o.rules, o.user) == -1) {
+		free(root);
 		return EXIT_TEMPFAIL;
+	}
 	/* relative sent folders (outbound.sent) are looked for in root */
 	ev_ctx_init(&ev, m.rules, root, o.user);
 	if (qmail) {
@@ -519,6 +537,8 @@ cmd_deliver(int argc, char **argv)
 		if (maildir_ensure(root, NULL, err, sizeof(err)) == -1) {
 			warnx_("%s, temporary failure", err);
 			log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
+			msg_free(&m);
+			free(root);
 			return EXIT_TEMPFAIL;
 		}
 		iov[niov].p = m.buf + m.skip;
@@ -540,6 +560,7 @@ cmd_deliver(int argc, char **argv)
 		warnx_("%s, temporary failure", err);
 		log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
 		msg_free(&m);
+		free(root);
 		return EXIT_TEMPFAIL;
 	}
 	guard_done(qmail ? EXIT_QMAIL_STOP : EXIT_OK);
@@ -552,6 +573,7 @@ cmd_deliver(int argc, char **argv)
 	    folder ? folder : "inbox", m.res.failed ? " note=" : "",
 	    m.res.failed ? m.res.reason : "");
 	msg_free(&m);
+	free(root);
 	return qmail ? EXIT_QMAIL_STOP : EXIT_OK;
 }
 

@@ -1,23 +1,54 @@
 /*
- * The evidence sources, asked in a judging context.
+ * The evidence sources, each asked about one report on its own.
  *
- * judge.c weighs the answers; this file knows where each answer comes
- * from: the sent index (sent.c) at the path the rules name, fed by the
- * sent folders they name, relative folder names looked for first in the
- * maildir being delivered to.  The context -- that maildir, the user, the
- * time of arrival, the time a stale index may take to bring up to date --
- * is passed in by the command, so nothing here is a global that one
- * module sets and another reads.
+ * Four sources, each answering VOUCH (the user sent it), DENY (looked,
+ * and the user did not), UNSURE (could vouch but cannot tell now), NA
+ * (nothing to look at) or OFF (not configured); judge.c combines them by
+ * one table, and the rules of when a source may DENY live here:
+ *
+ *   sent	the original's Message-ID, and the ids the report's
+ *		In-Reply-To/References name, in the sent index.  DENY only
+ *		from an index that is CURRENT (sent.c), holds Message-IDs at
+ *		all, has watched the folders since before the original can
+ *		have left (a folder thinned before that is not "not sent"),
+ *		and only for an original older than EV_GRACE: the client
+ *		saves its copy after sending (an IMAP APPEND of a big
+ *		message takes minutes).
+ *   pattern	outbound.message_id against those ids.
+ *   relay	outbound.relays in the returned original's Received:.
+ *   rcpt	the addresses the report names (its failed recipients, or
+ *		the replier) against whom the user wrote to, in one form
+ *		(addr.c: case, IDN, +tag either way), in a window around the
+ *		report's arrival and its own Date: (their union, EV_SKEW
+ *		either way, a Sent copy dated after the report included).
+ *		VOUCH whenever the sent index is on; DENY only with
+ *		outbound.recipients, from a CURRENT index that has known
+ *		every recipient since the window's start, for a report that
+ *		names a recipient (not a mere mention), when no address at
+ *		the same domain was written to either (an alias or a list
+ *		may have expanded: a mailbox provider's domain aside).
+ *
+ * The context -- the maildir delivered to, the user, the time of
+ * arrival, the time a stale index may take to bring up to date -- is
+ * passed in by the command, so nothing here is a global that one module
+ * sets and another reads.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "backstop.h"
 #include "evidence.h"
 #include "rules.h"
 #include "sent.h"
 #include "util.h"
+
+#define EV_WINDOW_REPORT (14 * 86400L)	/* a delivery report: days later */
+#define EV_WINDOW_REPLY	(60 * 86400L)	/* a reply, receipt: weeks later */
+#define EV_SKEW		(3 * 86400L)	/* clocks off, queues long */
+#define EV_GRACE	(15 * 60L)	/* a sent copy is saved after sending */
 
 /*
  * The context of one command: maildir and user as the command was told
@@ -32,89 +63,395 @@ ev_ctx_init(struct ev_ctx *ctx, const struct rules *r, const char *maildir,
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->maildir = maildir;
 	ctx->user = user;
-	ctx->now = (int64_t)time(NULL);
+	ctx->now = clock_now();
 	ctx->budget_ms = r != NULL ? (long)rules_timeout(r) * 1000 / 4 : 2500;
 	if (ctx->budget_ms > 2500)
 		ctx->budget_ms = 2500;
 }
 
+const char *
+evidence_source_name(int s)
+{
+	static const char *const names[EVS_COUNT] = {
+		"sent index", "outbound pattern", "relay", "recipients"
+	};
+
+	return s >= 0 && s < EVS_COUNT ? names[s] : "?";
+}
+
 /*
  * The sent index of the rules, when on: its path into path and where it
- * reads from into src.  0, or -1 with rule saying why.
+ * reads from into src.  0, or -1 with why said.
  */
-static int
-sent_src(const struct ev_ctx *ctx, const struct rules *r, int on,
-    const char *what, struct sent_src *src, char *path, size_t pathsz,
-    char *rule, size_t rulesz)
+int
+evidence_sent_src(const struct ev_ctx *ctx, const struct rules *r,
+    struct sent_src *src, char *path, size_t pathsz, char *why,
+    size_t whysz)
 {
-	rule[0] = '\0';
-	if (!on) {
-		snprintf(rule, rulesz, "%s evidence off", what);
+	why[0] = '\0';
+	if (!(rules_has_evidence(r) & RULES_EV_SENT)) {
+		snprintf(why, whysz, "sent evidence off");
 		return -1;
 	}
 	if (sent_index_path(rules_sent_index(r), path, pathsz) == -1) {
-		snprintf(rule, rulesz, "no home directory for the sent index");
+		snprintf(why, whysz, "no home directory for the sent index");
 		return -1;
 	}
 	memset(src, 0, sizeof(*src));
 	src->index = path;
 	src->folders = rules_sent_folders(r, &src->nfolders);
-	src->maildir = ctx->maildir;
+	src->maildir = ctx != NULL ? ctx->maildir : NULL;
+	src->delim = rules_recipient_delimiter(r);
+	return 0;
+}
+
+static void
+say(struct ev_result *ev, int s, enum ev_answer a, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+say(struct ev_result *ev, int s, enum ev_answer a, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	ev->ans[s] = a;
+	va_start(ap, fmt);
+	vsnprintf(ev->why[s], sizeof(ev->why[s]), fmt, ap);
+	va_end(ap);
+}
+
+/* Does a kept Received: line of the original name one of our relays? */
+static int
+relay_evidence(const struct rules *r, const struct extract *ex, char *rule,
+    size_t rulesz)
+{
+	const char	*p = ex->received, *end = ex->received + ex->received_len;
+	const char	*nl;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (rules_relay_match(r, p, (size_t)(nl - p), rule, rulesz))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+ask_patterns(const struct rules *r, const struct extract *ex,
+    const char *const *ids, size_t nids, struct ev_result *ev)
+{
+	size_t	 i;
+	int	 rc, limit = 0;
+
+	if (rules_count(r, RULES_EV_PATTERNS) == 0)
+		return;
+	for (i = 0; i < nids; i++) {
+		rc = rules_match_msgid(r, ids[i], ev->rule[EVS_PATTERN],
+		    sizeof(ev->rule[EVS_PATTERN]));
+		if (rc == 1) {
+			say(ev, EVS_PATTERN, EV_VOUCH, "%s%.120s matches an "
+			    "outbound pattern", i == 0 && ex->msgid[0] ?
+			    "original Message-ID" : "the id it refers to, ",
+			    i == 0 && ex->msgid[0] ? "" : ids[i]);
+			return;
+		}
+		if (rc == -1)
+			limit = 1;
+	}
+	ev->rule[EVS_PATTERN][0] = '\0';
+	if (limit)
+		say(ev, EVS_PATTERN, EV_UNSURE, "pattern match limit reached");
+	else if (ex->msgid[0] == '\0')
+		say(ev, EVS_PATTERN, EV_NA, "no original Message-ID");
+	else
+		say(ev, EVS_PATTERN, EV_DENY, "original Message-ID matches no "
+		    "outbound pattern");
+}
+
+static void
+ask_relays(const struct rules *r, const struct extract *ex,
+    struct ev_result *ev)
+{
+	if (rules_count(r, RULES_EV_RELAYS) == 0)
+		return;
+	if (relay_evidence(r, ex, ev->rule[EVS_RELAY],
+	    sizeof(ev->rule[EVS_RELAY])))
+		say(ev, EVS_RELAY, EV_VOUCH, "returned original passed an "
+		    "outbound relay");
+	else if (ex->msgid[0] == '\0' || ex->received_len == 0)
+		say(ev, EVS_RELAY, EV_NA, "no returned original with its "
+		    "Received: fields");
+	else
+		say(ev, EVS_RELAY, EV_DENY, "returned original passed none of "
+		    "your relays");
+}
+
+/* The user's own address, in its one form ("" when not known). */
+static void
+own_address(const struct ev_ctx *ctx, char *out, size_t outsz)
+{
+	out[0] = '\0';
+	if (ctx->user != NULL && strchr(ctx->user, '@') != NULL)
+		(void)addr_norm(ctx->user, out, outsz);
+}
+
+/*
+ * The window a counterpart must have been written to in: around the
+ * report's arrival and its own Date: (their union), with EV_SKEW either
+ * way; W after the kind (a delivery report comes days after the
+ * message, a reply or a receipt weeks).
+ */
+static void
+window(const struct ev_ctx *ctx, const struct extract *ex, int64_t *from,
+    int64_t *to)
+{
+	int64_t	 a = ctx->now, d = ex->date, w;
+
+	w = ex->kind == K_DSN || ex->kind == K_NDR ? EV_WINDOW_REPORT :
+	    EV_WINDOW_REPLY;
+	if (d == 0 || d > a + EV_SKEW)
+		d = a;		/* none, or from the future: arrival alone */
+	*from = (d < a ? d : a) - w - EV_SKEW;
+	*to = (d > a ? d : a) + EV_SKEW;
+}
+
+static void
+ask_sent_id(const struct ev_ctx *ctx, const struct rules *r,
+    const struct extract *ex, const struct sent_query *q,
+    const char *path, struct ev_result *ev)
+{
+	char	 d1[32], d2[32];
+	int64_t	 od = ex->orig_date, lo;
+
+	(void)r;
+	if (q->id_hit) {
+		snprintf(ev->rule[EVS_SENT], sizeof(ev->rule[EVS_SENT]),
+		    "sent index %.300s", path);
+		say(ev, EVS_SENT, EV_VOUCH, "%s %s: you sent it",
+		    q->id_hit == 1 && ex->msgid[0] ? "original Message-ID" :
+		    "an id the report refers to", q->id_src == SENT_RECORD ?
+		    "was recorded as it left" : "is in the sent index");
+		return;
+	}
+	if (ex->msgid[0] == '\0') {
+		say(ev, EVS_SENT, EV_NA, "no original Message-ID");
+		return;
+	}
+	if (q->state != SENT_CURRENT) {
+		say(ev, EVS_SENT, EV_UNSURE, "%s", q->why[0] ? q->why :
+		    "the sent index cannot answer");
+		return;
+	}
+	if (q->nids_known == 0) {
+		say(ev, EVS_SENT, EV_UNSURE, "the sent folders hold no "
+		    "Message-ID");
+		return;
+	}
+	if (od != 0 && od > ctx->now + EV_SKEW)
+		od = 0;		/* dated in the future: not a date */
+	lo = od != 0 ? od - EV_SKEW : ev->from;
+	if (q->watched > lo) {
+		utc_day(q->watched, d1, sizeof(d1));
+		utc_day(lo, d2, sizeof(d2));
+		say(ev, EVS_SENT, EV_UNSURE, "the sent index has watched your "
+		    "sent folders since %s, and the original may have left "
+		    "before (%s): a copy deleted then was never seen", d1, d2);
+		return;
+	}
+	if (od != 0 && od + EV_GRACE > ctx->now) {
+		say(ev, EVS_SENT, EV_UNSURE, "the original left %lld minutes "
+		    "ago: its sent copy may not be saved yet",
+		    (long long)((ctx->now - od) / 60));
+		return;
+	}
+	say(ev, EVS_SENT, EV_DENY, "original Message-ID is not in the sent "
+	    "index");
+}
+
+static void
+ask_rcpts(const struct ev_ctx *ctx, const struct rules *r,
+    const struct extract *ex, const struct sent_query *q, const char *path,
+    const size_t *map, size_t n, int named, struct ev_result *ev,
+    struct trace *t)
+{
+	char		 d1[32], d2[32], dom[300];
+	const char	*at;
+	size_t		 i, vouch = 0, dhit = 0;
+	int		 mode = rules_recipients(r);
+
+	utc_day(ev->from, d1, sizeof(d1));
+	utc_day(ev->to, d2, sizeof(d2));
+	if (n > 0)
+		trace_add(t, "recipient evidence: did you write to them "
+		    "between %s and %s?\n", d1, d2);
+	for (i = 0; i < n; i++) {
+		at = strrchr(ex->addrs[map[i]].addr, '@');
+		if ((q->each[i] & SENT_HIT_DOMAIN) && at != NULL &&
+		    addr_shared_domain(at + 1))
+			;	/* anyone may have a mailbox there */
+		else if ((q->each[i] & SENT_HIT_DOMAIN) && dhit == 0)
+			dhit = i + 1;
+		if ((q->each[i] & SENT_HIT_ADDR) && vouch == 0)
+			vouch = i + 1;
+		trace_add(t, "  %s (%s): %s%s\n", ex->addrs[map[i]].addr,
+		    extract_addr_source(ex->addrs[map[i]].src),
+		    (q->each[i] & SENT_HIT_ADDR) ? "you wrote to it" :
+		    (q->each[i] & SENT_HIT_DOMAIN) ? "you wrote to its domain" :
+		    q->state == SENT_CURRENT ? "never" : "no answer",
+		    q->each[i] != 0 && q->each_src[i] == SENT_RECORD ?
+		    " (recorded)" : "");
+	}
+	snprintf(ev->rule[EVS_RCPT], sizeof(ev->rule[EVS_RCPT]),
+	    "sent index %.300s", path);
+	if (n == 0) {
+		say(ev, EVS_RCPT, EV_NA, "it names no address to ask about");
+		return;
+	}
+	if (vouch) {
+		say(ev, EVS_RCPT, EV_VOUCH, "you wrote to %.120s between %s "
+		    "and %s", ex->addrs[map[vouch - 1]].addr, d1, d2);
+		return;
+	}
+	if (dhit && (mode & RULES_RCPT_DOMAIN)) {
+		say(ev, EVS_RCPT, EV_VOUCH, "you wrote to the domain of %.120s "
+		    "between %s and %s", ex->addrs[map[dhit - 1]].addr, d1, d2);
+		return;
+	}
+	if (!(mode & RULES_RCPT_ON)) {
+		ev->rule[EVS_RCPT][0] = '\0';
+		say(ev, EVS_RCPT, EV_OFF, "outbound.recipients is off");
+		return;
+	}
+	if (dhit) {
+		at = strrchr(ex->addrs[map[dhit - 1]].addr, '@');
+		snprintf(dom, sizeof(dom), "%s", at != NULL ? at : "");
+		say(ev, EVS_RCPT, EV_UNSURE, "you wrote to other addresses at "
+		    "%.120s between %s and %s: an alias or a list may have "
+		    "expanded", dom, d1, d2);
+		return;
+	}
+	if (!named) {
+		say(ev, EVS_RCPT, EV_NA, "it names no recipient, only mentions "
+		    "addresses");
+		return;
+	}
+	if (q->state != SENT_CURRENT) {
+		say(ev, EVS_RCPT, EV_UNSURE, "%s", q->why[0] ? q->why :
+		    "the sent index cannot answer");
+		return;
+	}
+	if (q->rcpt_from > ev->from) {
+		utc_day(q->rcpt_from, d2, sizeof(d2));
+		say(ev, EVS_RCPT, EV_UNSURE, "the sent index knows your "
+		    "recipients only since %s, after the window starts (%s)",
+		    d2, d1);
+		return;
+	}
+	if (ex->orig_date != 0 && ex->orig_date <= ctx->now + EV_SKEW &&
+	    ex->orig_date + EV_GRACE > ctx->now) {
+		say(ev, EVS_RCPT, EV_UNSURE, "the original left minutes ago: "
+		    "its sent copy may not be saved yet");
+		return;
+	}
+	if (!ev->rcpt_junk) {
+		say(ev, EVS_RCPT, EV_NA, "you never wrote to them, but "
+		    "recipients_unmatched is unknown");
+		return;
+	}
+	say(ev, EVS_RCPT, EV_DENY, "you never wrote to %.120s%s between %s "
+	    "and %s", ex->addrs[map[0]].addr, n > 1 ? " nor the others it "
+	    "names" : "", d1, d2);
+}
+
+/* Did another source vouch already?  (Then the index need not be read.) */
+static int
+vouched(const struct ev_result *ev)
+{
+	int	 s;
+
+	for (s = 0; s < EVS_COUNT; s++)
+		if (ev->ans[s] == EV_VOUCH)
+			return 1;
 	return 0;
 }
 
 /*
- * Is id among the Message-IDs of the user's sent folders?  Returns 1
- * with rule naming the sent index, 0 when a complete, current index does
- * not hold it, -1 when there is no evidence either way (off, no folder,
- * index missing and not brought up to date in time): rule then says why.
+ * Ask every source the rules configure about the report ex, into ev.
+ * With a trace (explain) every source is asked; otherwise the sent index
+ * is not read once a pattern or a relay has vouched.
  */
-int
-evidence_sent_id(const struct ev_ctx *ctx, const struct rules *r,
-    const char *id, char *rule, size_t rulesz)
+void
+evidence_gather(const struct ev_ctx *ctx, const struct rules *r,
+    const struct extract *ex, struct ev_result *ev, struct trace *t)
 {
 	struct sent_src	 src;
-	char		 path[4096], why[600];
-	int		 rc;
+	struct sent_query q;
+	const char	*ids[1 + EXTRACT_MAX_REFS], *addrs[SENT_MAX_ASK];
+	char		 path[4096], why[400], own[4 * LIM_ADDR + 8];
+	char		 norm[4 * LIM_ADDR + 8];
+	size_t		 nids = 0, n = 0, map[SENT_MAX_ASK], i;
+	int		 named = 0, s;
+	static const char *const label[EVS_COUNT] = {
+		"sent", "pattern", "relay", "recipient"
+	};
 
-	if (sent_src(ctx, r, rules_has_evidence(r) & RULES_EV_SENT, "sent",
-	    &src, path, sizeof(path), rule, rulesz) == -1)
-		return -1;
-	rc = sent_lookup(&src, id, ctx->budget_ms, why, sizeof(why));
-	if (rc == 1)
-		snprintf(rule, rulesz, "sent index %s", path);
-	else if (rc == -1)
-		snprintf(rule, rulesz, "%s", why);
-	return rc;
-}
-
-/*
- * Did the user write to any of addrs between from and to?  each_r per
- * address as sent_lookup_rcpts().  Returns 1 with rule naming the sent
- * index, 0 when a complete, current index that reaches back to from says
- * never, -1 when there is no answer (rule says why).
- */
-int
-evidence_sent_rcpts(const struct ev_ctx *ctx, const struct rules *r,
-    const char *const *addrs, size_t naddrs, int64_t from, int64_t to,
-    int *each_r, char *rule, size_t rulesz)
-{
-	struct sent_src	 src;
-	char		 path[4096], why[600];
-	int		 mode = rules_recipients(r), rc;
-
-	memset(each_r, 0, naddrs * sizeof(*each_r));
-	if (sent_src(ctx, r, mode & RULES_RCPT_ON, "recipient", &src, path,
-	    sizeof(path), rule, rulesz) == -1)
-		return -1;
-	rc = sent_lookup_rcpts(&src, addrs, naddrs,
-	    (mode & RULES_RCPT_DOMAIN) != 0, from, to, ctx->budget_ms, each_r,
-	    why, sizeof(why));
-	if (rc == 1 || rc == 0)
-		snprintf(rule, rulesz, "sent index %s", path);
-	else
-		snprintf(rule, rulesz, "%s", why);
-	return rc;
+	memset(ev, 0, sizeof(*ev));
+	ev->rcpt_junk = (rules_recipients(r) & RULES_RCPT_JUNK) != 0;
+	window(ctx, ex, &ev->from, &ev->to);
+	if (ex->msgid[0] != '\0')
+		ids[nids++] = ex->msgid;
+	for (i = 0; i < ex->nrefs && i < EXTRACT_MAX_REFS; i++)
+		if (strcmp(ex->refs[i], ex->msgid) != 0)
+			ids[nids++] = ex->refs[i];
+	own_address(ctx, own, sizeof(own));
+	for (i = 0; i < ex->naddrs && n < SENT_MAX_ASK; i++) {
+		if (own[0] != '\0' && addr_norm(ex->addrs[i].addr, norm,
+		    sizeof(norm)) != 0 && strcmp(norm, own) == 0)
+			continue;	/* the user's own, never a counterpart */
+		map[n] = i;
+		addrs[n++] = ex->addrs[i].addr;
+		if (ex->addrs[i].src != AS_TEXT_MENTION)
+			named = 1;
+	}
+	ask_patterns(r, ex, ids, nids, ev);
+	ask_relays(r, ex, ev);
+	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
+	    sizeof(why)) == -1) {
+		if (rules_has_evidence(r) & RULES_EV_SENT) {
+			say(ev, EVS_SENT, EV_UNSURE, "%s", why);
+			say(ev, EVS_RCPT, EV_UNSURE, "%s", why);
+		}
+	} else if (nids == 0 && n == 0) {
+		say(ev, EVS_SENT, EV_NA, "no original Message-ID");
+		say(ev, EVS_RCPT, EV_NA, "it names no address to ask about");
+	} else if (t != NULL || !vouched(ev)) {
+		memset(&q, 0, sizeof(q));
+		q.ids = ids;
+		q.nids = nids;
+		q.addrs = addrs;
+		q.naddrs = n;
+		q.from = ev->from;
+		q.to = ev->to;
+		(void)sent_query(&src, &q, ctx->budget_ms);
+		if (q.state != SENT_CURRENT && q.id_hit == 0 &&
+		    sent_index_foreign(path, why, sizeof(why))) {
+			ev->rules_error = 1;
+			say(ev, EVS_SENT, EV_UNSURE, "%s%s%s",
+			    rules_sent_index_at(r), rules_sent_index_at(r)[0] ?
+			    ": " : "", why);
+			return;
+		}
+		ask_sent_id(ctx, r, ex, &q, path, ev);
+		ask_rcpts(ctx, r, ex, &q, path, map, n, named, ev, t);
+	}
+	for (s = 0; s < EVS_COUNT; s++)
+		if (ev->ans[s] != EV_OFF)
+			trace_add(t, "%s evidence: %s (%s)\n", label[s],
+			    ev->ans[s] == EV_VOUCH ?
+			    "sent by you" : ev->ans[s] == EV_DENY ? "not sent "
+			    "by you" : ev->ans[s] == EV_UNSURE ? "no answer" :
+			    "nothing to ask", ev->why[s]);
 }
 
 /*
@@ -127,16 +464,11 @@ evidence_refresh(const struct ev_ctx *ctx, const struct rules *r, char *msg,
     size_t msgsz)
 {
 	struct sent_src	 src;
-	struct ev_ctx	 dflt;
 	char		 path[4096];
 
-	if (ctx == NULL) {
-		ev_ctx_init(&dflt, r, NULL, NULL);
-		ctx = &dflt;
-	}
 	if (!(rules_has_evidence(r) & RULES_EV_SENT))
 		return 0;
-	if (sent_src(ctx, r, 1, "sent", &src, path, sizeof(path), msg,
+	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), msg,
 	    msgsz) == -1)
 		return -1;
 	return sent_refresh(&src, msg, msgsz) == -1 ? -1 : 1;

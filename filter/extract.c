@@ -2625,6 +2625,65 @@ counterparts(struct extract *ex, const struct cls *c, struct slice hb,
 		    extract_addr_source(ex->addrs[i].src));
 }
 
+/*
+ * What the judge needs besides the original's Message-ID: whether the
+ * report comes from a mail system (a delivery report: a null or daemon
+ * sender, or X-Failed-Recipients, with a report structure, a bounce
+ * subject or bounce text -- auto-replies, read receipts, challenges and
+ * feedback reports are not), the returned original's Date: (when did it leave?), and the ids
+ * the report's In-Reply-To and References name (any of them sent by the
+ * user vouches for the report).
+ */
+static void
+judge_inputs(struct extract *ex, const struct cls *c, const struct top *top,
+    struct slice hb, struct trace *t)
+{
+	static const char *const reffields[] = { "In-Reply-To", "References" };
+	char		 date[200], *val;
+	struct slice	 oh, v;
+	const char	*p, *e, *end;
+	size_t		 i, k, n;
+
+	ex->mailsys = (ex->kind == K_DSN || ex->kind == K_NDR) &&
+	    (top->null_sender || top->daemon || top->failed_rcpt ||
+	    c->json) && (top->failed_rcpt || c->json || c->dsn_part ||
+	    c->marker || c->copy_part || c->trust >= T_INLINE ||
+	    top->subject ||
+	    (c->report && strcasecmp(c->report_type, "delivery-status") ==
+	    0));
+	if (c->orig_hdr != NULL) {
+		oh.p = c->orig_hdr;
+		oh.n = hdr_block_len(c->orig_hdr, c->orig_hdr_len);
+		if (hdr_find(oh, "Date", &v)) {
+			hdr_unfold(v, date, sizeof(date));
+			ex->orig_date = extract_date(date, strlen(date));
+		}
+	}
+	val = xmalloc(LIM_FIELD_BYTES);
+	for (i = 0; i < 2; i++) {
+		if (!hdr_find(hb, reffields[i], &v))
+			continue;
+		n = hdr_unfold(v, val, LIM_FIELD_BYTES);
+		/* References: the newest last; keep the newest first */
+		for (end = val + n; end > val && ex->nrefs < EXTRACT_MAX_REFS;
+		    end = p) {
+			if ((p = memrchr(val, '<', (size_t)(end - val))) == NULL)
+				break;
+			if ((e = memchr(p, '>', (size_t)(end - p))) == NULL)
+				continue;
+			k = (size_t)(e - p) + 1;
+			if (k < 5 || k > EXTRACT_REF_LEN ||
+			    memchr(p, '@', k) == NULL)
+				continue;
+			memcpy(ex->refs[ex->nrefs], p, k);
+			ex->refs[ex->nrefs++][k] = '\0';
+		}
+	}
+	free(val);
+	trace_add(t, "report from a mail system: %s\n", ex->mailsys ? "yes" :
+	    "no");
+}
+
 void
 extract(const char *msg, size_t len, size_t limit, unsigned flags,
     struct extract *ex, struct trace *t)
@@ -2748,6 +2807,8 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 		snprintf(ex->where, sizeof(ex->where), "%s", c.where);
 		keep_received(ex, &c);
 	}
+	if (ex->kind != K_NONE)
+		judge_inputs(ex, &c, &top, hb, t);
 	if (ex->kind != K_NONE && c.cp != NULL)
 		counterparts(ex, &c, hb, t);
 	free_decoded(&c);

@@ -13,6 +13,8 @@
 
 #define LIM_RECEIVED	(16u * 1024)	/* Received: text kept for relays */
 #define EXTRACT_MAX_ADDRS 32		/* counterpart addresses kept */
+#define EXTRACT_MAX_REFS 8		/* In-Reply-To, References kept */
+#define EXTRACT_REF_LEN	251		/* a longer one is not kept */
 /* Where a counterpart address was found, in order of trust. */
 enum addr_src {
 	AS_NONE = 0,
@@ -33,12 +35,21 @@ struct extract_addr {
 struct extract {
 	enum kind	 kind;
 	int		 strong;	/* a strong bounce signal: may be junk */
+	int		 mailsys;	/* a delivery report from a mail system
+					 * (null or daemon sender, or
+					 * X-Failed-Recipients, with a report
+					 * or NDR text): only such a report
+					 * may be junked on its recipients */
 	int64_t		 date;		/* the report's own Date:, 0: none */
+	int64_t		 orig_date;	/* the returned original's Date:, 0 */
 	size_t		 naddrs;	/* counterparts: the failed recipients */
+	size_t		 nrefs;		/* ids of the report's In-Reply-To and
+					 * References, newest first */
 	size_t		 received_len;	/* bytes of received[] */
 	char		 msgid[LIM_MSGID + 1];	/* the original's, or "" */
 	char		 where[160];	/* where it was found */
 	struct extract_addr addrs[EXTRACT_MAX_ADDRS];	/* or the replier */
+	char		 refs[EXTRACT_MAX_REFS][EXTRACT_REF_LEN + 1];
 	char		 received[LIM_RECEIVED];	/* the original's
 					 * Received: values, one a line */
 };

@@ -21,6 +21,8 @@ struct result {
 	char		reason[240];	/* short, for a person */
 	char		rule[320];	/* FILE:LINE of the deciding rule */
 	int		by_rcpt;	/* the recipient evidence decided */
+	int		config_error;	/* the rules cannot be used: reason
+					 * says why (deliver: as broken rules) */
 };
 
 /* ctx NULL: the defaults (~/Maildir, $USER, now) */

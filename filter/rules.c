@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "addr.h"
 #include "backstop.h"
 #include "maildir.h"
 #include "rules.h"
@@ -81,6 +82,8 @@ struct rules {
 	int		 rcpt_junk;		/* recipients_unmatched */
 	int		 rcpt_domain;		/* recipients_domain */
 	char		 rcpt_at[300];		/* FILE:LINE of the key */
+	char		 index_at[300];		/* FILE:LINE of sent_index */
+	char		 delim[ADDR_DELIM_MAX];	/* recipient_delimiter */
 	char		*folder[V_COUNT];	/* NULL: default */
 	char		*junk;
 	long		 expire;
@@ -123,6 +126,7 @@ rules_new(const char *user)
 	r->parse_bytes = LIM_PARSE_BYTES;
 	r->timeout = LIM_TIMEOUT;
 	r->rcpt_junk = 1;
+	snprintf(r->delim, sizeof(r->delim), "%s", ADDR_DELIM_DEFAULT);
 	return r;
 }
 
@@ -339,113 +343,202 @@ each_pair(struct ctx *c, yaml_node_t *map, const char *what, pair_fn fn)
 	return 0;
 }
 
+/* A yes/no value, as YAML 1.1 spells it; -1 when it is neither. */
 static int
-on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
+yes_no(const char *s)
 {
-	if (strcmp(key, "message_id") == 0)
-		return each_item(c, v, "outbound.message_id", add_pattern);
-	if (strcmp(key, "relays") == 0)
-		return each_item(c, v, "outbound.relays", add_relay);
-	if (strcmp(key, "sent") == 0 && v->type == YAML_SEQUENCE_NODE) {
-		/* a list of sent folders: lists of later files add up */
-		yaml_node_item_t *it;
-		yaml_node_t	 *n;
-		const char	 *s;
-		char		  e[300];
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
+	    strcmp(s, "on") == 0)
+		return 1;
+	if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
+	    strcmp(s, "off") == 0)
+		return 0;
+	return -1;
+}
 
-		for (it = v->data.sequence.items.start;
-		    it < v->data.sequence.items.top; it++) {
-			if ((n = node(c, *it)) == NULL)
-				return fail(c, v, "too many nodes");
-			if ((s = scalar(c, n, "outbound.sent")) == NULL)
-				return -1;
-			if (sent_folder_valid(s, e, sizeof(e)) == -1)
-				return fail(c, n, "outbound.sent: %s", e);
-			c->r->sent_folders = xrealloc(c->r->sent_folders,
-			    (c->r->nsent_folders + 1) *
-			    sizeof(*c->r->sent_folders));
-			c->r->sent_folders[c->r->nsent_folders++] =
-			    xstrdup(s);
-		}
+static int
+out_message_id(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	(void)k;
+	return each_item(c, v, "outbound.message_id", add_pattern);
+}
+
+static int
+out_relays(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	(void)k;
+	return each_item(c, v, "outbound.relays", add_relay);
+}
+
+static int
+add_sent_folder(struct ctx *c, yaml_node_t *n)
+{
+	const char	*s;
+	char		 e[300];
+
+	if ((s = scalar(c, n, "outbound.sent")) == NULL)
+		return -1;
+	if (sent_folder_valid(s, e, sizeof(e)) == -1)
+		return fail(c, n, "outbound.sent: %s", e);
+	c->r->sent_folders = xrealloc(c->r->sent_folders,
+	    (c->r->nsent_folders + 1) * sizeof(*c->r->sent_folders));
+	c->r->sent_folders[c->r->nsent_folders++] = xstrdup(s);
+	return 0;
+}
+
+/* outbound.sent: true, false, or a list of folders (lists add up) */
+static int
+out_sent(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	const char	*s;
+	int		 on;
+
+	(void)k;
+	if (v->type == YAML_SEQUENCE_NODE) {
+		if (each_item(c, v, "outbound.sent", add_sent_folder) == -1)
+			return -1;
 		c->r->sent = c->r->nsent_folders > 0;
 		return 0;
 	}
-	if (strcmp(key, "sent") == 0) {
-		const char *s = scalar(c, v, "outbound.sent");
+	if ((s = scalar(c, v, "outbound.sent")) == NULL)
+		return -1;
+	if ((on = yes_no(s)) == -1)
+		return fail(c, v, "outbound.sent: '%s' is neither true, false "
+		    "nor a list of folders", s);
+	c->r->sent = on;
+	return 0;
+}
 
-		if (s == NULL)
-			return -1;
-		if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
-		    strcmp(s, "on") == 0)
-			c->r->sent = 1;
-		else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
-		    strcmp(s, "off") == 0)
-			c->r->sent = 0;
-		else
-			return fail(c, v, "outbound.sent: '%s' is neither "
-			    "true, false nor a list of folders", s);
-		return 0;
-	}
-	if (strcmp(key, "sent_index") == 0) {
-		const char *s = scalar(c, v, "outbound.sent_index");
+static int
+out_sent_index(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	const char	*s = scalar(c, v, "outbound.sent_index");
+	char		 path[1100], e[300];
 
-		char		  path[1100], e[300];
+	(void)k;
+	if (s == NULL)
+		return -1;
+	if (*s == '\0' || strlen(s) > 1000 || (s[0] != '/' &&
+	    strncmp(s, "~/", 2) != 0 && strncmp(s, "%h/", 3) != 0))
+		return fail(c, v, "outbound.sent_index: '%s' is not an "
+		    "absolute path or ~/PATH", s);
+	if (rules_expand(c->r->user, s, path, sizeof(path), e,
+	    sizeof(e)) == -1)
+		return fail(c, v, "outbound.sent_index: %s", e);
+	free(c->r->sent_index);
+	c->r->sent_index = xstrdup(path);
+	snprintf(c->r->index_at, sizeof(c->r->index_at), "%s:%lu", c->file,
+	    (unsigned long)v->start_mark.line + 1);
+	return 0;
+}
 
-		if (s == NULL)
-			return -1;
-		if (*s == '\0' || strlen(s) > 1000 || (s[0] != '/' &&
-		    strncmp(s, "~/", 2) != 0 && strncmp(s, "%h/", 3) != 0))
-			return fail(c, v, "outbound.sent_index: '%s' is not "
-			    "an absolute path or ~/PATH", s);
-		if (rules_expand(c->r->user, s, path, sizeof(path), e,
-		    sizeof(e)) == -1)
-			return fail(c, v, "outbound.sent_index: %s", e);
-		free(c->r->sent_index);
-		c->r->sent_index = xstrdup(path);
-		return 0;
-	}
-	if (strcmp(key, "recipients") == 0 ||
-	    strcmp(key, "recipients_domain") == 0) {
-		const char *s = scalar(c, v, key);
-		int	   on;
+/* a yes/no key into *dst, its FILE:LINE into at (NULL: not kept) */
+static int
+out_flag(struct ctx *c, yaml_node_t *k, yaml_node_t *v, const char *key,
+    int *dst, char *at, size_t atsz)
+{
+	const char	*s = scalar(c, v, key);
+	int		 on;
 
-		if (s == NULL)
-			return -1;
-		if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
-		    strcmp(s, "on") == 0)
-			on = 1;
-		else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
-		    strcmp(s, "off") == 0)
-			on = 0;
-		else
-			return fail(c, v, "outbound.%s: '%s' is neither true "
-			    "nor false", key, s);
-		if (strcmp(key, "recipients") == 0) {
-			c->r->rcpt = on;
-			snprintf(c->r->rcpt_at, sizeof(c->r->rcpt_at),
-			    "%s:%lu", c->file,
-			    (unsigned long)k->start_mark.line + 1);
-		} else
-			c->r->rcpt_domain = on;
-		return 0;
-	}
-	if (strcmp(key, "recipients_unmatched") == 0) {
-		const char *s = scalar(c, v, "outbound.recipients_unmatched");
+	if (s == NULL)
+		return -1;
+	if ((on = yes_no(s)) == -1)
+		return fail(c, v, "outbound.%s: '%s' is neither true nor false",
+		    key, s);
+	*dst = on;
+	if (at != NULL)
+		snprintf(at, atsz, "%s:%lu", c->file,
+		    (unsigned long)k->start_mark.line + 1);
+	return 0;
+}
 
-		if (s == NULL)
-			return -1;
-		if (strcmp(s, "backscatter") == 0)
-			c->r->rcpt_junk = 1;
-		else if (strcmp(s, "unknown") == 0)
-			c->r->rcpt_junk = 0;
-		else
-			return fail(c, v, "outbound.recipients_unmatched: "
-			    "'%s' is neither backscatter nor unknown", s);
-		return 0;
-	}
-	return fail(c, k, "unknown key 'outbound.%s' (known: message_id, "
-	    "relays, sent, sent_index, recipients, recipients_unmatched, "
-	    "recipients_domain)", key);
+static int
+out_recipients(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	return out_flag(c, k, v, "recipients", &c->r->rcpt, c->r->rcpt_at,
+	    sizeof(c->r->rcpt_at));
+}
+
+static int
+out_recipients_domain(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	return out_flag(c, k, v, "recipients_domain", &c->r->rcpt_domain,
+	    NULL, 0);
+}
+
+static int
+out_recipients_unmatched(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *s = scalar(c, v, "outbound.recipients_unmatched");
+
+	(void)k;
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "backscatter") == 0)
+		c->r->rcpt_junk = 1;
+	else if (strcmp(s, "unknown") == 0)
+		c->r->rcpt_junk = 0;
+	else
+		return fail(c, v, "outbound.recipients_unmatched: '%s' is "
+		    "neither backscatter nor unknown", s);
+	return 0;
+}
+
+/*
+ * outbound.recipient_delimiter: the characters that start a subaddress
+ * (Postfix's recipient_delimiter; "" for none).
+ */
+static int
+out_recipient_delimiter(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	const char	*s = scalar(c, v, "outbound.recipient_delimiter"), *p;
+
+	(void)k;
+	if (s == NULL)
+		return -1;
+	if (strlen(s) > ADDR_DELIM_MAX - 1)
+		return fail(c, v, "outbound.recipient_delimiter: '%s' is more "
+		    "than %d characters", s, ADDR_DELIM_MAX - 1);
+	for (p = s; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '@' || *p == '"' ||
+		    (*p >= '0' && *p <= '9') || ((*p | 0x20) >= 'a' &&
+		    (*p | 0x20) <= 'z'))
+			return fail(c, v, "outbound.recipient_delimiter: '%c' "
+			    "cannot start a subaddress (a character such as + "
+			    "or -)", *p);
+	snprintf(c->r->delim, sizeof(c->r->delim), "%s", s);
+	return 0;
+}
+
+/* The keys of outbound:, each with the function that reads its value. */
+static const struct {
+	const char	*key;
+	int		(*fn)(struct ctx *, yaml_node_t *, yaml_node_t *);
+} outbound_keys[] = {
+	{ "message_id", out_message_id },
+	{ "relays", out_relays },
+	{ "sent", out_sent },
+	{ "sent_index", out_sent_index },
+	{ "recipients", out_recipients },
+	{ "recipients_unmatched", out_recipients_unmatched },
+	{ "recipients_domain", out_recipients_domain },
+	{ "recipient_delimiter", out_recipient_delimiter },
+};
+
+static int
+on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
+{
+	char	 known[300];
+	size_t	 i, o = 0;
+
+	for (i = 0; i < sizeof(outbound_keys) / sizeof(outbound_keys[0]); i++)
+		if (strcmp(key, outbound_keys[i].key) == 0)
+			return outbound_keys[i].fn(c, k, v);
+	for (i = 0; i < sizeof(outbound_keys) / sizeof(outbound_keys[0]) &&
+	    o < sizeof(known); i++)
+		o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s",
+		    i ? ", " : "", outbound_keys[i].key);
+	return fail(c, k, "unknown key 'outbound.%s' (known: %s)", key, known);
 }
 
 static int
@@ -1014,6 +1107,20 @@ const char *
 rules_sent_index(const struct rules *r)
 {
 	return r->sent_index;
+}
+
+/* Where outbound.sent_index was set (FILE:LINE), "" for the default. */
+const char *
+rules_sent_index_at(const struct rules *r)
+{
+	return r->index_at;
+}
+
+/* outbound.recipient_delimiter: "+" unless the rules say otherwise. */
+const char *
+rules_recipient_delimiter(const struct rules *r)
+{
+	return r->delim;
 }
 
 const char *const *

@@ -21,6 +21,8 @@ const char *rules_system_path(void);
 int	 rules_user_path(const struct rules *, const char *, char *, size_t,
 	    int *, char *, size_t);
 const char *rules_sent_index(const struct rules *);
+const char *rules_sent_index_at(const struct rules *);
+const char *rules_recipient_delimiter(const struct rules *);
 const char *const *rules_sent_folders(const struct rules *, size_t *);
 int	 rules_match_msgid(const struct rules *, const char *, char *, size_t);
 int	 rules_match_pattern(const struct rules *, size_t, const char *);

@@ -50,6 +50,7 @@ const char *verdict_name(enum verdict);
 const char *kind_name(enum kind);
 int	 parse_age(const char *, long *);
 void	 utc_day(int64_t, char *, size_t);
+int64_t	 clock_now(void);
 size_t	 msg_from_line_len(const char *, size_t);
 
 /* what is printed: control bytes replaced, or names escaped reversibly */

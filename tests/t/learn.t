@@ -309,7 +309,12 @@ awk -v idx="$T/sent.idx" '{ print } /^outbound:$/ {
     print "  sent: true"; print "  sent_index: " idx }' "$T/user.yaml" \
     > "$T/both.yaml"
 chmod 600 "$T/sent-only.yaml" "$T/both.yaml"
-"$BACKSTOP" check-rules -r "$T/both.yaml" > "$T/check2.out"
+# built on 1 Dec 2025, as if backstop had watched the folders since: an
+# index says "not sent" for no time before it first read them
+# (BACKSTOP_TEST_CLOCK: a static binary takes no preloaded clock)
+WATCHED=1764547200
+BACKSTOP_TEST_CLOCK=$WATCHED "$BACKSTOP" check-rules -r "$T/both.yaml" \
+    > "$T/check2.out"
 ok $? "check-rules exits 0 when the sent index proves the rest"
 grep -q "^sent index: $T/sent.idx: 42 Message-IDs of 43 messages in 2 folders\$" \
     "$T/check2.out"
@@ -389,18 +394,32 @@ is "$("$BACKSTOP" scan -r "$T/sent-only.yaml" "$T/just.eml" | cut -f2)" ours \
     "still ours once the client moved it to cur/ with flags"
 
 # 7. never a crash, never a real bounce in Junk
+# an index of an older version, or damaged: rebuilt from the folders;
+# what they hold vouches at once, but the new index has watched nothing
+# before today, so nothing is "not sent" (see docs/evidence.md)
 printf 'BSSENT1\ngarbage' > "$T/sent.idx"
 chmod 600 "$T/sent.idx"
+is "$(verdicts "$T/sent-only.yaml")" "1-tb=ours 2-postfix=ours 3-gmail=ours 4-cron=ours 5-forged-gmail=unknown 6-forged-uuid=unknown 7-forged=unknown " \
+    "a corrupt index is rebuilt: ours stays ours, nothing is junked"
+rm -f "$T/sent.idx"
+BACKSTOP_TEST_CLOCK=$WATCHED "$BACKSTOP" check-rules -r "$T/both.yaml" > /dev/null
 is "$(verdicts "$T/sent-only.yaml")" "1-tb=ours 2-postfix=ours 3-gmail=ours 4-cron=ours 5-forged-gmail=backscatter 6-forged-uuid=backscatter 7-forged=backscatter " \
-    "a corrupt index is rebuilt"
+    "an index that has watched long enough junks the forged ones again"
+# a file that is no index at all (outbound.sent_index naming another
+# file) is never overwritten: the rules are in error
 head -c 65536 /dev/urandom > "$T/sent.idx"
-is "$(verdicts "$T/sent-only.yaml")" "1-tb=ours 2-postfix=ours 3-gmail=ours 4-cron=ours 5-forged-gmail=backscatter 6-forged-uuid=backscatter 7-forged=backscatter " \
-    "an index of random bytes is rebuilt"
+cp "$T/sent.idx" "$T/random.copy"
+is "$(verdicts "$T/sent-only.yaml")" "1-tb=unknown 2-postfix=unknown 3-gmail=unknown 4-cron=unknown 5-forged-gmail=unknown 6-forged-uuid=unknown 7-forged=unknown " \
+    "a file of random bytes at the index path: nothing judged by it"
+cmp -s "$T/sent.idx" "$T/random.copy"
+ok $? "... and it is left as it was, never replaced"
+rm -f "$T/sent.idx"
+BACKSTOP_TEST_CLOCK=$WATCHED "$BACKSTOP" check-rules -r "$T/both.yaml" > /dev/null
 printf 'outbound:\n  sent: true\n  sent_index: %s/no/such/dir/idx\n' "$T" \
     > "$T/ro.yaml"
 chmod 600 "$T/ro.yaml"
-is "$(verdicts "$T/ro.yaml")" "1-tb=ours 2-postfix=ours 3-gmail=ours 4-cron=ours 5-forged-gmail=backscatter 6-forged-uuid=backscatter 7-forged=backscatter " \
-    "an index that cannot be written: answered from memory"
+is "$(verdicts "$T/ro.yaml")" "1-tb=ours 2-postfix=ours 3-gmail=ours 4-cron=ours 5-forged-gmail=unknown 6-forged-uuid=unknown 7-forged=unknown " \
+    "an index that cannot be written: answered from memory (watched from now)"
 printf 'outbound:\n  sent: [".Nope"]\n  sent_index: %s/nope.idx\n' "$T" \
     > "$T/nope.yaml"
 chmod 600 "$T/nope.yaml"
@@ -435,7 +454,8 @@ printf 'outbound:\n  message_id:\n    - %s\n' \
     "'^<[0-9]{14}\\.[0-9A-F]{6,13}@mail\\.example\\.org>\$'" \
     > "$T/pat.yaml"
 chmod 600 "$T/big.yaml" "$T/pat.yaml"
-HOME=$H "$BACKSTOP" check-rules -r "$T/big.yaml" > "$T/big.out"
+HOME=$H BACKSTOP_TEST_CLOCK=$WATCHED "$BACKSTOP" check-rules \
+    -r "$T/big.yaml" > "$T/big.out"
 ok $? "check-rules on $BIG sent messages builds the index"
 grep -q "^sent index: $T/big.idx: $BIG Message-IDs" "$T/big.out"
 ok $? "the index holds $BIG Message-IDs ($(stat -c %s "$T/big.idx") bytes)"

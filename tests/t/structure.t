@@ -25,11 +25,12 @@ takes_none "extraction opens, writes, renames or removes no file" \
 takes_none "extraction does not read the rules or the sent index" \
     extract.o '^(rules_|sent_|judge_)'
 takes_none "extraction neither logs nor delivers" extract.o '^(log_|maildir_)'
-undef judge.o | grep -q '^evidence_sent_id$' &&
-    undef evidence.o | grep -q '^sent_lookup$'
+undef judge.o | grep -q '^evidence_gather$' &&
+    undef evidence.o | grep -q '^sent_query$'
 ok $? "the sent index is asked by the judge stage, through evidence.c"
-takes_none "rules.c reads rules, it asks no evidence" rules.o '^(sent_lookup|sent_refresh|evidence_)'
+takes_none "rules.c reads rules, it asks no evidence" rules.o '^(sent_query|sent_refresh|evidence_)'
 takes_none "the sent index knows no rules" sent.o '^(rules_|evidence_|judge)'
+takes_none "the index file format knows no folder, rule or mail" sentfile.o '^(rules_|evidence_|judge|extract|hdr_|sent_)'
 
 for o in util.o hdr.o maildir.o; do
 	takes_none "$o calls nothing above it" "$o" \
