@@ -28,6 +28,11 @@
  * its Message-ID.  Whether the message is a bounce at all takes two
  * signals together (sender, subject, report types, X-Failed-Recipients,
  * bounce text, a returned copy), never one weak signal alone.
+ *
+ * Parsing and scoring are apart: read_message() and top_read() only
+ * record what the message holds (struct cls, struct top); score() and
+ * top_autoreply() weigh it into a kind; report_original() then names
+ * the original and its counterparts.
  */
 #include <errno.h>
 #include <signal.h>
@@ -2213,9 +2218,12 @@ static const char *const top_fields[F_COUNT] = {
 };
 #define HAS(f)	((has >> (f)) & 1)
 
+/*
+ * Read the top header's fields into t (parsing; top_autoreply() weighs
+ * what they say about an auto-reply).
+ */
 static void
-top_signals(struct slice hb, int env_null, struct top *t,
-    struct trace *tr, int full)
+top_read(struct slice hb, int env_null, struct top *t, int full)
 {
 	struct slice	 f[F_COUNT];
 	char		 buf[512];
@@ -2311,6 +2319,15 @@ top_signals(struct slice hb, int env_null, struct top *t,
 	    HAS(F_X_TMDA_CONFIRM) || HAS(F_X_CHALLENGE) ||
 	    HAS(F_X_BOXTRAPPER) || HAS(F_X_BLUEBOTTLE) || HAS(F_X_CHOICEMAIL))
 		t->bulk = 1;
+}
+
+/*
+ * Auto-replies told by their subject and sender rather than by a field of
+ * their own (scoring on what top_read() read).
+ */
+static void
+top_autoreply(struct top *t)
+{
 	/*
 	 * Exchange and Outlook out-of-office replies say "Auto-Submitted:
 	 * auto-generated" (or nothing but a null sender) and "Automatic
@@ -2338,6 +2355,15 @@ top_signals(struct slice hb, int env_null, struct top *t,
 		t->autoreply = 1;
 		t->weak_ar = 1;
 	}
+}
+
+/* The signals of the top header block: read, then weighed. */
+static void
+top_signals(struct slice hb, int env_null, struct top *t,
+    struct trace *tr, int full)
+{
+	top_read(hb, env_null, t, full);
+	top_autoreply(t);
 	trace_add(tr, "signals: null-sender=%d daemon-from=%d bounce-subject=%d "
 	    "x-failed-recipients=%d auto-reply=%d\n", t->null_sender,
 	    t->daemon, t->subject, t->failed_rcpt, t->autoreply);
@@ -2625,11 +2651,16 @@ counterparts(struct extract *ex, const struct cls *c, struct slice hb,
 		    extract_addr_source(ex->addrs[i].src));
 }
 
-void
-extract(const char *msg, size_t len, size_t limit, unsigned flags,
-    struct extract *ex, struct trace *t)
+/*
+ * Parsing: the top header's signals, the message's own Message-ID, with
+ * EXTRACT_ADDRS its Date and own addresses, then the MIME structure and
+ * text (analyze()).  What is found goes into c, top and ex->date; nothing
+ * is weighed here.
+ */
+static void
+read_message(struct cls *c, struct top *top, struct slice hb,
+    const char *text, size_t nlen, unsigned flags, struct extract *ex)
 {
-	int		 env_null = (flags & EXTRACT_NULL_SENDER) != 0;
 	static const char *const own_fields[] = {
 		"From", "To", "Cc", "Return-Path", "Reply-To", "Sender",
 		"Delivered-To", "X-Original-To", "Envelope-To", "Resent-From",
@@ -2637,41 +2668,11 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 	};
 	static struct cparts cp;	/* 30 KiB: not on the stack */
 	char		 date[200];
-	struct cls	 c;
-	struct top	 top;
-	struct slice	 hb, v;
-	char		*norm = NULL;
-	const char	*text;
-	size_t		 nlen, hl;
-	char		 id[LIM_MSGID + 1];
-	int		 hdr_sig, body_sig, ndr;
+	struct slice	 v;
 
-	extended_charconv = hdr_ascii_charconv;
-	/* not the whole 26 KiB: the small members (received_len too); the
-	 * arrays are read up to their counts */
-	memset(ex, 0, offsetof(struct extract, addrs));
-	memset(&c, 0, sizeof(c));
-	c.t = t;
-	c.env_null = env_null;
-
-	if (len > limit) {
-		trace_add(t, "message of %zu bytes: classifying the first %zu\n",
-		    len, limit);
-		len = limit;
-	}
-	/* LF-only mail (nearly all, once the MTA has it) is read in place */
-	if (memchr(msg, '\r', len) != NULL)
-		text = norm = normalize(msg, len, &nlen);
-	else {
-		text = msg;
-		nlen = len;
-	}
-	hl = hdr_block_len(text, nlen);
-	hb.p = text;
-	hb.n = hl;
-	top_signals(hb, env_null, &top, t, 1);
+	top_signals(hb, c->env_null, top, c->t, 1);
 	if (hdr_find(hb, "Message-ID", &v))
-		hdr_msgid(v, c.own, sizeof(c.own));
+		hdr_msgid(v, c->own, sizeof(c->own));
 	/* the counterparts and the date, for recipient evidence: only when
 	 * asked (scan and explain show them; deliver needs them only when
 	 * the rules judge by recipients) */
@@ -2685,9 +2686,20 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 		cp.nall = 0;
 		field_addrs(hb, own_fields, sizeof(own_fields) /
 		    sizeof(own_fields[0]), sink_cp(&cp, CP_SELF, AS_NONE));
-		c.cp = &cp;
+		c->cp = &cp;
 	}
-	analyze(&c, text, nlen);
+	analyze(c, text, nlen);
+}
+
+/*
+ * Scoring: what the signals read make of the message, its kind and
+ * whether it may be backscatter (ex->strong).  Reads top and c only.
+ */
+static void
+score(const struct top *top, const struct cls *c, struct extract *ex,
+    struct trace *t)
+{
+	int	 hdr_sig, body_sig, ndr;
 
 	/*
 	 * Is it a bounce?  Header signals (null sender, daemon sender, bounce
@@ -2696,32 +2708,32 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 	 * Without a strong signal (null or daemon sender, X-Failed-Recipients)
 	 * a bounce may be "ours" or "unknown", never "backscatter".
 	 */
-	hdr_sig = 2 * top.null_sender + 2 * top.daemon + 2 * top.subject +
-	    3 * top.failed_rcpt;
-	body_sig = (c.copy_part || c.trust >= T_INLINE_NOMARK) + c.marker;
-	ex->strong = top.null_sender || top.daemon || top.failed_rcpt ||
-	    c.json;
+	hdr_sig = 2 * top->null_sender + 2 * top->daemon + 2 * top->subject +
+	    3 * top->failed_rcpt;
+	body_sig = (c->copy_part || c->trust >= T_INLINE_NOMARK) + c->marker;
+	ex->strong = top->null_sender || top->daemon || top->failed_rcpt ||
+	    c->json;
 	/*
 	 * Without a strong signal, only a bounce subject together with a
 	 * returned copy (attached, or pasted after a marker) makes a bounce:
 	 * a bug tracker's "delivery fails" mail is not one.
 	 */
-	ndr = (ex->strong && hdr_sig + body_sig >= 3) || c.json ||
-	    (top.subject && (c.copy_part || c.trust >= T_INLINE));
+	ndr = (ex->strong && hdr_sig + body_sig >= 3) || c->json ||
+	    (top->subject && (c->copy_part || c->trust >= T_INLINE));
 	trace_add(t, "bounce score: header %d + body %d%s\n", hdr_sig,
 	    body_sig, ex->strong ? " (strong)" : "");
-	if (c.report && strcasecmp(c.report_type,
+	if (c->report && strcasecmp(c->report_type,
 	    "disposition-notification") == 0)
 		ex->kind = K_MDN;
-	else if (c.report || c.dsn_part)
+	else if (c->report || c->dsn_part)
 		ex->kind = K_DSN;
-	else if (c.mdn_part)
+	else if (c->mdn_part)
 		ex->kind = K_MDN;
 	else if (ndr)
 		ex->kind = K_NDR;
-	else if (top.autoreply || (c.challenge && (top.bulk ||
-	    top.null_sender || top.daemon) && (top.in_reply_to ||
-	    c.trust >= T_INLINE)))
+	else if (top->autoreply || (c->challenge && (top->bulk ||
+	    top->null_sender || top->daemon) && (top->in_reply_to ||
+	    c->trust >= T_INLINE)))
 		/* a challenge is about one message: it names or returns it */
 		ex->kind = K_AUTOREPLY;
 	else
@@ -2731,26 +2743,81 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 	 * told by Precedence and its subject alone only with a strong
 	 * sender.
 	 */
-	if (ex->kind != K_NDR && !(ex->kind == K_AUTOREPLY && top.weak_ar))
+	if (ex->kind != K_NDR && !(ex->kind == K_AUTOREPLY && top->weak_ar))
 		ex->strong = 1;
+}
 
-	/* auto-replies and reports without a copy: In-Reply-To/References */
-	if (ex->kind != K_NONE && c.trust < T_INLINE_NOMARK) {
+/*
+ * The original's Message-ID, Received: fields and counterparts into ex:
+ * a report or auto-reply without a returned copy names its original by
+ * In-Reply-To, else the last References entry.
+ */
+static void
+report_original(struct cls *c, struct slice hb, struct extract *ex,
+    struct trace *t)
+{
+	char		 id[LIM_MSGID + 1];
+	struct slice	 v;
+
+	if (ex->kind == K_NONE)
+		return;
+	if (c->trust < T_INLINE_NOMARK) {
 		if (hdr_find(hb, "In-Reply-To", &v) &&
 		    hdr_msgid(v, id, sizeof(id)))
-			set_id(&c, T_AUTOREPLY, id, "In-Reply-To");
+			set_id(c, T_AUTOREPLY, id, "In-Reply-To");
 		else if (hdr_find(hb, "References", &v) &&
 		    hdr_last_msgid(v, id, sizeof(id)))
-			set_id(&c, T_AUTOREPLY, id, "References");
+			set_id(c, T_AUTOREPLY, id, "References");
 	}
-	if (ex->kind != K_NONE && c.trust != T_NONE) {
-		snprintf(ex->msgid, sizeof(ex->msgid), "%s", c.id);
-		snprintf(ex->where, sizeof(ex->where), "%s", c.where);
-		keep_received(ex, &c);
+	if (c->trust != T_NONE) {
+		snprintf(ex->msgid, sizeof(ex->msgid), "%s", c->id);
+		snprintf(ex->where, sizeof(ex->where), "%s", c->where);
+		keep_received(ex, c);
 	}
-	if (ex->kind != K_NONE && c.cp != NULL)
-		counterparts(ex, &c, hb, t);
+	if (c->cp != NULL)
+		counterparts(ex, c, hb, t);
+}
+
+/*
+ * What a message is and what it quotes: parse (read_message()), weigh
+ * (score()), then name the original (report_original()).
+ */
+void
+extract(const char *msg, size_t len, size_t limit, unsigned flags,
+    struct extract *ex, struct trace *t)
+{
+	struct cls	 c;
+	struct top	 top;
+	struct slice	 hb;
+	char		*norm = NULL;
+	const char	*text;
+	size_t		 nlen;
+
+	extended_charconv = hdr_ascii_charconv;
+	/* not the whole 26 KiB: the small members (received_len too); the
+	 * arrays are read up to their counts */
+	memset(ex, 0, offsetof(struct extract, addrs));
+	memset(&c, 0, sizeof(c));
+	c.t = t;
+	c.env_null = (flags & EXTRACT_NULL_SENDER) != 0;
+
+	if (len > limit) {
+		trace_add(t, "message of %zu bytes: classifying the first %zu\n",
+		    len, limit);
+		len = limit;
+	}
+	/* LF-only mail (nearly all, once the MTA has it) is read in place */
+	if (memchr(msg, '\r', len) != NULL)
+		text = norm = normalize(msg, len, &nlen);
+	else {
+		text = msg;
+		nlen = len;
+	}
+	hb.p = text;
+	hb.n = hdr_block_len(text, nlen);
+	read_message(&c, &top, hb, text, nlen, flags, ex);
+	score(&top, &c, ex, t);
+	report_original(&c, hb, ex, t);
 	free_decoded(&c);
 	free(norm);
 }
-
