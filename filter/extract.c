@@ -2526,6 +2526,10 @@ extract_maybe_bounce(const char *msg, size_t len, size_t limit, int env_null)
 	for (q = msg; (q = memchr(q, '\r', k - (size_t)(q - msg))) != NULL; q++)
 		if (q + 1 >= msg + k || q[1] != '\n')
 			return 1;
+	/* as extract() reads it: the header after blank lines before it */
+	k = hdr_start(msg, len);
+	msg += k;
+	len -= k;
 	hb.p = msg;
 	hb.n = hdr_block_len(msg, len);
 	top_signals(hb, env_null, &t, NULL, 0);
@@ -2791,7 +2795,7 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 	struct slice	 hb;
 	char		*norm = NULL;
 	const char	*text;
-	size_t		 nlen;
+	size_t		 nlen, off;
 
 	extended_charconv = hdr_ascii_charconv;
 	/* not the whole 26 KiB: the small members (received_len too); the
@@ -2812,6 +2816,13 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 	else {
 		text = msg;
 		nlen = len;
+	}
+	/* blank lines before the header: the header after them */
+	if ((off = hdr_start(text, nlen)) > 0) {
+		trace_add(t, "%zu bytes of blank lines before the header: "
+		    "reading the header after them\n", off);
+		text += off;
+		nlen -= off;
 	}
 	hb.p = text;
 	hb.n = hdr_block_len(text, nlen);
