@@ -2430,6 +2430,128 @@ mime_view(const char *p, size_t n, size_t hl, size_t *len_r)
 	return out;
 }
 
+/* A boundary declared in the text, and what its delimiter lines say. */
+struct boundary {
+	const char	*b;
+	size_t		 n;
+	const char	*last;		/* its last delimiter line, or NULL */
+	int		 closed;	/* a close delimiter after it */
+};
+
+/* The boundaries declared in (p, n): boundary=value, quoted or not. */
+static int
+boundaries(const char *p, size_t n, struct boundary *bd, int max)
+{
+	const char	*q = p, *end = p + n, *v, *ve;
+	int		 nb = 0, i;
+
+	while (nb < max && (q = ascii_memmem_ci(q, (size_t)(end - q),
+	    "boundary")) != NULL) {
+		for (v = q += 8; v < end && (*v == ' ' || *v == '\t'); v++)
+			;
+		if (v >= end || *v++ != '=')
+			continue;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		if (v < end && *v == '"')
+			for (ve = ++v; ve < end && *ve != '"' && *ve != '\n';
+			    ve++)
+				;
+		else
+			for (ve = v; ve < end && *ve != ';' && *ve > ' ' &&
+			    *ve != '"'; ve++)
+				;
+		if (ve == v || ve - v > 200)
+			continue;
+		for (i = 0; i < nb; i++)
+			if (bd[i].n == (size_t)(ve - v) &&
+			    memcmp(bd[i].b, v, bd[i].n) == 0)
+				break;
+		if (i == nb) {
+			bd[nb].b = v;
+			bd[nb].n = (size_t)(ve - v);
+			bd[nb].last = NULL;
+			bd[nb++].closed = 0;
+		}
+	}
+	return nb;
+}
+
+/*
+ * A message cut short (a size-limited bounce, a return truncated on the
+ * way, a file cut off) ends inside its multiparts, with no close
+ * delimiter.  libetpan keeps an unclosed multipart, but drops the last
+ * part of one nested in another unclosed one: the returned original,
+ * often.  So the close delimiters that never came are added at the end,
+ * the innermost (the latest delimiter) first, and the parts that are
+ * there keep their structure.  Returns the text so completed, or NULL
+ * when every multipart is closed.
+ */
+static char *
+close_multiparts(const char *p, size_t n, size_t *len_r, int *nopen_r)
+{
+	struct boundary	 bd[LIM_MIME_DEPTH], tmp;
+	const char	*q, *end = p + n, *nl;
+	char		*out;
+	size_t		 ln, o, need;
+	int		 nb, i, j, nopen = 0;
+
+	if ((nb = boundaries(p, n, bd, LIM_MIME_DEPTH)) == 0)
+		return NULL;
+	for (q = p; q < end; q = nl + 1) {
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			nl = end;
+		if (nl - q >= 3 && q[0] == '-' && q[1] == '-') {
+			for (ln = (size_t)(nl - q); q[ln - 1] == ' ' ||
+			    q[ln - 1] == '\t'; ln--)
+				;
+			for (i = 0; i < nb; i++) {
+				if (ln < bd[i].n + 2 ||
+				    memcmp(q + 2, bd[i].b, bd[i].n) != 0)
+					continue;
+				if (ln == bd[i].n + 2) {
+					bd[i].last = q;
+					bd[i].closed = 0;
+				} else if (ln == bd[i].n + 4 &&
+				    q[ln - 2] == '-' && q[ln - 1] == '-')
+					bd[i].closed = 1;
+			}
+		}
+		if (nl == end)
+			break;
+	}
+	/* the open ones first, latest delimiter first */
+	need = n + 1;
+	for (i = 0; i < nb; i++)
+		if (bd[i].last != NULL && !bd[i].closed) {
+			tmp = bd[i];
+			for (j = nopen++; j > 0 && bd[j - 1].last < tmp.last;
+			    j--)
+				bd[j] = bd[j - 1];
+			bd[j] = tmp;
+			need += tmp.n + 5;
+		}
+	if (nopen == 0)
+		return NULL;
+	out = xmalloc(need + 1);
+	memcpy(out, p, n);
+	o = n;
+	if (n > 0 && p[n - 1] != '\n')
+		out[o++] = '\n';
+	for (i = 0; i < nopen; i++) {
+		out[o++] = '-';
+		out[o++] = '-';
+		memcpy(out + o, bd[i].b, bd[i].n);
+		o += bd[i].n;
+		memcpy(out + o, "--\n", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	*len_r = o;
+	*nopen_r = nopen;
+	return out;
+}
+
 /*
  * Parse (p, n), LF text, as a message: walk its MIME structure and look
  * for the returned original everywhere it may be.
@@ -2439,8 +2561,9 @@ analyze(struct cls *c, const char *p, size_t n)
 {
 	struct mailmime	*mm = NULL;
 	size_t		 hl = hdr_block_len(p, n), plen, idx = 0, mn;
-	char		*mime;
-	int		 rc;
+	const char	*src;
+	char		*mime, *closed;
+	int		 rc, nopen;
 
 	/*
 	 * libetpan parses every field of the top header (addresses, dates),
@@ -2451,12 +2574,19 @@ analyze(struct cls *c, const char *p, size_t n)
 		mime = NULL;
 		mn = n;
 	}
-	plen = guard_nesting(mime ? mime : p, mn);
+	src = mime ? mime : p;
+	plen = guard_nesting(src, mn);
 	if (plen < mn)
 		trace_add(c->t, "nesting limit: parsing the first %zu bytes\n",
 		    plen);
+	if ((closed = close_multiparts(src, plen, &plen, &nopen)) != NULL) {
+		trace_add(c->t, "cut short: %d multipart%s never closed, "
+		    "closed at the end\n", nopen, nopen > 1 ? "s" : "");
+		keep_decoded(c, closed);
+		src = closed;
+	}
 	trace_add(c->t, "MIME structure:\n");
-	rc = mailmime_parse(mime ? mime : p, plen, &idx, &mm);
+	rc = mailmime_parse(src, plen, &idx, &mm);
 	if (rc == MAILIMF_NO_ERROR && mm != NULL)
 		walk(c, mm, 0, 0, "");
 	else
