@@ -19,6 +19,10 @@ enum addr_src {
 	AS_ORIGINAL_RCPT,	/* DSN Original-Recipient: before aliases */
 	AS_FINAL_RCPT,		/* DSN Final-Recipient: */
 	AS_FAILED_RCPTS,	/* X-Failed-Recipients: */
+	AS_COMPLAINANT,		/* a feedback report's Original-Rcpt-To:,
+				 * Removal-Recipient:, the reported copy's
+				 * X-HmXmrOriginalRecipient: */
+	AS_NOTIFIED,		/* a JSON notification's recipient field */
 	AS_RETURNED,		/* the returned original's To:/Cc: */
 	AS_REPLIER,		/* the auto-reply's From:/Reply-To: */
 	AS_TEXT,		/* a recipient line of the bounce's text */

@@ -19,6 +19,9 @@ while IFS='	' read -r f want; do
 	is "$got" "$want" "$f: counterparts $want"
 done <<'EOF'
 dsn-two-reports.eml	alice@one.example,carol@three.example,bob@two.example
+arf-jmrp-pre-arf.eml	jack@hotmail.example
+arf-mixed-feedback-part.eml	hank@isp.example,subscribers@example.org
+arf-text-plain-fields.eml	ivy@mailbox.example
 EOF
 is "$(wc -l < "$T/got")" "$(wc -l < "$T/want")" "every fixture is in expected.tsv"
 # ham look-alikes: never a bounce, whatever the patterns
