@@ -76,6 +76,7 @@ struct cls {
 	int		 copy_part;	/* a returned message/rfc822-like part */
 	int		 marker;	/* bounce text seen in a text part */
 	int		 challenge;	/* challenge-response text seen */
+	int		 rcpt_lines;	/* failed recipients named in the text */
 	int		 feedback;	/* a feedback report's machine part */
 	int		 fbl_text;	/* a feedback report's wording seen */
 	int		 complainant;	/* the reported copy names the
@@ -621,6 +622,31 @@ domain_ok(const char *d, size_t n)
 }
 
 /*
+ * Past the prefix a server puts before an address with '=', which is
+ * also a character of local parts: "smtp=bob@x", "rfc822=bob@x",
+ * "to=bob@x" (":" and ";" end a local part already: "SMTP:bob@x",
+ * "RFC822;bob@x").  l: the local part's start, at: its '@'.
+ */
+static const char *
+addr_prefix(const char *l, const char *at)
+{
+	static const char *const pfx[] = {
+		"smtp", "rfc822", "email", "e-mail", "mail", "mailto", "to",
+		"rcpt", "recipient", "address", "addr", "user", "orcpt", NULL
+	};
+	const char	*eq = memchr(l, '=', (size_t)(at - l));
+	size_t		 i, k;
+
+	if (eq == NULL || eq + 1 == at)
+		return l;
+	k = (size_t)(eq - l);
+	for (i = 0; pfx[i] != NULL; i++)
+		if (strlen(pfx[i]) == k && ascii_casecmp_n(l, pfx[i], k) == 0)
+			return eq + 1;
+	return l;
+}
+
+/*
  * Call fn(arg, address, start, end) for every address in (p, n), the
  * address in lower case (ASCII letters; 8-bit bytes as they are), start
  * and end its bytes in p.  fn returning -1 stops.  Returns the number
@@ -654,6 +680,7 @@ extract_addrs(const char *p, size_t n,
 			while (l < at && !alnum8((unsigned char)*l) &&
 			    *l != '_')
 				l++;
+			l = addr_prefix(l, at);
 		}
 		r = at + 1;
 		while (r < end && domain_char((unsigned char)*r))
@@ -752,15 +779,24 @@ cp_has(const struct cparts *cp, int l, const char *a)
 	return 0;
 }
 
-/* Add a to list l of cp, as addr_add() adds to an array. */
+/*
+ * Add a to list l of cp, as addr_add() adds to an array; named again with
+ * a more trusted source (a recipient line after a mention), it takes that.
+ */
 static void
 cp_add(struct cparts *cp, int l, const char *a, int src)
 {
 	struct cp_entry *e;
-	size_t		 n = strlen(a);
+	size_t		 n = strlen(a), i;
 
+	for (i = 0; i < cp->nall; i++)
+		if (cp->all[i].list == l && strcmp(cp->all[i].a.addr, a) == 0) {
+			if (src < cp->all[i].a.src)
+				cp->all[i].a.src = (unsigned char)src;
+			return;
+		}
 	if (cp->n[l] == (l == CP_SELF ? CP_SELF_MAX : EXTRACT_MAX_ADDRS) ||
-	    n > LIM_ADDR || cp_has(cp, l, a))
+	    n > LIM_ADDR)
 		return;
 	e = &cp->all[cp->nall++];
 	e->list = (unsigned char)l;
@@ -773,6 +809,31 @@ static int
 self_addr(const struct cparts *cp, const char *a)
 {
 	return cp_has(cp, CP_SELF, a);
+}
+
+/*
+ * Is a the report's sender's own address, named in its From, Sender or
+ * Return-Path (SELF_STRICT entries)?  The user's own address is never
+ * taken from the report's text (self_addr()), but a machine field that
+ * names it (Final-Recipient:, X-Failed-Recipients:, the returned To:) is
+ * a bounce of the user's own mailbox or of mail to themselves; and the
+ * report's Reply-To and X-Original-To are not that sure either (Exim's
+ * errors_reply_to, DragonFly's mail agent copying the original's
+ * X-Original-To, the failed recipient, into its bounce).
+ */
+#define SELF_STRICT	AS_NONE
+#define SELF_LOOSE	1
+static int
+self_strict(const struct cparts *cp, const char *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < cp->nall; i++)
+		if (cp->all[i].list == CP_SELF &&
+		    cp->all[i].a.src == SELF_STRICT &&
+		    strcmp(cp->all[i].a.addr, a) == 0)
+			return 1;
+	return 0;
 }
 
 /* An unfolded field value, its encoded words decoded, into buf. */
@@ -834,6 +895,48 @@ static const char *const not_rcpt_line[] = {
 };
 
 /*
+ * Words of a clause that make the address in it an example, advice or
+ * help, not a failed recipient: "if mike.fox@... fails, try ...",
+ * "please contact helpdesk@...", "my mail to ... bounced" (a person).
+ */
+static const char *const prose_word[] = {
+	"if", "try", "please", "contact", "help", "helpdesk", "support",
+	"assistance", "question", "questions", "visit", "click", "call",
+	"phone", "instead", "alternatively", "i", "i'm", "i've",
+	"my", "me", "unsubscribe", "subscribe", NULL
+};
+
+/* Labels ("Contact: x") of help and signature lines, not recipients. */
+static const char *const help_label[] = {
+	"contact", "phone", "tel", "fax", "web", "www", "url", "website",
+	"help", "helpdesk", "support", "admin", "administrator", "postmaster",
+	"abuse", "info", "information", "questions", "question", "email",
+	"e-mail", "mail", "cc", "bcc", NULL
+};
+
+/* Words that name a recipient, at the end of what precedes an address. */
+static const char *const rcpt_word[] = {
+	"to", "for", "recipient", "recipients", "rcpt", "address", "addresses",
+	"addressee", "user", "mailbox", "destination", "destinataire",
+	"destinataires", "destinatario", "destinatari", "empf\xc3\xa4nger",
+	"an", "failed", "undeliverable", "zugestellt", "remis", NULL
+};
+
+/* What a clause that states a delivery failure says, lower case. */
+static const char *const fail_word[] = {
+	"fail", "could not", "couldn't", "cannot", "can't", "unable",
+	"undeliver", "not deliver", "n't deliver", "not be deliver",
+	"reject", "refused", "denied", "unknown", "no such", "not exist",
+	"n't exist", "invalid", "unavailable", "not found", "full", "quota",
+	"error", "permanent", "bounce", "blocked", "disabled", "inactive",
+	"expired", "timed out", "timeout", "not listed", "not reach",
+	"no longer",
+	"unreachable", "unroutable", "not recogni", "nicht", "impossible",
+	"remis",
+	"zustell", "recapit", "entreg", "delayed", "not accept", NULL
+};
+
+/*
  * An SMTP reply code, with or without an enhanced status code, is all
  * that stands before the address: Sendmail's "554 <addr>... Host
  * unknown", "550 5.1.1 <addr>... User unknown".
@@ -863,64 +966,280 @@ smtp_code(const char *p, size_t n)
 	return 1;
 }
 
+static int
+word_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	    ch == '\'' || ch == '-' || ch >= 0x80;
+}
+
 /*
- * Words after which an address on the same line is the recipient:
- * "to <addr>", "Recipient: addr", "RCPT TO:<addr>", "for <addr>".  An
- * address that starts its line (qmail's "<addr>:", Exim's indented
- * address, Sendmail's list) is one too.
+ * Is one of the words of list a whole word of lower-case (p, n)?  The
+ * parts of an address or a host name ("example" in bob@example.org) are
+ * not words.
  */
 static int
-rcpt_line(const char *pre, size_t n)
+has_word(const char *p, size_t n, const char *const *list)
 {
-	static const char *const ends[] = {
-		":", ";", " to", " for", "recipient", "recipients",
-		"address", "addresses", "user", "mailbox", "rcpt to", NULL
-	};
-	char	 lc[256];
-	size_t	 i, k;
+	size_t	 i, j, k;
 
-	while (n > 0 && (pre[n - 1] == ' ' || pre[n - 1] == '\t' ||
-	    pre[n - 1] == '<' || pre[n - 1] == '"' || pre[n - 1] == '\'' ||
-	    pre[n - 1] == '(' || pre[n - 1] == '['))
-		n--;
-	while (n > 0 && (*pre == ' ' || *pre == '\t' || *pre == '>' ||
-	    *pre == '|' || *pre == '-' || *pre == '*')) {
-		pre++;
-		n--;
-	}
-	if (n == 0 || smtp_code(pre, n))
-		return 1;
-	if (n >= sizeof(lc) - 1) {
-		pre += n - (sizeof(lc) - 2);
-		n = sizeof(lc) - 2;
-	}
-	lc[0] = ' ';
-	for (i = 0; i < n; i++)
-		lc[i + 1] = (pre[i] >= 'A' && pre[i] <= 'Z') ?
-		    (char)(pre[i] + 32) : pre[i];
-	n++;
-	lc[n] = '\0';
-	for (i = 0; ends[i] != NULL; i++) {
-		k = strlen(ends[i]);
-		if (n >= k && memcmp(lc + n - k, ends[i], k) == 0)
-			return 1;
+	for (i = 0; i < n; i = j + 1) {
+		while (i < n && !word_char((unsigned char)p[i]))
+			i++;
+		for (j = i; j < n && word_char((unsigned char)p[j]); j++)
+			;
+		if (j == i)
+			break;
+		if ((i > 0 && (p[i - 1] == '@' || p[i - 1] == '.')) ||
+		    (j < n && (p[j] == '@' || (p[j] == '.' && j + 1 < n &&
+		    word_char((unsigned char)p[j + 1])))))
+			continue;
+		for (k = 0; list[k] != NULL; k++)
+			if (strlen(list[k]) == j - i &&
+			    memcmp(p + i, list[k], j - i) == 0)
+				return 1;
 	}
 	return 0;
+}
+
+/* The last word of lower-case (p, n), in list? */
+static int
+last_word(const char *p, size_t n, const char *const *list)
+{
+	size_t	 i = n;
+
+	while (i > 0 && !word_char((unsigned char)p[i - 1]))
+		i--;
+	n = i;
+	while (i > 0 && word_char((unsigned char)p[i - 1]))
+		i--;
+	return n > i && has_word(p + i, n - i, list);
+}
+
+/*
+ * Does lower-case (p, n) state a failure: a phrase of fail_word, or an
+ * SMTP reply or enhanced status code ("550", "5.1.1")?
+ */
+static int
+says_failure(const char *p, size_t n)
+{
+	size_t	 i, k;
+
+	for (i = 0; fail_word[i] != NULL; i++)
+		if ((k = strlen(fail_word[i])) <= n &&
+		    memmem(p, n, fail_word[i], k) != NULL)
+			return 1;
+	for (i = 0; i + 3 <= n; i++)
+		if ((p[i] == '4' || p[i] == '5') && (i == 0 ||
+		    !word_char((unsigned char)p[i - 1])) &&
+		    ((p[i + 1] >= '0' && p[i + 1] <= '9' && i + 2 < n &&
+		    p[i + 2] >= '0' && p[i + 2] <= '9') || (p[i + 1] == '.' &&
+		    p[i + 2] >= '0' && p[i + 2] <= '9')) && (i + 3 == n ||
+		    !word_char((unsigned char)p[i + 3]) || p[i + 1] == '.'))
+			return 1;
+	return 0;
+}
+
+/* A lower-case copy of the line (p + ls, le - ls), at most sz - 1 bytes. */
+static size_t
+lower_line(const char *p, size_t ls, size_t le, char *lc, size_t sz)
+{
+	size_t	 i, k = le - ls < sz - 1 ? le - ls : sz - 1;
+
+	for (i = 0; i < k; i++)
+		lc[i] = (p[ls + i] >= 'A' && p[ls + i] <= 'Z') ?
+		    (char)(p[ls + i] + 32) : p[ls + i];
+	lc[k] = '\0';
+	return k;
 }
 
 struct text_scan {
 	struct cls	*c;
 	const char	*p;
 	size_t		 n;
+	size_t		 prev_e;	/* end of the last address taken */
+	int		 prev_src;	/* and how it was taken, or 0 */
 };
+
+/*
+ * The line next to line (ls, le) in direction dir (-1, +1), skipping at
+ * most one blank line: its bounds, 0 when there is none.
+ */
+static int
+near_line(const struct text_scan *ts, size_t ls, size_t le, int dir,
+    size_t *s_r, size_t *e_r)
+{
+	size_t	 s, e;
+	int	 blank;
+
+	for (blank = 0; blank < 2; blank++) {
+		if (dir < 0) {
+			if (ls == 0)
+				return 0;
+			e = ls - 1;
+			for (s = e; s > 0 && ts->p[s - 1] != '\n'; s--)
+				;
+		} else {
+			if (le >= ts->n)
+				return 0;
+			s = le + 1;
+			for (e = s; e < ts->n && ts->p[e] != '\n'; e++)
+				;
+		}
+		if (e > s) {
+			*s_r = s;
+			*e_r = e;
+			return 1;
+		}
+		ls = le = s;
+	}
+	return 0;
+}
+
+/*
+ * An address that starts its line is a failed recipient where the report
+ * lists them: the line says why it failed ("<addr>: host said: 550 ...",
+ * "<addr>... User unknown"), or the line before introduces the list ("The
+ * following address(es) failed:", "was not delivered to:") or the line
+ * after it, indented, gives the reason (Exim, Exchange).  Alone, it is a
+ * mention (a signature, a list of names).
+ */
+static int
+listed(const struct text_scan *ts, size_t ls, size_t le, size_t e)
+{
+	char	 lc[256];
+	size_t	 k, s2, e2, i;
+
+	k = lower_line(ts->p, e, le, lc, sizeof(lc));
+	for (i = 0; i < k && strchr(" \t>\"')]", lc[i]) != NULL; i++)
+		;
+	if ((i < k && (lc[i] == ':' || lc[i] == '.')) || says_failure(lc, k))
+		return 1;
+	if (near_line(ts, ls, le, -1, &s2, &e2)) {
+		k = lower_line(ts->p, s2, e2, lc, sizeof(lc));
+		while (k > 0 && (lc[k - 1] == ' ' || lc[k - 1] == '\t'))
+			k--;
+		if (((k > 0 && lc[k - 1] == ':') || says_failure(lc, k)) &&
+		    !has_word(lc, k, prose_word))
+			return 1;
+	}
+	if (near_line(ts, ls, le, 1, &s2, &e2) && (ts->p[s2] == ' ' ||
+	    ts->p[s2] == '\t')) {
+		k = lower_line(ts->p, s2, e2, lc, sizeof(lc));
+		if (says_failure(lc, k))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is the address at (s, e) inside a link: a URL, a "mailto:", a query
+ * ("?user=addr&...")?  Help pages and unsubscribe links, never a failed
+ * recipient.
+ */
+static int
+in_link(const char *p, size_t ls, size_t s, size_t e, size_t le)
+{
+	size_t	 ts = s, te = e;
+
+	while (ts > ls && p[ts - 1] != ' ' && p[ts - 1] != '\t')
+		ts--;
+	while (te < le && p[te] != ' ' && p[te] != '\t')
+		te++;
+	return ascii_memmem_ci(p + ts, te - ts, "://") != NULL ||
+	    ascii_memmem_ci(p + ts, te - ts, "mailto:") != NULL ||
+	    ascii_memmem_ci(p + ts, te - ts, "www.") != NULL ||
+	    memchr(p + ts, '?', s - ts) != NULL ||
+	    memchr(p + ts, '&', s - ts) != NULL;
+}
+
+/*
+ * How the report's text names the address at (s, e) of line (ls, le):
+ * AS_TEXT where it names a failed recipient, AS_TEXT_MENTION where it
+ * only mentions it, 0 where it is prose, help or a link.  lc: the line
+ * in lower case, k bytes of it.
+ */
+static int
+text_context(struct text_scan *ts, size_t ls, size_t le, size_t s,
+    size_t e)
+{
+	char		 lc[512];
+	const char	*pre, *post, *q;
+	size_t		 k, pn, qn, i;
+
+	k = lower_line(ts->p, ls, le, lc, sizeof(lc));
+	if (s - ls >= k)
+		return AS_TEXT_MENTION;	/* past a long line's start */
+	for (i = 0; not_rcpt_line[i] != NULL; i++)
+		if (memmem(lc, k, not_rcpt_line[i], strlen(not_rcpt_line[i])) !=
+		    NULL)
+			return 0;
+	if (in_link(ts->p, ls, s, e, le))
+		return 0;
+	/* a list on one line: "Recipients: a@x, b@y" as its first one */
+	if (ts->prev_src != 0 && ts->prev_e >= ls && ts->prev_e <= s) {
+		for (i = ts->prev_e; i < s && strchr(" \t,;<>\"'", ts->p[i]);
+		    i++)
+			;
+		if (i == s)
+			return ts->prev_src;
+	}
+	/* the sentence before the address, and its last clause */
+	pre = lc;
+	for (q = lc; q + 1 < lc + (s - ls); q++)
+		if ((*q == '.' || *q == '?' || *q == '!') && q[1] == ' ')
+			pre = q + 2;
+	pn = (size_t)(lc + (s - ls) - pre);
+	for (q = pre + pn; q > pre && !(q[-1] == ' ' && q - 1 > pre &&
+	    q[-2] == ','); q--)
+		;
+	qn = (size_t)(pre + pn - q);
+	/* what follows, to the end of its clause */
+	post = lc + (e - ls < k ? e - ls : k);
+	for (i = 0; post + i < lc + k && post[i] != ',' && !((post[i] == '.' ||
+	    post[i] == '?' || post[i] == '!') && (post + i + 1 == lc + k ||
+	    post[i + 1] == ' ')); i++)
+		;
+	if (has_word(q, qn, prose_word) || has_word(post, i, prose_word))
+		return 0;
+	/* strip quoting, bullets, the brackets around the address and the
+	 * prefix of "smtp=addr" (addr_prefix()) */
+	while (pn > 0 && strchr(" \t<\"'([", pre[pn - 1]) != NULL)
+		pn--;
+	if (pn > 0 && pre[pn - 1] == '=') {
+		for (pn--; pn > 0 && word_char((unsigned char)pre[pn - 1]); pn--)
+			;
+		while (pn > 0 && (pre[pn - 1] == ' ' || pre[pn - 1] == '\t'))
+			pn--;
+	}
+	while (pn > 0 && strchr(" \t>|-*", *pre) != NULL) {
+		pre++;
+		pn--;
+	}
+	if (pn == 0)
+		return listed(ts, ls, le, e) ? AS_TEXT : AS_TEXT_MENTION;
+	if (smtp_code(pre, pn))
+		return AS_TEXT;
+	if (pre[pn - 1] == ':' || pre[pn - 1] == ';') {
+		/* "Recipient: a@x"; not "Contact: help@x" */
+		if (has_word(pre, pn, rcpt_word) ||
+		    !has_word(pre, pn, help_label))
+			return AS_TEXT;
+		return 0;
+	}
+	/* "Delivery to a@x failed": the sentence says it failed */
+	if (last_word(pre, pn, rcpt_word) && (says_failure(pre, pn) ||
+	    says_failure(post, (size_t)(lc + k - post))))
+		return AS_TEXT;
+	return AS_TEXT_MENTION;
+}
 
 static int
 text_addr(void *arg, const char *a, size_t s, size_t e)
 {
 	struct text_scan *ts = arg;
 	struct cparts	*cp = ts->c->cp;
-	size_t		 ls = s, le = e, i, k;
-	char		 lc[512];
+	size_t		 ls = s, le = e;
 	int		 src;
 
 	if (self_addr(cp, a) || role_addr(a))
@@ -931,30 +1250,34 @@ text_addr(void *arg, const char *a, size_t s, size_t e)
 		ls--;
 	while (le < ts->n && ts->p[le] != '\n')
 		le++;
-	/* the line in lower case, once (a long line: its first 511 bytes) */
-	k = le - ls < sizeof(lc) - 1 ? le - ls : sizeof(lc) - 1;
-	for (i = 0; i < k; i++)
-		lc[i] = (ts->p[ls + i] >= 'A' && ts->p[ls + i] <= 'Z') ?
-		    (char)(ts->p[ls + i] + 32) : ts->p[ls + i];
-	for (i = 0; not_rcpt_line[i] != NULL; i++)
-		if (memmem(lc, k, not_rcpt_line[i], strlen(not_rcpt_line[i])) !=
-		    NULL)
-			return 0;
-	src = rcpt_line(ts->p + ls, s - ls) ? AS_TEXT : AS_TEXT_MENTION;
+	if ((src = text_context(ts, ls, le, s, e)) == 0) {
+		ts->prev_src = 0;
+		return 0;
+	}
+	ts->prev_src = src;
+	ts->prev_e = e;
+	if (src == AS_TEXT)
+		ts->c->rcpt_lines++;
 	cp_add(cp, CP_TEXT, a, src);
 	return 0;
 }
 
-/* The addresses of a report's text, up to the returned copy. */
+/*
+ * The addresses of a report's text, up to the returned copy and before a
+ * signature ("-- " on its own line).
+ */
 static void
 text_counterparts(struct cls *c, const char *p, size_t n)
 {
 	struct text_scan ts;
+	const char	*sig;
 
-	if (c->cp == NULL)
-		return;
 	if (n > TEXT_ADDR_SCAN)
 		n = TEXT_ADDR_SCAN;
+	if ((sig = memmem(p, n, "\n-- \n", 5)) != NULL ||
+	    (sig = memmem(p, n, "\n--\n", 4)) != NULL)
+		n = (size_t)(sig - p);
+	memset(&ts, 0, sizeof(ts));
 	ts.c = c;
 	ts.p = p;
 	ts.n = n;
@@ -1496,11 +1819,49 @@ epilogue(struct cls *c, struct mailmime *m, struct mailmime *last,
 }
 
 /*
+ * The recipients of a JSON notification: the addresses in the arrays
+ * "bouncedRecipients", "complainedRecipients" (their "emailAddress") and
+ * a delivery's "recipients", never "source", "destination" or the
+ * headers (the sender, everyone the message went to).
+ */
+static void
+json_recipients(struct cls *c, const char *p, size_t n)
+{
+	static const char *const keys[] = {
+		"bouncedrecipients", "complainedrecipients", "\"recipients",
+		"\\\"recipients", NULL
+	};
+	const char	*q, *end = p + n, *a;
+	struct addr_sink sk = sink_cp(c->cp, CP_DSN, AS_NOTIFIED);
+	size_t		 i;
+	int		 depth;
+
+	for (i = 0; keys[i] != NULL; i++)
+		for (q = p; (q = ascii_memmem_ci(q, (size_t)(end - q),
+		    keys[i])) != NULL; ) {
+			q += strlen(keys[i]);
+			/* the array after the key, to its closing bracket */
+			while (q < end && *q != '[' && *q != '{' && *q != ',')
+				q++;
+			if (q >= end || *q != '[')
+				continue;
+			for (a = q, depth = 0; q < end; q++)
+				if (*q == '[' || *q == '{')
+					depth++;
+				else if ((*q == ']' || *q == '}') &&
+				    --depth == 0)
+					break;
+			extract_addrs(a, (size_t)(q - a), sink_add, &sk);
+		}
+}
+
+/*
  * Amazon SES bounce and complaint notifications (sent by SNS as mail) are
  * JSON: {"notificationType":"Bounce", ..., "mail":{..., "messageId":"..."}}.
  * The original's id is mail.messageId (SES's own id, without brackets).
+ * 1 when (p, n) is one.
  */
-static void
+static int
 json_notification(struct cls *c, const char *p, size_t n)
 {
 	const char	*q, *end = p + n, *v;
@@ -1510,17 +1871,18 @@ json_notification(struct cls *c, const char *p, size_t n)
 	/* plain JSON, or JSON escaped inside an SNS envelope's "Message" */
 	if ((q = ascii_memmem_ci(p, n, "notificationtype")) == NULL &&
 	    (q = ascii_memmem_ci(p, n, "eventtype")) == NULL)
-		return;
+		return 0;
 	if (ascii_memmem_ci(q, (size_t)(end - q), "bounce") == NULL &&
 	    ascii_memmem_ci(q, (size_t)(end - q), "complaint") == NULL &&
 	    ascii_memmem_ci(q, (size_t)(end - q), "delivery") == NULL)
-		return;
+		return 0;
 	if ((q = ascii_memmem_ci(q, (size_t)(end - q), "\"mail\\\"")) ==
 	    NULL && (q = ascii_memmem_ci(p, n, "\"mail\"")) == NULL)
-		return;
+		return 0;
 	c->json = 1;
+	json_recipients(c, p, n);
 	if ((q = ascii_memmem_ci(q, (size_t)(end - q), "messageid")) == NULL)
-		return;
+		return 1;
 	for (q += 9; q < end && (*q == ' ' || *q == ':' || *q == '"' ||
 	    *q == '\\'); q++)
 		;
@@ -1529,10 +1891,11 @@ json_notification(struct cls *c, const char *p, size_t n)
 		q++;
 	k = (size_t)(q - v);
 	if (k == 0 || k >= sizeof(id))
-		return;
+		return 1;
 	memcpy(id, v, k);
 	id[k] = '\0';
 	set_id(c, T_INLINE, id, "mail.messageId of a JSON notification");
+	return 1;
 }
 
 /*
@@ -1570,6 +1933,7 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	char		 id[LIM_MSGID + 1], w[160], *lc;
 	size_t		 i, blkn;
 	unsigned	 found;
+	int		 json;
 
 	lc = lower_copy(p, n);
 	found = phrase_scan(lc, n, &m);
@@ -1582,21 +1946,20 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	/* the earliest copy marker, at the same offset in p as in lc */
 	if (m != NULL)
 		m = p + (m - lc);
+	/* raw text only: extract_maybe_bounce() looks at the raw bytes */
+	json = c->trust < T_INLINE && !c->encoded &&
+	    (memmem(lc, n, "notificationtype", 16) != NULL ||
+	    memmem(lc, n, "eventtype", 9) != NULL) && json_notification(c, p, n);
 	/* the recipients the text names, before the copy; the whole body
-	 * read as text only when no part named any */
-	if (c->cp != NULL && (strcmp(where, "body") != 0 ||
-	    c->cp->n[CP_TEXT] == 0)) {
+	 * read as text only when no part named any; a JSON notification
+	 * names them in its fields, its sender too */
+	if (!json && (strcmp(where, "body") != 0 || c->cp->n[CP_TEXT] == 0)) {
 		const char *lm = line_marker(lc, n, m ? lc + (m - p) : NULL);
 
 		text_counterparts(c, p, lm != NULL ? (size_t)(lm - lc) : n);
 	}
 	if (m != NULL && (nl0 = memchr(m, '\n', n - (size_t)(m - p))) != NULL)
 		marker_counterparts(c, nl0 + 1, n - (size_t)(nl0 + 1 - p));
-	/* raw text only: extract_maybe_bounce() looks at the raw bytes */
-	if (c->trust < T_INLINE && !c->encoded &&
-	    (memmem(lc, n, "notificationtype", 16) != NULL ||
-	    memmem(lc, n, "eventtype", 9) != NULL))
-		json_notification(c, p, n);
 	free(lc);
 	if (c->trust >= T_INLINE)
 		return;
@@ -2816,6 +3179,36 @@ keep_received(struct extract *ex, const struct cls *c)
 	}
 }
 
+/* Is address a the Message-ID id, brackets aside? */
+static int
+same_id(const char *a, const char *id)
+{
+	size_t	 n = strlen(id);
+
+	if (n > 2 && id[0] == '<' && id[n - 1] == '>') {
+		id++;
+		n -= 2;
+	}
+	return n > 0 && strlen(a) == n && ascii_casecmp_n(a, id, n) == 0;
+}
+
+/*
+ * Why a is never a counterpart of a report of kind, or NULL: a delivery
+ * report's own sender is never a failed recipient, nor is a Message-ID
+ * read as an address ("with the message-id of 1234@host").  The sender
+ * of an auto-reply or a receipt is what the user wrote to.
+ */
+static const char *
+not_counterpart(const struct cls *c, enum kind kind,
+    const struct extract_addr *a)
+{
+	if ((kind == K_DSN || kind == K_NDR) && self_strict(c->cp, a->addr))
+		return "the report's own sender";
+	if (same_id(a->addr, c->id) || same_id(a->addr, c->own))
+		return "a Message-ID";
+	return NULL;
+}
+
 /*
  * The counterparts, most trusted first: the DSN fields and
  * X-Failed-Recipients; the recipient lines of the text only when those
@@ -2834,7 +3227,8 @@ counterparts(struct extract *ex, const struct cls *c, struct slice hb,
 	struct extract_addr tmp[EXTRACT_MAX_ADDRS];
 	struct cparts	*cp = c->cp;
 	struct slice	 oh;
-	size_t		 i, ntmp = 0;
+	const char	*why;
+	size_t		 i, j, ntmp = 0;
 	int		 pass;
 
 	if (ex->kind == K_AUTOREPLY) {
@@ -2869,9 +3263,20 @@ counterparts(struct extract *ex, const struct cls *c, struct slice hb,
 			if (cp->all[i].list == CP_RET)
 				addr_add(ex->addrs, &ex->naddrs,
 				    cp->all[i].a.addr, AS_RETURNED);
-	for (i = 0; i < ex->naddrs; i++)
+	for (i = j = 0; i < ex->naddrs; i++) {
+		if ((why = not_counterpart(c, ex->kind, &ex->addrs[i])) !=
+		    NULL) {
+			trace_add(t, "not a counterpart: %s (%s)\n",
+			    ex->addrs[i].addr, why);
+			continue;
+		}
 		trace_add(t, "counterpart: %s (%s)\n", ex->addrs[i].addr,
 		    extract_addr_source(ex->addrs[i].src));
+		if (i != j)
+			ex->addrs[j] = ex->addrs[i];
+		j++;
+	}
+	ex->naddrs = j;
 }
 
 /*
@@ -2907,10 +3312,10 @@ read_message(struct cls *c, struct top *top, struct slice hb,
     const char *text, size_t nlen, unsigned flags, struct extract *ex)
 {
 	static const char *const own_fields[] = {
-		"From", "To", "Cc", "Return-Path", "Reply-To", "Sender",
+		"From", "Sender", "Return-Path", "To", "Cc", "Reply-To",
 		"Delivered-To", "X-Original-To", "Envelope-To", "Resent-From",
 		"Resent-To"
-	};
+	};	/* the first three: SELF_STRICT */
 	static struct cparts cp;	/* 30 KiB: not on the stack */
 	char		 date[200];
 	struct slice	 v;
@@ -2918,21 +3323,25 @@ read_message(struct cls *c, struct top *top, struct slice hb,
 	top_signals(hb, c->env_null, top, c->t, 1);
 	if (hdr_find(hb, "Message-ID", &v))
 		hdr_msgid(v, c->own, sizeof(c->own));
-	/* the counterparts and the date, for recipient evidence: only when
-	 * asked (scan and explain show them; deliver needs them only when
-	 * the rules judge by recipients) */
-	if (flags & EXTRACT_ADDRS) {
-		if (hdr_find(hb, "Date", &v)) {
-			hdr_unfold(v, date, sizeof(date));
-			ex->date = extract_date(date, strlen(date));
-		}
-		/* the report's own addresses: the user's, the daemon's */
-		memset(cp.n, 0, sizeof(cp.n));
-		cp.nall = 0;
-		field_addrs(hb, own_fields, sizeof(own_fields) /
-		    sizeof(own_fields[0]), sink_cp(&cp, CP_SELF, AS_NONE));
-		c->cp = &cp;
+	/* the date, for recipient evidence: only when asked (scan and
+	 * explain show it; deliver needs it only when the rules judge by
+	 * recipients) */
+	if ((flags & EXTRACT_ADDRS) && hdr_find(hb, "Date", &v)) {
+		hdr_unfold(v, date, sizeof(date));
+		ex->date = extract_date(date, strlen(date));
 	}
+	/*
+	 * The counterparts are looked for always: whether the text names a
+	 * failed recipient says what the message is (score()), so deliver
+	 * and scan must read it alike.  The report's own addresses (the
+	 * user's, the daemon's) are never one.
+	 */
+	memset(cp.n, 0, sizeof(cp.n));
+	cp.nall = 0;
+	field_addrs(hb, own_fields, 3, sink_cp(&cp, CP_SELF, SELF_STRICT));
+	field_addrs(hb, own_fields + 3, sizeof(own_fields) /
+	    sizeof(own_fields[0]) - 3, sink_cp(&cp, CP_SELF, SELF_LOOSE));
+	c->cp = &cp;
 	analyze(c, text, nlen);
 	complainant(c);
 }
@@ -3012,8 +3421,8 @@ score(const struct top *top, const struct cls *c, struct extract *ex,
  * In-Reply-To, else the last References entry.
  */
 static void
-report_original(struct cls *c, struct slice hb, struct extract *ex,
-    struct trace *t)
+report_original(struct cls *c, struct slice hb, unsigned flags,
+    struct extract *ex, struct trace *t)
 {
 	char		 id[LIM_MSGID + 1];
 	struct slice	 v;
@@ -3033,7 +3442,7 @@ report_original(struct cls *c, struct slice hb, struct extract *ex,
 		snprintf(ex->where, sizeof(ex->where), "%s", c->where);
 		keep_received(ex, c);
 	}
-	if (c->cp != NULL)
+	if (flags & EXTRACT_ADDRS)
 		counterparts(ex, c, hb, t);
 }
 
@@ -3083,7 +3492,7 @@ extract(const char *msg, size_t len, size_t limit, unsigned flags,
 	hb.n = hdr_block_len(text, nlen);
 	read_message(&c, &top, hb, text, nlen, flags, ex);
 	score(&top, &c, ex, t);
-	report_original(&c, hb, ex, t);
+	report_original(&c, hb, flags, ex, t);
 	free_decoded(&c);
 	free(norm);
 }

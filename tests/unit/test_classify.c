@@ -315,6 +315,42 @@ static const struct {
 	  "kate@s.example on Thu, 29 Apr 2007 16:51:51 -0500\n"
 	  "    Unknown Recipient\n",
 	  "jack@s.example,kate@s.example" },
+	{ "prose examples, help lines and links are not recipients",
+	  "Return-Path: <>\nFrom: postmaster@p.example\nTo: me@example.org\n"
+	  "Subject: Undeliverable: offer\n\n"
+	  "Delivery to lena@p.example failed: the mailbox was closed.\n"
+	  "If mike.fox@p.example fails, try m.fox@p.example instead.\n"
+	  "For help, please write to: desk@p.example\n"
+	  "Help: https://p.example/help?user=nora@p.example\n",
+	  "lena@p.example" },
+	{ "smtp= and SMTP: before an address are no part of it",
+	  "Return-Path: <>\nFrom: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Subject: Delivery Failure\n\nwas not delivered to:\n\n"
+	  "  smtp=olga@q.example\n  SMTP:paul@q.example\n  RFC822;quinn@q.example\n",
+	  "olga@q.example,paul@q.example,quinn@q.example" },
+	/* a guard: a bare local part was never taken, and must not be */
+	{ "a bare local part is no address",
+	  "From: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x.example\n\n"
+	  "Final-Recipient: rfc822; jdoe\nAction: failed\n\n--B--\n",
+	  "" },
+	{ "a Message-ID in prose is no recipient",
+	  "Return-Path: <>\nFrom: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Subject: failure notice\n\nYour message with the id\n"
+	  "1234.5678@mail.example.org could not be delivered to\n"
+	  "rita@r.example: mailbox full\n\n--- Below this line is a copy of the message.\n\n"
+	  "Message-ID: <1234.5678@mail.example.org>\nFrom: me@example.org\n"
+	  "Subject: hi\n\nhi\n",
+	  "rita@r.example" },
+	{ "a JSON notification: its bounced recipients, not its source",
+	  "From: no-reply@sns.amazonaws.com\nTo: me@example.org\n"
+	  "Subject: AWS Notification Message\n\n"
+	  "{\"notificationType\":\"Bounce\",\"bounce\":{\"bouncedRecipients\":"
+	  "[{\"emailAddress\":\"sam@s.example\",\"status\":\"5.1.1\"}]},"
+	  "\"mail\":{\"source\":\"news@example.org\",\"destination\":"
+	  "[\"sam@s.example\",\"tom@s.example\"],\"messageId\":\"0101-abc\"}}\n",
+	  "sam@s.example" },
 };
 
 static void
