@@ -154,6 +154,14 @@ static const char *const bounce_text[] = {
 	"invalid user",
 	"rejected your message",
 	"returned to sender",
+	"requested action not taken",
+	/* what Exchange, Notes and gateways write in other languages */
+	"n'a pas pu \xc3\xaatre remis", "n'a pas atteint",
+	"impossible de joindre", "nicht zugestellt", "unzustellbar",
+	"konnte nicht zugestellt", "no se pudo entregar",
+	"no se ha podido entregar", "non \xc3\xa8 stato recapitato",
+	"impossibile recapitare", "kan niet worden bezorgd",
+	"n\xc3\xa3o foi poss\xc3\xadvel entregar",
 	NULL
 };
 
@@ -326,6 +334,7 @@ static const char *const copy_markers[] = {
 	"original mail as follows",
 	"message text follows",
 	"content of the original message",
+	"returned mail",
 	NULL
 };
 
@@ -627,13 +636,17 @@ domain_ok(const char *d, size_t n)
  * "to=bob@x" (":" and ";" end a local part already: "SMTP:bob@x",
  * "RFC822;bob@x").  l: the local part's start, at: its '@'.
  */
+static const char *const addr_types[] = {
+	"smtp", "rfc822", "mailto", "x400", "utf-8",	/* also with ':' ';' */
+	"email", "e-mail", "mail", "to", "rcpt", "recipient", "address",
+	"addr", "user", "orcpt", NULL
+};
+#define ADDR_TYPES_COLON	5
+
 static const char *
 addr_prefix(const char *l, const char *at)
 {
-	static const char *const pfx[] = {
-		"smtp", "rfc822", "email", "e-mail", "mail", "mailto", "to",
-		"rcpt", "recipient", "address", "addr", "user", "orcpt", NULL
-	};
+	const char *const *pfx = addr_types;
 	const char	*eq = memchr(l, '=', (size_t)(at - l));
 	size_t		 i, k;
 
@@ -903,7 +916,7 @@ static const char *const prose_word[] = {
 	"if", "try", "please", "contact", "help", "helpdesk", "support",
 	"assistance", "question", "questions", "visit", "click", "call",
 	"phone", "instead", "alternatively", "i", "i'm", "i've",
-	"my", "me", "unsubscribe", "subscribe", NULL
+	"my", "me", "we", "our", "unsubscribe", "subscribe", NULL
 };
 
 /* Labels ("Contact: x") of help and signature lines, not recipients. */
@@ -911,7 +924,7 @@ static const char *const help_label[] = {
 	"contact", "phone", "tel", "fax", "web", "www", "url", "website",
 	"help", "helpdesk", "support", "admin", "administrator", "postmaster",
 	"abuse", "info", "information", "questions", "question", "email",
-	"e-mail", "mail", "cc", "bcc", NULL
+	"mail", "cc", "bcc", NULL
 };
 
 /* Words that name a recipient, at the end of what precedes an address. */
@@ -970,7 +983,7 @@ static int
 word_char(unsigned char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	    ch == '\'' || ch == '-' || ch >= 0x80;
+	    ch == '\'' || ch >= 0x80;
 }
 
 /*
@@ -1100,9 +1113,9 @@ near_line(const struct text_scan *ts, size_t ls, size_t le, int dir,
  * An address that starts its line is a failed recipient where the report
  * lists them: the line says why it failed ("<addr>: host said: 550 ...",
  * "<addr>... User unknown"), or the line before introduces the list ("The
- * following address(es) failed:", "was not delivered to:") or the line
- * after it, indented, gives the reason (Exim, Exchange).  Alone, it is a
- * mention (a signature, a list of names).
+ * following address(es) failed:", "was not delivered to:") or is one
+ * of the list, or the line after it, indented, gives the reason (Exim,
+ * Exchange).  Alone, it is a mention (a signature, a list of names).
  */
 static int
 listed(const struct text_scan *ts, size_t ls, size_t le, size_t e)
@@ -1116,6 +1129,10 @@ listed(const struct text_scan *ts, size_t ls, size_t le, size_t e)
 	if ((i < k && (lc[i] == ':' || lc[i] == '.')) || says_failure(lc, k))
 		return 1;
 	if (near_line(ts, ls, le, -1, &s2, &e2)) {
+		/* the list goes on: the line before named a recipient */
+		if (ts->prev_src == AS_TEXT && ts->prev_e > s2 &&
+		    ts->prev_e <= e2)
+			return 1;
 		k = lower_line(ts->p, s2, e2, lc, sizeof(lc));
 		while (k > 0 && (lc[k - 1] == ' ' || lc[k - 1] == '\t'))
 			k--;
@@ -1151,6 +1168,34 @@ in_link(const char *p, size_t ls, size_t s, size_t e, size_t le)
 	    ascii_memmem_ci(p + ts, te - ts, "www.") != NULL ||
 	    memchr(p + ts, '?', s - ts) != NULL ||
 	    memchr(p + ts, '&', s - ts) != NULL;
+}
+
+/*
+ * The length of (p, n) less an address type right before the address:
+ * "smtp=", "SMTP:", "RFC822;", "rfc822=" (addr_types), as in "Recipient:
+ * SMTP:bob@x", and the blanks before it.
+ */
+static size_t
+type_prefix(const char *p, size_t n)
+{
+	size_t	 i, k;
+
+	if (n == 0 || (p[n - 1] != '=' && p[n - 1] != ':' && p[n - 1] != ';'))
+		return n;
+	for (i = n - 1; i > 0 && (word_char((unsigned char)p[i - 1]) ||
+	    p[i - 1] == '-'); i--)
+		;
+	/* "To:", "Recipient:" are labels; "to=", "recipient=" prefixes */
+	for (k = 0; addr_types[k] != NULL; k++)
+		if (strlen(addr_types[k]) == n - 1 - i &&
+		    memcmp(p + i, addr_types[k], n - 1 - i) == 0 &&
+		    (p[n - 1] == '=' || k < ADDR_TYPES_COLON))
+			break;
+	if (addr_types[k] == NULL)
+		return n;
+	while (i > 0 && (p[i - 1] == ' ' || p[i - 1] == '\t'))
+		i--;
+	return i;
 }
 
 /*
@@ -1206,12 +1251,7 @@ text_context(struct text_scan *ts, size_t ls, size_t le, size_t s,
 	 * prefix of "smtp=addr" (addr_prefix()) */
 	while (pn > 0 && strchr(" \t<\"'([", pre[pn - 1]) != NULL)
 		pn--;
-	if (pn > 0 && pre[pn - 1] == '=') {
-		for (pn--; pn > 0 && word_char((unsigned char)pre[pn - 1]); pn--)
-			;
-		while (pn > 0 && (pre[pn - 1] == ' ' || pre[pn - 1] == '\t'))
-			pn--;
-	}
+	pn = type_prefix(pre, pn);
 	while (pn > 0 && strchr(" \t>|-*", *pre) != NULL) {
 		pre++;
 		pn--;
@@ -1221,11 +1261,11 @@ text_context(struct text_scan *ts, size_t ls, size_t le, size_t s,
 	if (smtp_code(pre, pn))
 		return AS_TEXT;
 	if (pre[pn - 1] == ':' || pre[pn - 1] == ';') {
-		/* "Recipient: a@x"; not "Contact: help@x" */
-		if (has_word(pre, pn, rcpt_word) ||
-		    !has_word(pre, pn, help_label))
+		/* "Recipient: a@x", "was not delivered to: a@x"; not
+		 * "Contact: help@x"; "Assistant: a@x" a mention */
+		if (has_word(pre, pn, rcpt_word) || says_failure(pre, pn))
 			return AS_TEXT;
-		return 0;
+		return has_word(pre, pn, help_label) ? 0 : AS_TEXT_MENTION;
 	}
 	/* "Delivery to a@x failed": the sentence says it failed */
 	if (last_word(pre, pn, rcpt_word) && (says_failure(pre, pn) ||
@@ -2385,6 +2425,8 @@ struct top {
 	int	 daemon_addr;	/* From's address is a mail system's */
 	int	 weak_ar;	/* auto-reply by Precedence/Auto-Submitted and
 				 * subject alone: never backscatter */
+	int	 lead;		/* the Subject starts with a bounce phrase */
+	int	 mua;		/* a person's mail client wrote it */
 	int	 feedback;	/* a feedback report's header: "X-ARF: yes",
 				 * "complaint about message from 192.0.2.1" */
 	char	 subj[200];
@@ -2604,6 +2646,53 @@ subj_match(const struct top *t, const char *s, const char *const *list)
 	return t->alt[0] ? match_folded(t->alt, strlen(t->alt), list) : NULL;
 }
 
+/* Does s (or its sloppy decoding) begin with a phrase of list? */
+static int
+subj_starts(const struct top *t, const char *const *list)
+{
+	const char	*s;
+	size_t		 i, k;
+	int		 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		s = pass ? t->alt : t->subj;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (i = 0; list[i] != NULL; i++)
+			if (strncmp(s, list[i], k = strlen(list[i])) == 0 &&
+			    k > 0)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is a message's client a person's: a User-Agent field (Thunderbird,
+ * Mutt, Roundcube, K-9 ...), or an X-Mailer naming a mail client?
+ */
+static int
+mua_header(const struct slice *xm, int has_ua, int has_xm)
+{
+	static const char *const clients[] = {
+		"outlook", "thunderbird", "apple mail", "iphone mail",
+		"ipad mail", "evolution", "kmail", "claws", "mutt", "sylpheed",
+		"the bat", "eudora", "pegasus", "mailmate", "airmail", "windows mail", "windows live mail",
+		"em client", NULL
+	};
+	char	 buf[256];
+	size_t	 i, n;
+
+	if (has_ua)
+		return 1;
+	if (!has_xm)
+		return 0;
+	n = hdr_unfold(*xm, buf, sizeof(buf));
+	for (i = 0; clients[i] != NULL; i++)
+		if (ascii_memmem_ci(buf, n, clients[i]) != NULL)
+			return 1;
+	return 0;
+}
+
 /* Does s, past its reply prefixes, begin with an auto-reply tag? */
 static int
 autoreply_start(const char *s)
@@ -2645,7 +2734,8 @@ enum {
 	F_AUTO_SUBMITTED, F_X_AUTOREPLY, F_X_AUTORESPOND, F_X_AUTORESPONDER,
 	F_X_VACATION, F_X_APPLE_ACTION, F_PRECEDENCE, F_X_SPAM_ARREST,
 	F_X_BOXBE_ID, F_X_TMDA_CONFIRM, F_X_CHALLENGE, F_REFERENCES,
-	F_X_BOXTRAPPER, F_X_BLUEBOTTLE, F_X_CHOICEMAIL, F_X_ARF, F_COUNT
+	F_X_BOXTRAPPER, F_X_BLUEBOTTLE, F_X_CHOICEMAIL, F_X_ARF, F_USER_AGENT,
+	F_X_MAILER, F_COUNT
 };
 static const char *const top_fields[F_COUNT] = {
 	"Return-Path", "From", "Subject", "X-Failed-Recipients",
@@ -2653,9 +2743,44 @@ static const char *const top_fields[F_COUNT] = {
 	"X-Autoresponder", "X-Vacation", "X-Apple-Action", "Precedence",
 	"X-Spam-Arrest", "X-Boxbe-Id", "X-TMDA-Confirm", "X-Challenge",
 	"References", "X-Boxtrapper", "X-Bluebottle-Request",
-	"X-ChoiceMail-Registration-Request", "X-ARF"
+	"X-ChoiceMail-Registration-Request", "X-ARF", "User-Agent", "X-Mailer"
 };
 #define HAS(f)	((has >> (f)) & 1)
+
+/*
+ * The Subject v into t: decoded (strictly, and the sloppy way), folded to
+ * lower case, and what it says.  Returns 1 when it has a bounce phrase.
+ */
+static int
+top_subject(struct slice v, struct top *t, int full)
+{
+	const char	*rest;
+
+	hdr_unfold(v, t->subj, sizeof(t->subj));
+	/* what the strict decoder leaves: any charset, 8-bit Latin-1 */
+	sloppy_subject(t->subj, t->alt, sizeof(t->alt));
+	/*
+	 * For extract_maybe_bounce (!full), which runs in the delivering
+	 * process itself, no libetpan code: an encoded subject then counts
+	 * as a maybe, and extract() decides.
+	 */
+	if (!full && strstr(t->subj, "=?") != NULL)
+		t->subject = 1;
+	else
+		hdr_decode_words(t->subj, sizeof(t->subj));
+	/* the phrases are lower case, and so are "NEDORU\xc4\x8c" and a
+	 * capitalised Cyrillic or Greek word once folded */
+	hdr_fold_case(t->subj);
+	hdr_fold_case(t->alt);
+	/* a person forwarding or replying to a bounce */
+	t->fwd = reply_prefixes(t->subj, &rest) > 0;
+	/* Hotmail's and Amazon SES's complaints: an IP address */
+	if ((rest = strstr(t->subj, "complaint about message from ")) !=
+	    NULL && rest[29] >= '0' && rest[29] <= '9')
+		t->feedback = 1;
+	t->lead = subj_starts(t, bounce_subject);
+	return subj_match(t, t->subj, bounce_subject) != NULL;
+}
 
 /*
  * Read the top header's fields into t (parsing; top_autoreply() weighs
@@ -2666,7 +2791,6 @@ top_read(struct slice hb, int env_null, struct top *t, int full)
 {
 	struct slice	 f[F_COUNT];
 	char		 buf[512];
-	const char	*rest;
 	size_t		 n;
 	uint64_t	 has;
 	int		 subj = 0;
@@ -2686,34 +2810,11 @@ top_read(struct slice hb, int env_null, struct top *t, int full)
 		t->daemon = daemon_from(t->from);
 		t->daemon_addr = daemon_addr(t->from);
 	}
-	if (HAS(F_SUBJECT)) {
-		hdr_unfold(f[F_SUBJECT], t->subj, sizeof(t->subj));
-		/* what the strict decoder leaves: any charset, 8-bit Latin-1 */
-		sloppy_subject(t->subj, t->alt, sizeof(t->alt));
-		/*
-		 * For extract_maybe_bounce (!full), which runs in the
-		 * delivering process itself, no libetpan code: an encoded subject
-		 * then counts as a maybe, and extract() decides.
-		 */
-		if (!full && strstr(t->subj, "=?") != NULL)
-			t->subject = 1;
-		else
-			hdr_decode_words(t->subj, sizeof(t->subj));
-		/* the phrases are lower case, and so are "NEDORU\xc4\x8c"
-		 * and a capitalised Cyrillic or Greek word once folded */
-		hdr_fold_case(t->subj);
-		hdr_fold_case(t->alt);
-		/* a person forwarding or replying to a bounce */
-		t->fwd = reply_prefixes(t->subj, &rest) > 0;
-		/* Hotmail's and Amazon SES's complaints: an IP address */
-		if ((rest = strstr(t->subj, "complaint about message from ")) !=
-		    NULL && rest[29] >= '0' && rest[29] <= '9')
-			t->feedback = 1;
-		if (subj_match(t, t->subj, bounce_subject) != NULL)
-			subj = 1;
-	}
+	if (HAS(F_SUBJECT))
+		subj = top_subject(f[F_SUBJECT], t, full);
 	if (HAS(F_FAILED_RCPT))
 		t->failed_rcpt = 1;
+	t->mua = mua_header(&f[F_X_MAILER], HAS(F_USER_AGENT), HAS(F_X_MAILER));
 	if (HAS(F_X_ARF)) {
 		n = hdr_unfold(f[F_X_ARF], buf, sizeof(buf));
 		if (ascii_prefix(buf, n, "yes"))
@@ -3376,6 +3477,25 @@ score(const struct top *top, const struct cls *c, struct extract *ex,
 	ndr = (ex->strong && hdr_sig + body_sig >= 3) || c->json ||
 	    (top->subject && (c->copy_part || c->trust >= T_INLINE));
 	/*
+	 * Antivirus and content gateways, Exchange, Notes and GroupWise
+	 * connectors send their NDRs as a product or "System Administrator",
+	 * not as MAILER-DAEMON: what they are says it -- a Subject that
+	 * starts with a bounce phrase ("Undeliverable:", "DELIVERY FAILURE:",
+	 * "Non remis :", not "[Ticket#1] mail delivery failed", not a reply
+	 * or a forward), no person's mail client, a delivery-failure
+	 * statement, and a returned copy or a failed recipient named as a
+	 * report lists it.
+	 */
+	if (!ndr && top->subject && top->lead && !top->fwd && !top->mua &&
+	    c->marker &&
+	    (c->copy_part || c->trust >= T_INLINE_NOMARK ||
+	    c->rcpt_lines > 0)) {
+		trace_add(t, "a gateway's report: a bounce subject, its "
+		    "statement and %s\n", c->rcpt_lines > 0 ? "a failed "
+		    "recipient" : "a returned copy");
+		ndr = 1;
+	}
+	/*
 	 * A feedback (abuse) report: RFC 5965's report type or machine part,
 	 * or the older forms that return the reported message with the
 	 * provider's own mark (its wording, "X-ARF: yes", the complainant
@@ -3413,6 +3533,17 @@ score(const struct top *top, const struct cls *c, struct extract *ex,
 	if ((ex->kind != K_NDR && !(ex->kind == K_AUTOREPLY && top->weak_ar)) ||
 	    fbl)
 		ex->strong = 1;
+	/* who wrote it (extract.h): an NDR is one by what its body says */
+	if (fbl)
+		ex->report = EXTRACT_REPORT_FEEDBACK;
+	else if (ex->kind == K_NDR || (ex->kind == K_DSN && (c->dsn_part ||
+	    strcasecmp(c->report_type, "delivery-status") == 0 ||
+	    top->null_sender || top->daemon || top->failed_rcpt)))
+		ex->report = EXTRACT_REPORT_DELIVERY;
+	if (ex->report != EXTRACT_REPORT_NONE)
+		trace_add(t, "written by: a mail system (%s report)\n",
+		    ex->report == EXTRACT_REPORT_FEEDBACK ? "a feedback" :
+		    "a delivery");
 }
 
 /*

@@ -374,6 +374,57 @@ test_counterparts(void **state)
 	}
 }
 
+/*
+ * Who wrote a report (struct extract's report, for the judge): rows[] by
+ * index, and what each must say.
+ */
+static void
+test_report(void **state)
+{
+	static const struct {
+		size_t	 row;
+		int	 report;
+		int	 strong;
+	} want[] = {
+		{ 1, EXTRACT_REPORT_DELIVERY, 1 },	/* RFC 3464 */
+		{ 2, EXTRACT_REPORT_DELIVERY, 1 },	/* qmail */
+		{ 4, EXTRACT_REPORT_NONE, 1 },		/* vacation */
+		{ 8, EXTRACT_REPORT_NONE, 1 },		/* MDN */
+		{ 9, EXTRACT_REPORT_DELIVERY, 1 },	/* SES JSON */
+		{ 14, EXTRACT_REPORT_NONE, 0 },		/* bulk auto-reply */
+	};
+	static const char gateway[] =
+	    "From: MailMarshal <mm@gw.example>\nSubject: Delivery Failure: x\n\n"
+	    "Delivery to the following recipients failed.\n\n"
+	    "       jana@p.example\n";
+	static const char arf[] =
+	    "From: fbl@isp.example\nSubject: Spam report\n"
+	    "Content-Type: multipart/mixed; boundary=A\n\n--A\n"
+	    "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+	    "User-Agent: x/1\nVersion: 1\n\n--A\nContent-Type: message/rfc822\n\n"
+	    "Message-ID: <1@example.org>\nFrom: a@example.org\n\nx\n--A--\n";
+	static struct extract ex;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		extract(rows[want[i].row].msg, strlen(rows[want[i].row].msg),
+		    LIM_PARSE_BYTES, 0, &ex, NULL);
+		if (ex.report != want[i].report || ex.strong != want[i].strong)
+			fail_msg("%s: report %d strong %d, want %d %d",
+			    rows[want[i].row].label, ex.report, ex.strong,
+			    want[i].report, want[i].strong);
+	}
+	extract(gateway, strlen(gateway), LIM_PARSE_BYTES, 0, &ex, NULL);
+	assert_int_equal(ex.kind, K_NDR);
+	assert_int_equal(ex.report, EXTRACT_REPORT_DELIVERY);
+	assert_int_equal(ex.strong, 0);
+	extract(arf, strlen(arf), LIM_PARSE_BYTES, 0, &ex, NULL);
+	assert_int_equal(ex.kind, K_DSN);
+	assert_int_equal(ex.report, EXTRACT_REPORT_FEEDBACK);
+	assert_int_equal(ex.strong, 1);
+}
+
 static void
 test_date(void **state)
 {
@@ -406,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_quick_superset),
 		cmocka_unit_test(test_counterparts),
+		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_date),
 	};
 
