@@ -1876,6 +1876,8 @@ json_recipients(struct cls *c, const char *p, size_t n)
 	size_t		 i;
 	int		 depth;
 
+	if (c->cp == NULL)
+		return;
 	for (i = 0; keys[i] != NULL; i++)
 		for (q = p; (q = ascii_memmem_ci(q, (size_t)(end - q),
 		    keys[i])) != NULL; ) {
@@ -1993,7 +1995,8 @@ scan_text(struct cls *c, const char *p, size_t n, const char *where)
 	/* the recipients the text names, before the copy; the whole body
 	 * read as text only when no part named any; a JSON notification
 	 * names them in its fields, its sender too */
-	if (!json && (strcmp(where, "body") != 0 || c->cp->n[CP_TEXT] == 0)) {
+	if (!json && c->cp != NULL && (strcmp(where, "body") != 0 ||
+	    c->cp->n[CP_TEXT] == 0)) {
 		const char *lm = line_marker(lc, n, m ? lc + (m - p) : NULL);
 
 		text_counterparts(c, p, lm != NULL ? (size_t)(lm - lc) : n);
@@ -2994,10 +2997,13 @@ boundaries(const char *p, size_t n, struct boundary *bd, int max)
 	const char	*q = p, *end = p + n, *v, *ve;
 	int		 nb = 0, i;
 
-	while (nb < max && (q = ascii_memmem_ci(q, (size_t)(end - q),
-	    "boundary")) != NULL) {
-		for (v = q += 8; v < end && (*v == ' ' || *v == '\t'); v++)
+	/* memmem, not a case-folding loop: "oundary", then its 'b' */
+	while (nb < max && (q = memmem(q, (size_t)(end - q), "oundary", 7)) !=
+	    NULL) {
+		for (v = q += 7; v < end && (*v == ' ' || *v == '\t'); v++)
 			;
+		if (q - 8 < p || (q[-8] != 'b' && q[-8] != 'B'))
+			continue;
 		if (v >= end || *v++ != '=')
 			continue;
 		while (v < end && (*v == ' ' || *v == '\t'))
@@ -3381,6 +3387,20 @@ counterparts(struct extract *ex, const struct cls *c, struct slice hb,
 }
 
 /*
+ * May the message be a gateway's NDR (score())?  No mail system's sender
+ * (null, daemon, X-Failed-Recipients: those are bounces the usual way), a
+ * Subject that starts with a bounce phrase ("Undeliverable:", "DELIVERY
+ * FAILURE:", "Non remis :", not "[Ticket#1] mail delivery failed", not a
+ * reply or a forward), and no person's mail client.
+ */
+static int
+gateway_subject(const struct top *top)
+{
+	return !top->null_sender && !top->daemon && !top->failed_rcpt &&
+	    top->subject && top->lead && !top->fwd && !top->mua;
+}
+
+/*
  * Hotmail's complaints (JMRP, before ARF) name the complainant in a field
  * the provider adds to the reported copy, X-HmXmrOriginalRecipient.
  */
@@ -3432,17 +3452,21 @@ read_message(struct cls *c, struct top *top, struct slice hb,
 		ex->date = extract_date(date, strlen(date));
 	}
 	/*
-	 * The counterparts are looked for always: whether the text names a
-	 * failed recipient says what the message is (score()), so deliver
-	 * and scan must read it alike.  The report's own addresses (the
-	 * user's, the daemon's) are never one.
+	 * The counterparts, when asked, or when the message may be a
+	 * gateway's NDR (score()): whether its text names a failed recipient
+	 * says what it is, and deliver and scan must read it alike.  The
+	 * report's own addresses (the user's, the daemon's) are never one.
 	 */
-	memset(cp.n, 0, sizeof(cp.n));
-	cp.nall = 0;
-	field_addrs(hb, own_fields, 3, sink_cp(&cp, CP_SELF, SELF_STRICT));
-	field_addrs(hb, own_fields + 3, sizeof(own_fields) /
-	    sizeof(own_fields[0]) - 3, sink_cp(&cp, CP_SELF, SELF_LOOSE));
-	c->cp = &cp;
+	if ((flags & EXTRACT_ADDRS) || gateway_subject(top)) {
+		memset(cp.n, 0, sizeof(cp.n));
+		cp.nall = 0;
+		field_addrs(hb, own_fields, 3, sink_cp(&cp, CP_SELF,
+		    SELF_STRICT));
+		field_addrs(hb, own_fields + 3, sizeof(own_fields) /
+		    sizeof(own_fields[0]) - 3, sink_cp(&cp, CP_SELF,
+		    SELF_LOOSE));
+		c->cp = &cp;
+	}
 	analyze(c, text, nlen);
 	complainant(c);
 }
@@ -3479,15 +3503,11 @@ score(const struct top *top, const struct cls *c, struct extract *ex,
 	/*
 	 * Antivirus and content gateways, Exchange, Notes and GroupWise
 	 * connectors send their NDRs as a product or "System Administrator",
-	 * not as MAILER-DAEMON: what they are says it -- a Subject that
-	 * starts with a bounce phrase ("Undeliverable:", "DELIVERY FAILURE:",
-	 * "Non remis :", not "[Ticket#1] mail delivery failed", not a reply
-	 * or a forward), no person's mail client, a delivery-failure
-	 * statement, and a returned copy or a failed recipient named as a
-	 * report lists it.
+	 * not as MAILER-DAEMON: what they are says it -- their Subject
+	 * (gateway_subject()), a delivery-failure statement, and a returned
+	 * copy or a failed recipient named as a report lists it.
 	 */
-	if (!ndr && top->subject && top->lead && !top->fwd && !top->mua &&
-	    c->marker &&
+	if (!ndr && gateway_subject(top) && c->marker &&
 	    (c->copy_part || c->trust >= T_INLINE_NOMARK ||
 	    c->rcpt_lines > 0)) {
 		trace_add(t, "a gateway's report: a bounce subject, its "
