@@ -344,7 +344,7 @@ static const char *const copy_markers[] = {
  * each position says which lists have a phrase starting so; only there
  * are phrases compared (every phrase has at least four bytes).  A pass
  * costs a few instructions a byte, against a memmem over the whole text
- * for each of the 87 phrases.
+ * for each of the 111 phrases.
  */
 #define PL_BOUNCE	1
 #define PL_CHALLENGE	2
@@ -631,18 +631,24 @@ domain_ok(const char *d, size_t n)
 }
 
 /*
- * Past the prefix a server puts before an address with '=', which is
- * also a character of local parts: "smtp=bob@x", "rfc822=bob@x",
- * "to=bob@x" (":" and ";" end a local part already: "SMTP:bob@x",
- * "RFC822;bob@x").  l: the local part's start, at: its '@'.
+ * What servers write before an address to say its type: "smtp=bob@x",
+ * "SMTP:bob@x", "rfc822;bob@x", "to=bob@x".  The first
+ * ADDR_TYPES_COLON also before ':' or ';', the others only before '='
+ * ("To:" and "Recipient:" are labels).
  */
 static const char *const addr_types[] = {
-	"smtp", "rfc822", "mailto", "x400", "utf-8",	/* also with ':' ';' */
+	"smtp", "rfc822", "mailto", "x400", "utf-8",
 	"email", "e-mail", "mail", "to", "rcpt", "recipient", "address",
 	"addr", "user", "orcpt", NULL
 };
 #define ADDR_TYPES_COLON	5
 
+/*
+ * Past the prefix a server puts before an address with '=', which is
+ * also a character of local parts: "smtp=bob@x", "rfc822=bob@x",
+ * "to=bob@x" (":" and ";" end a local part already: "SMTP:bob@x",
+ * "RFC822;bob@x").  l: the local part's start, at: its '@'.
+ */
 static const char *
 addr_prefix(const char *l, const char *at)
 {
@@ -935,18 +941,21 @@ static const char *const rcpt_word[] = {
 	"an", "failed", "undeliverable", "zugestellt", "remis", NULL
 };
 
-/* What a clause that states a delivery failure says, lower case. */
+/*
+ * What a clause that states a delivery failure says, lower case, matched
+ * anywhere ("fail" in "failed", "failure"; not "full", which is in
+ * "successfully").
+ */
 static const char *const fail_word[] = {
 	"fail", "could not", "couldn't", "cannot", "can't", "unable",
 	"undeliver", "not deliver", "n't deliver", "not be deliver",
 	"reject", "refused", "denied", "unknown", "no such", "not exist",
-	"n't exist", "invalid", "unavailable", "not found", "full", "quota",
-	"error", "permanent", "bounce", "blocked", "disabled", "inactive",
-	"expired", "timed out", "timeout", "not listed", "not reach",
-	"no longer",
-	"unreachable", "unroutable", "not recogni", "nicht", "impossible",
-	"remis",
-	"zustell", "recapit", "entreg", "delayed", "not accept", NULL
+	"n't exist", "invalid", "unavailable", "not found", "is full",
+	"box full", "full mailbox", "quota", "error", "permanent", "bounce",
+	"blocked", "disabled", "inactive", "expired", "timed out", "timeout",
+	"not listed", "not reach", "no longer", "unreachable", "unroutable",
+	"not recogni", "not accept", "delayed", "nicht", "impossible",
+	"remis", "zustell", "recapit", "entreg", NULL
 };
 
 /*
@@ -1150,22 +1159,21 @@ listed(const struct text_scan *ts, size_t ls, size_t le, size_t e)
 }
 
 /*
- * Is the address at (s, e) inside a link: a URL, a "mailto:", a query
- * ("?user=addr&...")?  Help pages and unsubscribe links, never a failed
- * recipient.
+ * Is the address at s (on a line from ls) inside a link: a URL, a
+ * "mailto:", a query ("?user=addr&...") before it in the same word?
+ * Help pages and unsubscribe links, never a failed recipient.  Outlook's
+ * "bob@x<mailto:bob@x>" names bob@x first, then in its link.
  */
 static int
-in_link(const char *p, size_t ls, size_t s, size_t e, size_t le)
+in_link(const char *p, size_t ls, size_t s)
 {
-	size_t	 ts = s, te = e;
+	size_t	 ts = s;
 
 	while (ts > ls && p[ts - 1] != ' ' && p[ts - 1] != '\t')
 		ts--;
-	while (te < le && p[te] != ' ' && p[te] != '\t')
-		te++;
-	return ascii_memmem_ci(p + ts, te - ts, "://") != NULL ||
-	    ascii_memmem_ci(p + ts, te - ts, "mailto:") != NULL ||
-	    ascii_memmem_ci(p + ts, te - ts, "www.") != NULL ||
+	return ascii_memmem_ci(p + ts, s - ts, "://") != NULL ||
+	    ascii_memmem_ci(p + ts, s - ts, "mailto:") != NULL ||
+	    ascii_memmem_ci(p + ts, s - ts, "www.") != NULL ||
 	    memchr(p + ts, '?', s - ts) != NULL ||
 	    memchr(p + ts, '&', s - ts) != NULL;
 }
@@ -1201,8 +1209,7 @@ type_prefix(const char *p, size_t n)
 /*
  * How the report's text names the address at (s, e) of line (ls, le):
  * AS_TEXT where it names a failed recipient, AS_TEXT_MENTION where it
- * only mentions it, 0 where it is prose, help or a link.  lc: the line
- * in lower case, k bytes of it.
+ * only mentions it, 0 where it is prose, help or a link.
  */
 static int
 text_context(struct text_scan *ts, size_t ls, size_t le, size_t s,
@@ -1219,7 +1226,7 @@ text_context(struct text_scan *ts, size_t ls, size_t le, size_t s,
 		if (memmem(lc, k, not_rcpt_line[i], strlen(not_rcpt_line[i])) !=
 		    NULL)
 			return 0;
-	if (in_link(ts->p, ls, s, e, le))
+	if (in_link(ts->p, ls, s))
 		return 0;
 	/* a list on one line: "Recipients: a@x, b@y" as its first one */
 	if (ts->prev_src != 0 && ts->prev_e >= ls && ts->prev_e <= s) {
@@ -1247,8 +1254,8 @@ text_context(struct text_scan *ts, size_t ls, size_t le, size_t s,
 		;
 	if (has_word(q, qn, prose_word) || has_word(post, i, prose_word))
 		return 0;
-	/* strip quoting, bullets, the brackets around the address and the
-	 * prefix of "smtp=addr" (addr_prefix()) */
+	/* strip quoting, bullets, the brackets around the address and its
+	 * type ("smtp=", "SMTP:": type_prefix()) */
 	while (pn > 0 && strchr(" \t<\"'([", pre[pn - 1]) != NULL)
 		pn--;
 	pn = type_prefix(pre, pn);
@@ -2649,7 +2656,7 @@ subj_match(const struct top *t, const char *s, const char *const *list)
 	return t->alt[0] ? match_folded(t->alt, strlen(t->alt), list) : NULL;
 }
 
-/* Does s (or its sloppy decoding) begin with a phrase of list? */
+/* Does the Subject (or its sloppy decoding) begin with a phrase of list? */
 static int
 subj_starts(const struct top *t, const char *const *list)
 {
