@@ -390,6 +390,8 @@ classify_guarded(struct msgctx *m, const struct ev_ctx *ctx, int sink,
 		ex.addrs[i].addr[sizeof(ex.addrs[i].addr) - 1] = '\0';
 	if (ex.nrefs > EXTRACT_MAX_REFS)
 		ex.nrefs = 0;
+	if ((unsigned)ex.report > EXTRACT_REPORT_FEEDBACK)
+		ex.report = EXTRACT_REPORT_NONE;
 	for (i = 0; i < ex.nrefs; i++)
 		ex.refs[i][sizeof(ex.refs[i]) - 1] = '\0';
 	judge(ctx, m->rules, &ex, &m->res, NULL);

@@ -21,6 +21,10 @@ enum addr_src {
 	AS_ORIGINAL_RCPT,	/* DSN Original-Recipient: before aliases */
 	AS_FINAL_RCPT,		/* DSN Final-Recipient: */
 	AS_FAILED_RCPTS,	/* X-Failed-Recipients: */
+	AS_COMPLAINANT,		/* a feedback report's Original-Rcpt-To:,
+				 * Removal-Recipient:, the reported copy's
+				 * X-HmXmrOriginalRecipient: */
+	AS_NOTIFIED,		/* a JSON notification's recipient field */
 	AS_RETURNED,		/* the returned original's To:/Cc: */
 	AS_REPLIER,		/* the auto-reply's From:/Reply-To: */
 	AS_TEXT,		/* a recipient line of the bounce's text */
@@ -32,14 +36,32 @@ struct extract_addr {
 };
 /* The small members first, the arrays each filled from its start: a
  * page of these 26 KiB not written is a page fault not taken. */
+/*
+ * Who wrote the message, for judging by recipients (struct extract's
+ * report): only a report a mail system writes about mail it could not
+ * deliver, or about mail a user complained of, names recipients that the
+ * user must have written to; an auto-reply, a receipt or a challenge is
+ * a person's or their program's answer.
+ */
+#define EXTRACT_REPORT_NONE	0	/* not a mail system's report: an
+					 * auto-reply, an MDN, a challenge,
+					 * or no report at all */
+#define EXTRACT_REPORT_DELIVERY	1	/* a delivery report from a mail
+					 * system: a DSN (delivery-status part,
+					 * or a report from a null or daemon
+					 * sender), X-Failed-Recipients, a JSON
+					 * bounce notification, or an NDR that
+					 * its body proves one (statement plus
+					 * returned copy or failed recipient) */
+#define EXTRACT_REPORT_FEEDBACK	2	/* a feedback (abuse) report: RFC 5965
+					 * ARF and its older forms */
 struct extract {
 	enum kind	 kind;
 	int		 strong;	/* a strong bounce signal: may be junk */
-	int		 mailsys;	/* a delivery report from a mail system
-					 * (null or daemon sender, or
-					 * X-Failed-Recipients, with a report
-					 * or NDR text): only such a report
-					 * may be junked on its recipients */
+	int		 report;	/* EXTRACT_REPORT_*: who wrote it; the
+					 * strong flag is apart (a gateway's
+					 * NDR is a delivery report, not
+					 * strong) */
 	int64_t		 date;		/* the report's own Date:, 0: none */
 	int64_t		 orig_date;	/* the returned original's Date:, 0 */
 	size_t		 naddrs;	/* counterparts: the failed recipients */

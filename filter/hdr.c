@@ -76,6 +76,44 @@ hdr_block_len(const char *p, size_t n)
 }
 
 /*
+ * Where the header block of a message starts: 0, or past the blank and
+ * white-space-only lines (and an mbox From_ line after them) that a
+ * message saved, pasted or relayed carelessly carries before its header
+ * -- where a person reading it would find the header.  Only when two
+ * field lines follow, the first right there; else 0, and the message is
+ * what RFC 5322 makes of it: an empty header, all body.
+ */
+size_t
+hdr_start(const char *p, size_t n)
+{
+	struct slice	 cur, nm, v;
+	size_t		 off = 0, k, eol, i;
+	int		 fields = 0;
+
+	for (;;) {
+		k = line_len(p + off, n - off, &eol);
+		for (i = 0; i < k && (p[off + i] == ' ' || p[off + i] == '\t');
+		    i++)
+			;
+		if (i < k || eol == 0)
+			break;		/* a line with text, or the last one */
+		off += k + eol;
+		if (off > LIM_HEADER_BYTES)
+			return 0;
+	}
+	if (off == 0)
+		return 0;
+	off += msg_from_line_len(p + off, n - off);
+	if (!hdr_is_field_line(p + off, line_len(p + off, n - off, &eol)))
+		return 0;
+	cur.p = p + off;
+	cur.n = hdr_block_len(p + off, n - off);
+	while (fields < 2 && hdr_next(&cur, &nm, &v))
+		fields++;
+	return fields == 2 ? off : 0;
+}
+
+/*
  * Iterate the fields of a block: *cur is advanced past one field, whose
  * name and raw value (continuation lines included) are returned.
  * Returns 1 for a field, 0 at the end.

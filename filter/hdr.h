@@ -7,6 +7,7 @@
 #include "backstop.h"
 
 size_t	 hdr_block_len(const char *, size_t);
+size_t	 hdr_start(const char *, size_t);
 int	 hdr_next(struct slice *, struct slice *, struct slice *);
 int	 hdr_find(struct slice, const char *, struct slice *);
 uint64_t hdr_find_many(struct slice, const char *const *, size_t,

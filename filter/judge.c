@@ -13,8 +13,9 @@
  *   bounce signal
  *   sent/pattern/relay DENY			backscatter
  *   only recipients DENY, not a delivery	unknown
- *   report from a mail system (auto-reply,
- *   read receipt, challenge)
+ *   report from a mail system with a strong
+ *   signal (auto-reply, read receipt,
+ *   challenge, complaint, a gateway's NDR)
  *   only recipients DENY			backscatter (evidence=recipient)
  *
  * Positive evidence wins whatever the order the sources are asked in;
@@ -80,12 +81,14 @@ decide(const struct extract *ex, const struct ev_result *ev,
 		    "little bounce evidence for junk");
 		return;
 	}
-	if (!iddeny && !ex->mailsys) {
+	if (!iddeny && !(ex->report == EXTRACT_REPORT_DELIVERY &&
+	    ex->strong)) {
 		snprintf(res->reason, sizeof(res->reason), "not written to, but "
 		    "a %s is never junked on its recipients alone: only a "
 		    "delivery report from a mail system", ex->kind ==
 		    K_AUTOREPLY ? "auto-reply" : ex->kind == K_MDN ?
-		    "read receipt" : "report without a mail system's sender");
+		    "read receipt" : ex->report == EXTRACT_REPORT_FEEDBACK ?
+		    "complaint" : "report without a mail system's sender");
 		return;
 	}
 	res->verdict = V_BACKSCATTER;

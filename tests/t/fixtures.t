@@ -19,6 +19,15 @@ while IFS='	' read -r f want; do
 	is "$got" "$want" "$f: counterparts $want"
 done <<'EOF'
 dsn-two-reports.eml	alice@one.example,carol@three.example,bob@two.example
+arf-jmrp-pre-arf.eml	jack@hotmail.example
+arf-mixed-feedback-part.eml	hank@isp.example,subscribers@example.org
+arf-text-plain-fields.eml	ivy@mailbox.example
+arf-scomp-pre-arf.eml	redacted@aol.example
+ndr-prose-addresses.eml	mike.fox@partner.example
+ndr-address-prefixes.eml	carl.diaz@partner.example,dora.eng@partner.example,erik.fox@partner.example
+ndr-notes-delivery-failure.eml	hans.meier@notes.partner.example
+ndr-exchange-non-remis.eml	lucie.martin@partenaire.example
+ndr-non-delivery-encoded.eml	jana.kral@partner.example
 EOF
 is "$(wc -l < "$T/got")" "$(wc -l < "$T/want")" "every fixture is in expected.tsv"
 # ham look-alikes: never a bounce, whatever the patterns

@@ -315,6 +315,42 @@ static const struct {
 	  "kate@s.example on Thu, 29 Apr 2007 16:51:51 -0500\n"
 	  "    Unknown Recipient\n",
 	  "jack@s.example,kate@s.example" },
+	{ "prose examples, help lines and links are not recipients",
+	  "Return-Path: <>\nFrom: postmaster@p.example\nTo: me@example.org\n"
+	  "Subject: Undeliverable: offer\n\n"
+	  "Delivery to lena@p.example failed: the mailbox was closed.\n"
+	  "If mike.fox@p.example fails, try m.fox@p.example instead.\n"
+	  "For help, please write to: desk@p.example\n"
+	  "Help: https://p.example/help?user=nora@p.example\n",
+	  "lena@p.example" },
+	{ "smtp= and SMTP: before an address are no part of it",
+	  "Return-Path: <>\nFrom: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Subject: Delivery Failure\n\nwas not delivered to:\n\n"
+	  "  smtp=olga@q.example\n  SMTP:paul@q.example\n  RFC822;quinn@q.example\n",
+	  "olga@q.example,paul@q.example,quinn@q.example" },
+	/* a guard: a bare local part was never taken, and must not be */
+	{ "a bare local part is no address",
+	  "From: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n"
+	  "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x.example\n\n"
+	  "Final-Recipient: rfc822; jdoe\nAction: failed\n\n--B--\n",
+	  "" },
+	{ "a Message-ID in prose is no recipient",
+	  "Return-Path: <>\nFrom: MAILER-DAEMON@x.example\nTo: me@example.org\n"
+	  "Subject: failure notice\n\nYour message with the id\n"
+	  "1234.5678@mail.example.org could not be delivered to\n"
+	  "rita@r.example: mailbox full\n\n--- Below this line is a copy of the message.\n\n"
+	  "Message-ID: <1234.5678@mail.example.org>\nFrom: me@example.org\n"
+	  "Subject: hi\n\nhi\n",
+	  "rita@r.example" },
+	{ "a JSON notification: its bounced recipients, not its source",
+	  "From: no-reply@sns.amazonaws.com\nTo: me@example.org\n"
+	  "Subject: AWS Notification Message\n\n"
+	  "{\"notificationType\":\"Bounce\",\"bounce\":{\"bouncedRecipients\":"
+	  "[{\"emailAddress\":\"sam@s.example\",\"status\":\"5.1.1\"}]},"
+	  "\"mail\":{\"source\":\"news@example.org\",\"destination\":"
+	  "[\"sam@s.example\",\"tom@s.example\"],\"messageId\":\"0101-abc\"}}\n",
+	  "sam@s.example" },
 };
 
 static void
@@ -336,6 +372,57 @@ test_counterparts(void **state)
 			fail_msg("%s: got '%s', want '%s'", crows[i].label, got,
 			    crows[i].want);
 	}
+}
+
+/*
+ * Who wrote a report (struct extract's report, for the judge): rows[] by
+ * index, and what each must say.
+ */
+static void
+test_report(void **state)
+{
+	static const struct {
+		size_t	 row;
+		int	 report;
+		int	 strong;
+	} want[] = {
+		{ 1, EXTRACT_REPORT_DELIVERY, 1 },	/* RFC 3464 */
+		{ 2, EXTRACT_REPORT_DELIVERY, 1 },	/* qmail */
+		{ 4, EXTRACT_REPORT_NONE, 1 },		/* vacation */
+		{ 8, EXTRACT_REPORT_NONE, 1 },		/* MDN */
+		{ 9, EXTRACT_REPORT_DELIVERY, 1 },	/* SES JSON */
+		{ 14, EXTRACT_REPORT_NONE, 0 },		/* bulk auto-reply */
+	};
+	static const char gateway[] =
+	    "From: MailMarshal <mm@gw.example>\nSubject: Delivery Failure: x\n\n"
+	    "Delivery to the following recipients failed.\n\n"
+	    "       jana@p.example\n";
+	static const char arf[] =
+	    "From: fbl@isp.example\nSubject: Spam report\n"
+	    "Content-Type: multipart/mixed; boundary=A\n\n--A\n"
+	    "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+	    "User-Agent: x/1\nVersion: 1\n\n--A\nContent-Type: message/rfc822\n\n"
+	    "Message-ID: <1@example.org>\nFrom: a@example.org\n\nx\n--A--\n";
+	static struct extract ex;
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		extract(rows[want[i].row].msg, strlen(rows[want[i].row].msg),
+		    LIM_PARSE_BYTES, 0, &ex, NULL);
+		if (ex.report != want[i].report || ex.strong != want[i].strong)
+			fail_msg("%s: report %d strong %d, want %d %d",
+			    rows[want[i].row].label, ex.report, ex.strong,
+			    want[i].report, want[i].strong);
+	}
+	extract(gateway, strlen(gateway), LIM_PARSE_BYTES, 0, &ex, NULL);
+	assert_int_equal(ex.kind, K_NDR);
+	assert_int_equal(ex.report, EXTRACT_REPORT_DELIVERY);
+	assert_int_equal(ex.strong, 0);
+	extract(arf, strlen(arf), LIM_PARSE_BYTES, 0, &ex, NULL);
+	assert_int_equal(ex.kind, K_DSN);
+	assert_int_equal(ex.report, EXTRACT_REPORT_FEEDBACK);
+	assert_int_equal(ex.strong, 1);
 }
 
 static void
@@ -370,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_quick_superset),
 		cmocka_unit_test(test_counterparts),
+		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_date),
 	};
 
