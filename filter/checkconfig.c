@@ -30,6 +30,7 @@
 
 #include "backstop.h"
 #include "commands.h"
+#include "evidence.h"
 #include "maildir.h"
 #include "opts.h"
 #include "rules.h"
@@ -338,57 +339,23 @@ check_maildir(const struct rules *r, const char *root)
 		    (unsigned long)st.st_uid, root);
 }
 
+/* evidence_describe()'s problems and warnings, counted as ours. */
 static void
-check_sent(const struct rules *r, const char *root)
+ev_report(int is_problem, const char *what)
 {
-	char		 path[PATH_MAX], dir[PATH_MAX], tbuf[64];
-	const char *const *names;
-	size_t		 n, i;
-	struct stat	 st;
-	struct tm	*tm;
+	if (is_problem)
+		problem("%s", what);
+	else
+		warning("%s", what);
+}
 
-	if (!(rules_has_evidence(r) & RULES_EV_SENT))
-		return;
-	if (sent_index_path(rules_sent_index(r), path, sizeof(path)) == -1) {
-		problem("%s: outbound.sent is on, but the sent index has no "
-		    "path: no home directory; set outbound.sent_index",
-		    rules_files(r));
-		return;
-	}
-	if (stat(path, &st) == -1) {
-		if (errno != ENOENT) {
-			problem("%s: %s", path, strerror(errno));
-			return;
-		}
-		if (parent_of(path, dir, sizeof(dir)) == -1 ||
-		    access(dir, W_OK | X_OK) == -1)
-			problem("%s: sent index missing, and %s is not a "
-			    "writable directory to build it in", path, dir);
-		else
-			printf("sent index: %s (not built yet: the first "
-			    "bounce or backstop learn builds it)\n", path);
-	} else {
-		tm = localtime(&st.st_mtime);
-		if (tm == NULL || strftime(tbuf, sizeof(tbuf),
-		    "%Y-%m-%d %H:%M", tm) == 0)
-			snprintf(tbuf, sizeof(tbuf), "?");
-		printf("sent index: %s (%lld bytes, updated %s)\n", path,
-		    (long long)st.st_size, tbuf);
-		if (access(path, R_OK | W_OK) == -1)
-			problem("%s: sent index not readable and writable: %s",
-			    path, strerror(errno));
-	}
-	names = rules_sent_folders(r, &n);
-	if (n == 0)
-		names = sent_default_names();
-	for (i = 0; names[i] != NULL && (n == 0 || i < n); i++) {
-		if (sent_folder_path(root[0] != '\0' ? root : NULL, names[i], dir,
-		    sizeof(dir)) == -1 ||
-		    stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
-			printf("sent folder %s: not there\n", names[i]);
-		else
-			printf("sent folder %s: %s\n", names[i], dir);
-	}
+static void
+check_sent(const struct rules *r, const char *root, const char *user)
+{
+	struct ev_ctx	 ctx;
+
+	ev_ctx_init(&ctx, r, root[0] != '\0' ? root : NULL, user);
+	evidence_describe(&ctx, r, ev_report);
 }
 
 /* Is there a syslog daemon behind /dev/log, as log_datagram() needs? */
@@ -466,7 +433,7 @@ cmd_check_config(int argc, char **argv)
 	if (root[0] != '\0')
 		check_maildir(rok ? r : NULL, root);
 	if (rok)
-		check_sent(r, root);
+		check_sent(r, root, o.user);
 	check_syslog();
 	rules_free(r);
 

@@ -33,10 +33,14 @@
  * passed in by the command, so nothing here is a global that one module
  * sets and another reads.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "backstop.h"
@@ -472,4 +476,122 @@ evidence_refresh(const struct ev_ctx *ctx, const struct rules *r, char *msg,
 	    msgsz) == -1)
 		return -1;
 	return sent_refresh(&src, msg, msgsz) == -1 ? -1 : 1;
+}
+
+/* evidence_describe()'s report of one unreadable file: a warning. */
+struct ev_describe {
+	void	(*report)(int, const char *);
+	char	 msg[4600];
+};
+
+static void
+on_unreadable(void *arg, const char *path, const char *why)
+{
+	struct ev_describe *dc = arg;
+	char	 shown[4400];
+
+	sanitize(shown, sizeof(shown), path, strlen(path));
+	snprintf(dc->msg, sizeof(dc->msg), "sent folder file %s: %s: "
+	    "skipped by the sent index (a bounce of it cannot be proven ours "
+	    "by it)", shown, why);
+	dc->report(0, dc->msg);
+}
+
+/*
+ * check-config's account of the evidence: the settings, the sent
+ * index's coverage (watched since, entries, when written, state), the
+ * folders and their files that cannot be read; report(1, what) for a
+ * problem, report(0, what) for a warning.  Changes nothing.
+ */
+void
+evidence_describe(const struct ev_ctx *ctx, const struct rules *r,
+    void (*report)(int, const char *))
+{
+	struct ev_describe dc;
+	struct sent_src	 src;
+	struct sent_query q;
+	char		 path[4096], why[600], dir[4096], d1[32], d2[32];
+	const char *const *names;
+	size_t		 i, n;
+	int		 mode = rules_recipients(r), ev = rules_has_evidence(r);
+
+	dc.report = report;
+	printf("evidence: %zu outbound pattern%s, %zu relay%s, sent %s, "
+	    "recipients %s\n", rules_count(r, RULES_EV_PATTERNS),
+	    rules_count(r, RULES_EV_PATTERNS) == 1 ? "" : "s",
+	    rules_count(r, RULES_EV_RELAYS),
+	    rules_count(r, RULES_EV_RELAYS) == 1 ? "" : "s",
+	    (ev & RULES_EV_SENT) ? "on" : "off", (mode & RULES_RCPT_ON) ?
+	    "on (they may also junk)" : (ev & RULES_EV_SENT) ? "vouch only" :
+	    "off");
+	if (mode & RULES_RCPT_ON)
+		printf("  recipients_unmatched: %s, recipients_domain: %s\n",
+		    (mode & RULES_RCPT_JUNK) ? "backscatter" : "unknown",
+		    (mode & RULES_RCPT_DOMAIN) ? "true" : "false");
+	if (!(ev & RULES_EV_SENT))
+		return;
+	printf("  recipient_delimiter: \"%s\"\n",
+	    rules_recipient_delimiter(r));
+	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
+	    sizeof(why)) == -1) {
+		snprintf(dc.msg, sizeof(dc.msg), "%s: outbound.sent is on, but "
+		    "%s; set outbound.sent_index", rules_files(r), why);
+		report(1, dc.msg);
+		return;
+	}
+	if (sent_index_foreign(path, why, sizeof(why))) {
+		snprintf(dc.msg, sizeof(dc.msg), "%s%s%s", rules_sent_index_at(r),
+		    rules_sent_index_at(r)[0] ? ": outbound.sent_index: " : "",
+		    why);
+		report(1, dc.msg);
+		return;
+	}
+	(void)sent_status(&src, &q);
+	if (q.state == SENT_NONE && q.built == 0) {
+		printf("sent index: %s (not built yet: the first bounce, "
+		    "backstop learn or check-rules builds it)\n", path);
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (strrchr(dir, '/') != NULL)
+			*strrchr(dir, '/') = '\0';
+		if (access(dir[0] ? dir : "/", W_OK | X_OK) == -1) {
+			snprintf(dc.msg, sizeof(dc.msg), "%.2000s: sent index missing, "
+			    "and %.2000s is not a writable directory to build it "
+			    "in", path, dir);
+			report(1, dc.msg);
+		}
+	} else {
+		utc_day(q.watched, d1, sizeof(d1));
+		utc_day(q.rcpt_from, d2, sizeof(d2));
+		printf("sent index: %s (%s%s%s)\n", path, q.state ==
+		    SENT_CURRENT ? "up to date" : "stale", q.state ==
+		    SENT_CURRENT ? "" : ": ", q.state == SENT_CURRENT ? "" :
+		    q.why);
+		printf("  holds %llu Message-IDs, %llu recipient entries; "
+		    "%llu files skipped\n", (unsigned long long)q.nids_known,
+		    (unsigned long long)q.nrcpts_known,
+		    (unsigned long long)q.nskipped);
+		printf("  watched your sent folders since %s: \"not sent\" "
+		    "holds from then on; recipients known since %s\n", d1, d2);
+		utc_day(q.built, d1, sizeof(d1));
+		printf("  last written %s\n", d1);
+		if (access(path, R_OK | W_OK) == -1) {
+			snprintf(dc.msg, sizeof(dc.msg), "%s: sent index not "
+			    "readable and writable: %s", path, strerror(errno));
+			report(1, dc.msg);
+		}
+	}
+	names = rules_sent_folders(r, &n);
+	if (n == 0)
+		names = sent_default_names();
+	for (i = 0; names[i] != NULL && (n == 0 || i < n); i++) {
+		struct stat	 st;
+
+		if (sent_folder_path(src.maildir, names[i], dir,
+		    sizeof(dir)) == -1 || stat(dir, &st) == -1 ||
+		    !S_ISDIR(st.st_mode))
+			printf("sent folder %s: not there\n", names[i]);
+		else
+			printf("sent folder %s: %s\n", names[i], dir);
+	}
+	(void)sent_unreadable(&src, on_unreadable, &dc);
 }

@@ -62,5 +62,7 @@ int	 evidence_refresh(const struct ev_ctx *, const struct rules *, char *,
 int	 evidence_sent_src(const struct ev_ctx *, const struct rules *,
 	    struct sent_src *, char *, size_t, char *, size_t);
 const char *evidence_source_name(int);
+void	 evidence_describe(const struct ev_ctx *, const struct rules *,
+	    void (*)(int, const char *));
 
 #endif

@@ -842,6 +842,7 @@ files_read(struct sent_build *b, const struct sent_dirs *d,
     const struct sent_listing *l, const struct timespec *t0, long budget_ms)
 {
 	char		 fpath[4400], id[LIM_MSGID + 1];
+	struct stat	 lst;
 	size_t		 i, j, nnew = 0;
 	int64_t		 date;
 	int		 r;
@@ -869,11 +870,13 @@ files_read(struct sent_build *b, const struct sent_dirs *d,
 			r = file_read(fpath, id, sizeof(id), &b->rs, &date);
 			if (b->pg != NULL)
 				b->pg->in_file = 0;
-			if (r == -1 && errno == ENOENT)
+			if (r == -1 && errno == ENOENT &&
+			    lstat(fpath, &lst) == -1)
 				continue;	/* gone meanwhile: nothing */
 			if (r == -1) {
 				log_msg(LOG_WARNING, "sent index: %s: %s, "
-				    "skipped", fpath, strerror(errno));
+				    "skipped", fpath, errno == ENOENT ?
+				    "a dangling link" : strerror(errno));
 				r = -2;
 			} else if (date < b->h.first)
 				b->h.first = date;
@@ -1482,4 +1485,82 @@ int
 sent_index_foreign(const char *path, char *why, size_t whysz)
 {
 	return sf_is_ours(path, why, whysz) == 0;
+}
+
+/*
+ * What the index is now, without bringing it up to date (check-config):
+ * q->state, the coverage, q->why.  0, or -1 when src names no index.
+ */
+int
+sent_status(const struct sent_src *src, struct sent_query *q)
+{
+	struct sent_dirs d;
+	struct sf_file	 f;
+	int		 rc;
+
+	memset(q, 0, sizeof(*q));
+	if (src->index == NULL)
+		return -1;
+	if ((rc = lookup(src, &f, q)) != 1)
+		return 0;
+	dirs_get(&d, src);
+	if (d.nfolders == 0)
+		snprintf(q->why, sizeof(q->why), "no sent folder found");
+	else if (current(&f, src, &d, 0, q))
+		q->state = SENT_CURRENT;
+	else
+		q->state = SENT_STALE;
+	q->built = f.h.built;
+	q->nrcpts_known = f.h.n[SF_RCPTS] + f.h.n[SF_RRCPTS];
+	sf_close(&f);
+	dirs_free(&d);
+	return 0;
+}
+
+/*
+ * Call fn(arg, path, why) for each file of the sent folders that cannot
+ * be read as a message (a dangling link, no permission, not a regular
+ * file): what the index skips.  Reads no mail.  The count.
+ */
+size_t
+sent_unreadable(const struct sent_src *src,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	struct sent_dirs d;
+	struct stat	 st;
+	DIR		*dp;
+	struct dirent	*de;
+	char		 path[4400];
+	size_t		 i, n = 0;
+	int		 fd;
+
+	dirs_get(&d, src);
+	for (i = 0; i < d.n; i++) {
+		if ((dp = opendir(d.path[i])) == NULL) {
+			fn(arg, d.path[i], strerror(errno));
+			n++;
+			continue;
+		}
+		while ((de = readdir(dp)) != NULL) {
+			if (de->d_name[0] == '.' || de->d_type == DT_DIR ||
+			    (size_t)snprintf(path, sizeof(path), "%s/%s",
+			    d.path[i], de->d_name) >= sizeof(path))
+				continue;
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+			    O_NONBLOCK)) == -1) {
+				fn(arg, path, errno == ENOENT ? "a dangling "
+				    "link" : strerror(errno));
+				n++;
+			} else {
+				if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+					fn(arg, path, "not a regular file");
+					n++;
+				}
+				close(fd);
+			}
+		}
+		closedir(dp);
+	}
+	dirs_free(&d);
+	return n;
 }

@@ -62,10 +62,15 @@ struct sent_query {
 	int64_t		 rcpt_from;	/* all recipients known from */
 	uint64_t	 nids_known;	/* Message-IDs the index holds */
 	uint64_t	 nskipped;	/* files it could not read */
+	uint64_t	 nrcpts_known;	/* recipient entries (sent_status) */
+	int64_t		 built;		/* when written (sent_status) */
 	char		 why[400];	/* why not current; what was done */
 };
 int	 sent_query(const struct sent_src *, struct sent_query *, long);
 long	 sent_refresh(const struct sent_src *, char *, size_t);
 int	 sent_index_foreign(const char *, char *, size_t);
+int	 sent_status(const struct sent_src *, struct sent_query *);
+size_t	 sent_unreadable(const struct sent_src *,
+	    void (*)(void *, const char *, const char *), void *);
 
 #endif
