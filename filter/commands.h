@@ -1,7 +1,8 @@
 /*
  * The commands, one entry point each, called only by main.c: deliver.c
  * (deliver, filter), scan.c (scan, explain), expire.c (expire, junk,
- * restore), learn.c (learn, check-rules), checkconfig.c (check-config).
+ * restore), learn.c (learn, check-rules), checkconfig.c (check-config),
+ * record.c (record, sendmail).
  * No command module includes or calls another's.
  */
 #ifndef COMMANDS_H
@@ -17,5 +18,7 @@ int	 cmd_restore(int, char **);
 int	 cmd_learn(int, char **);
 int	 cmd_check_rules(int, char **);
 int	 cmd_check_config(int, char **);
+int	 cmd_record(int, char **);
+int	 cmd_sendmail(int, char **);
 
 #endif

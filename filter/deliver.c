@@ -375,7 +375,7 @@ classify_guarded(struct msgctx *m, const struct ev_ctx *ctx, int sink,
 	extract(m->buf + m->skip, m->len - m->skip,
 	    rules_parse_bytes(m->rules), (env_null_sender() ?
 	    EXTRACT_NULL_SENDER : 0) | ((rules_has_evidence(m->rules) &
-	    RULES_EV_SENT) ? EXTRACT_ADDRS : 0), &ex, NULL);
+	    RULES_EV_INDEX) ? EXTRACT_ADDRS : 0), &ex, NULL);
 	guard_disarm();
 	/* plain data, but checked as if it came from elsewhere */
 	if ((unsigned)ex.kind > K_MDN)

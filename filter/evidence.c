@@ -84,8 +84,9 @@ evidence_source_name(int s)
 }
 
 /*
- * The sent index of the rules, when on: its path into path and where it
- * reads from into src.  0, or -1 with why said.
+ * The sent index of the rules (whether or not they ask it: record writes
+ * it all the same): its path into path and where it reads from into
+ * src.  0, or -1 with why said.
  */
 int
 evidence_sent_src(const struct ev_ctx *ctx, const struct rules *r,
@@ -93,10 +94,6 @@ evidence_sent_src(const struct ev_ctx *ctx, const struct rules *r,
     size_t whysz)
 {
 	why[0] = '\0';
-	if (!(rules_has_evidence(r) & RULES_EV_SENT)) {
-		snprintf(why, whysz, "sent evidence off");
-		return -1;
-	}
 	if (sent_index_path(rules_sent_index(r), path, pathsz) == -1) {
 		snprintf(why, whysz, "no home directory for the sent index");
 		return -1;
@@ -106,6 +103,7 @@ evidence_sent_src(const struct ev_ctx *ctx, const struct rules *r,
 	src->folders = rules_sent_folders(r, &src->nfolders);
 	src->maildir = ctx != NULL ? ctx->maildir : NULL;
 	src->delim = rules_recipient_delimiter(r);
+	src->folders_on = (rules_has_evidence(r) & RULES_EV_SENT) != 0;
 	return 0;
 }
 
@@ -220,15 +218,64 @@ window(const struct ev_ctx *ctx, const struct extract *ex, int64_t *from,
 	*to = (d > a ? d : a) + EV_SKEW;
 }
 
+/*
+ * May a miss in the index be taken for "not sent" for a time from lo on
+ * (rcpt: of the recipients, else of the Message-IDs)?  When a source
+ * that sees everything the user sends covers it: the sent folders, read
+ * whole and as they are now, watched since before lo; or, with
+ * outbound.record, the MTA's record, complete since before lo.  Never
+ * while the folders hold files not read.  1, or 0 with why.
+ */
+static int
+covered(const struct rules *r, const struct sent_query *q, int64_t lo,
+    int rcpt, char *why, size_t whysz)
+{
+	int	 folders = (rules_has_evidence(r) & RULES_EV_SENT) != 0;
+	int	 record = (rules_has_evidence(r) & RULES_EV_RECORD) != 0;
+	int64_t	 ffrom = rcpt ? q->rcpt_from : q->watched;
+	char	 d1[32], d2[32];
+
+	if (folders && !q->absent && q->state != SENT_CURRENT) {
+		snprintf(why, whysz, "%.230s", q->why[0] ? q->why :
+		    "the sent index cannot answer");
+		return 0;
+	}
+	if (folders && q->state == SENT_CURRENT && ffrom <= lo &&
+	    (rcpt || q->nids_known > 0))
+		return 1;
+	if (record && q->rec_from != 0 && q->rec_from <= lo)
+		return 1;
+	utc_day(lo, d2, sizeof(d2));
+	if (record && q->rec_from == 0)
+		snprintf(why, whysz, "nothing recorded yet, or the record is "
+		    "damaged");
+	else if (record && !folders) {
+		utc_day(q->rec_from, d1, sizeof(d1));
+		snprintf(why, whysz, "recorded only since %s, and the original "
+		    "may have left before (%s)", d1, d2);
+	} else if (q->absent)
+		snprintf(why, whysz, "%.230s", q->why[0] ? q->why : "no sent "
+		    "folder found");
+	else if (!rcpt && q->nids_known == 0)
+		snprintf(why, whysz, "the sent folders hold no Message-ID");
+	else {
+		utc_day(ffrom, d1, sizeof(d1));
+		snprintf(why, whysz, "the sent index has %s only since %s, and "
+		    "the original may have left before (%s)%s", rcpt ? "known "
+		    "your recipients" : "watched your sent folders", d1, d2,
+		    rcpt ? "" : ": a copy deleted then was never seen");
+	}
+	return 0;
+}
+
 static void
 ask_sent_id(const struct ev_ctx *ctx, const struct rules *r,
     const struct extract *ex, const struct sent_query *q,
     const char *path, struct ev_result *ev)
 {
-	char	 d1[32], d2[32];
+	char	 why[240];
 	int64_t	 od = ex->orig_date, lo;
 
-	(void)r;
 	if (q->id_hit) {
 		snprintf(ev->rule[EVS_SENT], sizeof(ev->rule[EVS_SENT]),
 		    "sent index %.300s", path);
@@ -242,25 +289,11 @@ ask_sent_id(const struct ev_ctx *ctx, const struct rules *r,
 		say(ev, EVS_SENT, EV_NA, "no original Message-ID");
 		return;
 	}
-	if (q->state != SENT_CURRENT) {
-		say(ev, EVS_SENT, EV_UNSURE, "%s", q->why[0] ? q->why :
-		    "the sent index cannot answer");
-		return;
-	}
-	if (q->nids_known == 0) {
-		say(ev, EVS_SENT, EV_UNSURE, "the sent folders hold no "
-		    "Message-ID");
-		return;
-	}
 	if (od != 0 && od > ctx->now + EV_SKEW)
 		od = 0;		/* dated in the future: not a date */
 	lo = od != 0 ? od - EV_SKEW : ev->from;
-	if (q->watched > lo) {
-		utc_day(q->watched, d1, sizeof(d1));
-		utc_day(lo, d2, sizeof(d2));
-		say(ev, EVS_SENT, EV_UNSURE, "the sent index has watched your "
-		    "sent folders since %s, and the original may have left "
-		    "before (%s): a copy deleted then was never seen", d1, d2);
+	if (!covered(r, q, lo, 0, why, sizeof(why))) {
+		say(ev, EVS_SENT, EV_UNSURE, "%s", why);
 		return;
 	}
 	if (od != 0 && od + EV_GRACE > ctx->now) {
@@ -340,16 +373,8 @@ ask_rcpts(const struct ev_ctx *ctx, const struct rules *r,
 		    "addresses");
 		return;
 	}
-	if (q->state != SENT_CURRENT) {
-		say(ev, EVS_RCPT, EV_UNSURE, "%s", q->why[0] ? q->why :
-		    "the sent index cannot answer");
-		return;
-	}
-	if (q->rcpt_from > ev->from) {
-		utc_day(q->rcpt_from, d2, sizeof(d2));
-		say(ev, EVS_RCPT, EV_UNSURE, "the sent index knows your "
-		    "recipients only since %s, after the window starts (%s)",
-		    d2, d1);
+	if (!covered(r, q, ev->from, 1, dom, sizeof(dom))) {
+		say(ev, EVS_RCPT, EV_UNSURE, "%s", dom);
 		return;
 	}
 	if (ex->orig_date != 0 && ex->orig_date <= ctx->now + EV_SKEW &&
@@ -420,12 +445,12 @@ evidence_gather(const struct ev_ctx *ctx, const struct rules *r,
 	}
 	ask_patterns(r, ex, ids, nids, ev);
 	ask_relays(r, ex, ev);
-	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
+	if (!(rules_has_evidence(r) & RULES_EV_INDEX))
+		;	/* both off */
+	else if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
 	    sizeof(why)) == -1) {
-		if (rules_has_evidence(r) & RULES_EV_SENT) {
-			say(ev, EVS_SENT, EV_UNSURE, "%s", why);
-			say(ev, EVS_RCPT, EV_UNSURE, "%s", why);
-		}
+		say(ev, EVS_SENT, EV_UNSURE, "%s", why);
+		say(ev, EVS_RCPT, EV_UNSURE, "%s", why);
 	} else if (nids == 0 && n == 0) {
 		say(ev, EVS_SENT, EV_NA, "no original Message-ID");
 		say(ev, EVS_RCPT, EV_NA, "it names no address to ask about");
@@ -470,7 +495,7 @@ evidence_refresh(const struct ev_ctx *ctx, const struct rules *r, char *msg,
 	struct sent_src	 src;
 	char		 path[4096];
 
-	if (!(rules_has_evidence(r) & RULES_EV_SENT))
+	if (!(rules_has_evidence(r) & RULES_EV_INDEX))
 		return 0;
 	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), msg,
 	    msgsz) == -1)
@@ -528,14 +553,17 @@ evidence_describe(const struct ev_ctx *ctx, const struct rules *r,
 		printf("  recipients_unmatched: %s, recipients_domain: %s\n",
 		    (mode & RULES_RCPT_JUNK) ? "backscatter" : "unknown",
 		    (mode & RULES_RCPT_DOMAIN) ? "true" : "false");
-	if (!(ev & RULES_EV_SENT))
+	if (!(ev & RULES_EV_INDEX))
 		return;
+	printf("  outbound.record: %s\n", (ev & RULES_EV_RECORD) ? "on: the "
+	    "MTA's record may also say \"not sent\"" : "off: what backstop "
+	    "record saw only vouches");
 	printf("  recipient_delimiter: \"%s\"\n",
 	    rules_recipient_delimiter(r));
 	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
 	    sizeof(why)) == -1) {
-		snprintf(dc.msg, sizeof(dc.msg), "%s: outbound.sent is on, but "
-		    "%s; set outbound.sent_index", rules_files(r), why);
+		snprintf(dc.msg, sizeof(dc.msg), "%s: the sent index is on, "
+		    "but %s; set outbound.sent_index", rules_files(r), why);
 		report(1, dc.msg);
 		return;
 	}
@@ -563,15 +591,26 @@ evidence_describe(const struct ev_ctx *ctx, const struct rules *r,
 		utc_day(q.watched, d1, sizeof(d1));
 		utc_day(q.rcpt_from, d2, sizeof(d2));
 		printf("sent index: %s (%s%s%s)\n", path, q.state ==
-		    SENT_CURRENT ? "up to date" : "stale", q.state ==
-		    SENT_CURRENT ? "" : ": ", q.state == SENT_CURRENT ? "" :
+		    SENT_CURRENT ? "up to date" : !(ev & RULES_EV_SENT) ?
+		    "no sent folder read: outbound.sent is off" : "stale",
+		    q.state == SENT_CURRENT || !(ev & RULES_EV_SENT) ? "" : ": ",
+		    q.state == SENT_CURRENT || !(ev & RULES_EV_SENT) ? "" :
 		    q.why);
 		printf("  holds %llu Message-IDs, %llu recipient entries; "
-		    "%llu files skipped\n", (unsigned long long)q.nids_known,
+		    "%llu files skipped\n", (unsigned long long)(q.nids_known +
+		    q.nrids_known),
 		    (unsigned long long)q.nrcpts_known,
 		    (unsigned long long)q.nskipped);
-		printf("  watched your sent folders since %s: \"not sent\" "
-		    "holds from then on; recipients known since %s\n", d1, d2);
+		if (ev & RULES_EV_SENT)
+			printf("  watched your sent folders since %s: \"not "
+			    "sent\" holds from then on; recipients known since "
+			    "%s\n", d1, d2);
+		if (q.rec_from != 0) {
+			utc_day(q.rec_from, d1, sizeof(d1));
+			printf("  recorded by backstop record since %s: %llu "
+			    "Message-IDs merged\n", d1,
+			    (unsigned long long)q.nrids_known);
+		}
 		utc_day(q.built, d1, sizeof(d1));
 		printf("  last written %s\n", d1);
 		if (access(path, R_OK | W_OK) == -1) {
@@ -583,7 +622,8 @@ evidence_describe(const struct ev_ctx *ctx, const struct rules *r,
 	names = rules_sent_folders(r, &n);
 	if (n == 0)
 		names = sent_default_names();
-	for (i = 0; names[i] != NULL && (n == 0 || i < n); i++) {
+	for (i = 0; (ev & RULES_EV_SENT) && names[i] != NULL &&
+	    (n == 0 || i < n); i++) {
 		struct stat	 st;
 
 		if (sent_folder_path(src.maildir, names[i], dir,

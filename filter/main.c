@@ -24,6 +24,8 @@ static const struct {
 	{ "check-rules", cmd_check_rules },
 	{ "check-config", cmd_check_config },
 	{ "restore", cmd_restore },
+	{ "record", cmd_record },
+	{ "sendmail", cmd_sendmail },
 };
 
 int

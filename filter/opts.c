@@ -47,6 +47,12 @@ static const struct {
 	{ "check-config", "[-r RULES] [-d MAILDIR] [-u USER@DOMAIN]",
 	    "check the rules, the maildir and syslog as deliver would use "
 	    "them", EXIT_USAGE },
+	{ "record", "[-r RULES] [-u USER@DOMAIN] [--] [RECIPIENT...] "
+	    "< MESSAGE", "add an outgoing message to the sent index (the MTA "
+	    "hands it a copy)", EXIT_TEMPFAIL },
+	{ "sendmail", "[SENDMAIL-OPTIONS] [RECIPIENT...] < MESSAGE",
+	    "send with the real sendmail, then record what it took",
+	    EXIT_TEMPFAIL },
 };
 #define NUSAGES	(sizeof(usages) / sizeof(usages[0]))
 

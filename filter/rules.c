@@ -78,6 +78,7 @@ struct rules {
 	char		**sent_folders;		/* none: the default ones */
 	size_t		 nsent_folders;
 	char		*sent_index;		/* NULL: ~/.backstop-sent.idx */
+	int		 record;		/* outbound.record: complete */
 	int		 rcpt;			/* outbound.recipients: on */
 	int		 rcpt_junk;		/* recipients_unmatched */
 	int		 rcpt_domain;		/* recipients_domain */
@@ -459,6 +460,13 @@ out_recipients(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 	    sizeof(c->r->rcpt_at));
 }
 
+/* outbound.record: backstop record sees every message the user sends */
+static int
+out_record(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
+{
+	return out_flag(c, k, v, "record", &c->r->record, NULL, 0);
+}
+
 static int
 out_recipients_domain(struct ctx *c, yaml_node_t *k, yaml_node_t *v)
 {
@@ -519,6 +527,7 @@ static const struct {
 	{ "relays", out_relays },
 	{ "sent", out_sent },
 	{ "sent_index", out_sent_index },
+	{ "record", out_record },
 	{ "recipients", out_recipients },
 	{ "recipients_unmatched", out_recipients_unmatched },
 	{ "recipients_domain", out_recipients_domain },
@@ -753,10 +762,10 @@ rules_load(struct rules *r, const char *path, int required, char *err,
 	free(buf);
 	/* the recipients are looked up in the sent index: no index, no
 	 * evidence, and a key that silently does nothing is a trap */
-	if (rc == 0 && r->rcpt && !r->sent) {
+	if (rc == 0 && r->rcpt && !r->sent && !r->record) {
 		snprintf(err, errsz, "%s: outbound.recipients needs "
-		    "outbound.sent (the sent index holds the recipients)",
-		    r->rcpt_at);
+		    "outbound.sent or outbound.record (the sent index holds the "
+		    "recipients)", r->rcpt_at);
 		rc = -1;
 	}
 	return rc;
@@ -1022,7 +1031,7 @@ rules_relay_match(const struct rules *r, const char *v, size_t n,
 int
 rules_recipients(const struct rules *r)
 {
-	if (r == NULL || !r->rcpt || !r->sent)
+	if (r == NULL || !r->rcpt || (!r->sent && !r->record))
 		return 0;
 	return RULES_RCPT_ON | (r->rcpt_junk ? RULES_RCPT_JUNK : 0) |
 	    (r->rcpt_domain ? RULES_RCPT_DOMAIN : 0);
@@ -1033,7 +1042,7 @@ rules_has_evidence(const struct rules *r)
 {
 	return (r->npats > 0 ? RULES_EV_PATTERNS : 0) |
 	    (r->nrelays > 0 ? RULES_EV_RELAYS : 0) |
-	    (r->sent ? RULES_EV_SENT : 0);
+	    (r->sent ? RULES_EV_SENT : 0) | (r->record ? RULES_EV_RECORD : 0);
 }
 
 /* NULL means the inbox. */

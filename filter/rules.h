@@ -37,7 +37,9 @@ int	 rules_relay_match(const struct rules *, const char *, size_t,
 /* rules_has_evidence(): nonzero when any source is configured; bits: */
 #define RULES_EV_PATTERNS	0x1
 #define RULES_EV_RELAYS		0x2
-#define RULES_EV_SENT		0x4
+#define RULES_EV_SENT		0x4	/* outbound.sent: the folders */
+#define RULES_EV_RECORD		0x8	/* outbound.record: the MTA's record */
+#define RULES_EV_INDEX		(RULES_EV_SENT | RULES_EV_RECORD)
 int	 rules_recipients(const struct rules *);
 #define RULES_RCPT_ON		0x1	/* outbound.recipients: true */
 #define RULES_RCPT_JUNK		0x2	/* never wrote to: backscatter */

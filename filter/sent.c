@@ -70,6 +70,7 @@
 #include "backstop.h"
 #include "extract.h"
 #include "hdr.h"
+#include "journal.h"
 #include "maildir.h"
 #include "sent.h"
 #include "sentfile.h"
@@ -79,6 +80,8 @@
 #define SENT_FILE_RCPTS	1000		/* recipients kept of one message */
 #define SENT_SKIPS	8		/* copies left out after a crash */
 #define SENT_BUILD_MEM	(1024UL << 20)	/* address space of a build */
+#define SENT_TAIL_MAX	8192		/* journal entries a lookup reads;
+					 * more are merged into the index */
 
 /* The directories that make up the configured folders, as they are now. */
 struct sent_dirs {
@@ -341,6 +344,8 @@ dirs_get(struct sent_dirs *d, const struct sent_src *src)
 	int		 k, known;
 
 	memset(d, 0, sizeof(*d));
+	if (!src->folders_on)
+		return;
 	if (names == NULL || nnames == 0) {
 		names = sent_defaults;
 		for (nnames = 0; names[nnames] != NULL; nnames++)
@@ -605,6 +610,7 @@ sent_each(const char *folder, int (*fn)(void *, const char *, const char *),
 	memset(&src, 0, sizeof(src));
 	src.folders = one;
 	src.nfolders = 1;
+	src.folders_on = 1;
 	dirs_get(&d, &src);
 	if (d.n == 0) {
 		snprintf(err, errsz, "%s: not a folder", folder);
@@ -817,6 +823,8 @@ struct sent_build {
 	struct sf_name	*names;		/* merged */
 	uint64_t	*ids;
 	struct sf_pair	*rcpts;
+	struct sf_pair	*rids;		/* recorded, merged from the journal */
+	struct sf_pair	*rrcpts;
 };
 
 static int
@@ -1010,6 +1018,69 @@ pairs_merge(const struct sf_pair *old, size_t nold, struct sf_pair *add,
 }
 
 /*
+ * The recorded arrays of the new index o: the old index's (when usable,
+ * keep_old) and the journal's entries it has not merged yet (all of them
+ * when the journal is another file than the one it merged), with how
+ * far it is merged now.  No journal: none recorded.
+ */
+static void
+journal_merge(struct sent_build *b, int keep_old, const char *jpath,
+    struct sf_out *o)
+{
+	const struct sf_hdr *oh = b->m->h;
+	struct sj_view	 jv;
+	struct sj_entry	*e = NULL;
+	struct sf_pair	*ids, *rc;
+	size_t		 n = 0, i, ni = 0, nr = 0;
+	off_t		 from;
+	int		 same;
+
+	o->h.n[SF_RIDS] = o->h.n[SF_RRCPTS] = 0;
+	o->h.jdev = o->h.jino = o->h.joff = 0;
+	if (jpath == NULL)
+		return;
+	same = keep_old && oh != NULL;
+	from = same ? (off_t)oh->joff : 0;
+	if (sj_read(jpath, from, SIZE_MAX / sizeof(*e), &jv, &e, &n) == -1)
+		return;
+	if (same && (jv.dev != oh->jdev || jv.ino != oh->jino)) {
+		free(e);	/* another journal: merge it all afresh */
+		same = 0;
+		if (sj_read(jpath, 0, SIZE_MAX / sizeof(*e), &jv, &e,
+		    &n) == -1)
+			return;
+	}
+	ids = xmalloc((n + 1) * sizeof(*ids));
+	rc = xmalloc((n + 1) * sizeof(*rc));
+	for (i = 0; i < n; i++) {
+		if (e[i].kind == SJ_ID) {
+			ids[ni].h = e[i].h;
+			ids[ni++].t = e[i].t;
+		} else if (e[i].kind == SJ_RCPT) {
+			rc[nr].h = e[i].h;
+			rc[nr++].t = e[i].t;
+		}
+	}
+	free(e);
+	o->h.rec_since = same ? oh->rec_since : 0;
+	b->rids = pairs_merge(same ? b->m->arr[SF_RIDS] : NULL, same ?
+	    (size_t)oh->n[SF_RIDS] : 0, ids, ni, SENT_MAX_IDS,
+	    &o->h.n[SF_RIDS], &o->h.rec_since);
+	b->rrcpts = pairs_merge(same ? b->m->arr[SF_RRCPTS] : NULL, same ?
+	    (size_t)oh->n[SF_RRCPTS] : 0, rc, nr, SENT_MAX_RCPTS,
+	    &o->h.n[SF_RRCPTS], &o->h.rec_since);
+	free(ids);
+	free(rc);
+	o->arr[SF_RIDS] = b->rids;
+	o->arr[SF_RRCPTS] = b->rrcpts;
+	o->h.jdev = jv.dev;
+	o->h.jino = jv.ino;
+	o->h.joff = (uint64_t)jv.size;
+	if (jv.damaged)
+		o->h.flags |= SF_F_JDAMAGED;
+}
+
+/*
  * Build the new index from the old one (b->m, may be empty) and the
  * directories d: list them, read the files the old index lacks for at
  * most budget_ms (negative: no limit), merge, write.  0; 1 when it could
@@ -1022,20 +1093,28 @@ index_build(struct sent_build *b, const struct sent_dirs *d, long budget_ms,
 	struct timespec	 t0;
 	struct sent_listing l;
 	struct sf_out	 o;
+	struct sj_view	 jv;
+	struct sj_entry	*je = NULL;
 	const struct sf_hdr *oh = b->m->h;
-	int		 over, a, rc;
+	char		 jpath[4200];
+	size_t		 jn;
+	int		 over, a, rc, jok;
 	int64_t		 now = clock_now();
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&l, 0, sizeof(l));
 	memset(&b->h, 0, sizeof(b->h));
+	/* the journal's salt keys what record wrote: the index takes it */
+	jok = sj_path(b->src->index, jpath, sizeof(jpath)) == 0 &&
+	    sj_read(jpath, 0, 0, &jv, &je, &jn) != -1;
+	free(je);
 	if (oh != NULL && strncmp(oh->delim, b->src->delim,
-	    sizeof(oh->delim)) == 0) {
+	    sizeof(oh->delim)) == 0 && (!jok || jv.h.salt == oh->salt)) {
 		l.old = b->m->arr[SF_NAMES];
 		l.nold = (size_t)oh->n[SF_NAMES];
 		b->h = *oh;
 	} else {
-		b->h.salt = new_salt();
+		b->h.salt = jok ? jv.h.salt : new_salt();
 		b->h.first = INT64_MAX;
 		b->h.watched = now;
 		snprintf(b->h.delim, sizeof(b->h.delim), "%s",
@@ -1065,11 +1144,7 @@ index_build(struct sent_build *b, const struct sent_dirs *d, long budget_ms,
 	o.arr[SF_IDS] = b->ids;
 	o.arr[SF_NAMES] = b->names;
 	o.arr[SF_RCPTS] = b->rcpts;
-	if (l.old != NULL) {
-		o.arr[SF_RIDS] = b->m->arr[SF_RIDS];
-		o.arr[SF_RRCPTS] = b->m->arr[SF_RRCPTS];
-	} else
-		o.h.n[SF_RIDS] = o.h.n[SF_RRCPTS] = 0;
+	journal_merge(b, l.old != NULL, jok ? jpath : NULL, &o);
 	rc = sf_write(b->src->index, &o, memfd, why, whysz);
 	if (rc == 0)
 		snprintf(why, whysz, "%s: %llu Message-IDs of %llu messages "
@@ -1085,6 +1160,8 @@ index_build(struct sent_build *b, const struct sent_dirs *d, long budget_ms,
 	free(b->names);
 	free(b->ids);
 	free(b->rcpts);
+	free(b->rids);
+	free(b->rrcpts);
 	return rc;
 }
 
@@ -1307,17 +1384,84 @@ describe(const struct sf_hdr *h, struct sent_query *q)
 {
 	q->watched = h->watched;
 	q->rcpt_from = h->since > h->watched ? h->since : h->watched;
-	q->nids_known = h->n[SF_IDS] + h->n[SF_RIDS];
+	q->nids_known = h->n[SF_IDS];
+	q->nrids_known = h->n[SF_RIDS];
 	q->nskipped = h->nskipped;
+	q->built = h->built;
+	q->nrcpts_known = h->n[SF_RCPTS] + h->n[SF_RRCPTS];
 }
 
 /*
- * Open the index at src into f and search it for q.  1 with f open,
- * 0 when there is no usable index, -1 when it is damaged (a block
- * failed its check: no answer from it, and it is rebuilt).
+ * The entries of the journal the index has not merged (f NULL: no index,
+ * all of them), matched against q's questions; q->rec_from from the
+ * journal's start and what the index dropped.  1 when there are more
+ * than a lookup reads (the index is to merge them), else 0.
  */
 static int
-lookup(const struct sent_src *src, struct sf_file *f, struct sent_query *q)
+search_tail(const struct sent_src *src, const struct sf_file *f,
+    struct sent_query *q)
+{
+	struct sj_view	 jv;
+	struct sj_entry	*e;
+	char		 jpath[4200];
+	uint64_t	 keys[SENT_MAX_ASK][3], x;
+	size_t		 n, i, k, a;
+	off_t		 from = 0;
+	int		 more;
+
+	q->rec_from = 0;
+	if (sj_path(src->index, jpath, sizeof(jpath)) == -1)
+		return 0;
+	if (f != NULL)
+		from = (off_t)f->h.joff;
+	if ((more = sj_read(jpath, from, SENT_TAIL_MAX, &jv, &e, &n)) == -1)
+		return 0;
+	if (f != NULL && (jv.dev != f->h.jdev || jv.ino != f->h.jino)) {
+		free(e);	/* not the journal it merged: all of it */
+		if ((more = sj_read(jpath, 0, SENT_TAIL_MAX, &jv, &e,
+		    &n)) == -1)
+			return 0;
+	}
+	if (!jv.damaged && (f == NULL || !(f->h.flags & SF_F_JDAMAGED)))
+		q->rec_from = f != NULL && f->h.rec_since > jv.h.since ?
+		    f->h.rec_since : jv.h.since;
+	for (a = 0; a < q->naddrs && a < SENT_MAX_ASK; a++)
+		if (!rcpt_keys(jv.h.salt, q->addrs[a], src->delim, keys[a]))
+			memset(keys[a], 0, sizeof(keys[a]));
+	for (i = 0; i < n; i++) {
+		if (e[i].kind == SJ_ID) {
+			for (k = 0; k < q->nids && q->id_hit == 0; k++) {
+				x = sent_hash(q->ids[k]);
+				if (x == e[i].h) {
+					q->id_hit = k + 1;
+					q->id_src = SENT_RECORD;
+				}
+			}
+			continue;
+		}
+		if (e[i].kind != SJ_RCPT || e[i].t < q->from || e[i].t > q->to)
+			continue;
+		for (a = 0; a < q->naddrs && a < SENT_MAX_ASK; a++)
+			for (k = 0; k < 3; k++)
+				if (keys[a][k] != 0 && keys[a][k] == e[i].h) {
+					q->each[a] |= k == 2 ? SENT_HIT_DOMAIN :
+					    SENT_HIT_ADDR;
+					q->each_src[a] = SENT_RECORD;
+				}
+	}
+	free(e);
+	return more;
+}
+
+/*
+ * Open the index at src into f and search it and the journal's tail for
+ * q.  1 with f open, 0 when there is no usable index, -1 when it is
+ * damaged (a block failed its check: no answer from it, and it is
+ * rebuilt).  *more_r: the journal holds more than a lookup reads.
+ */
+static int
+lookup(const struct sent_src *src, struct sf_file *f, struct sent_query *q,
+    int *more_r)
 {
 	char	 why[400];
 
@@ -1325,6 +1469,7 @@ lookup(const struct sent_src *src, struct sf_file *f, struct sent_query *q)
 	q->id_hit = 0;
 	if (sf_open(src->index, f, why, sizeof(why)) == -1) {
 		snprintf(q->why, sizeof(q->why), "%s", why);
+		*more_r = search_tail(src, NULL, q);
 		return 0;
 	}
 	if (search(f, q) == -1) {
@@ -1334,9 +1479,11 @@ lookup(const struct sent_src *src, struct sf_file *f, struct sent_query *q)
 		snprintf(q->why, sizeof(q->why), "%s: damaged (a block fails "
 		    "its check), rebuilt", src->index);
 		log_msg(LOG_WARNING, "%s", q->why);
+		*more_r = search_tail(src, NULL, q);
 		return -1;
 	}
 	describe(&f->h, q);
+	*more_r = search_tail(src, f, q);
 	return 1;
 }
 
@@ -1360,52 +1507,74 @@ current(const struct sf_file *f, const struct sent_src *src,
 }
 
 /*
+ * The state of the folders' part of the open index f (rc: lookup()'s)
+ * into q: CURRENT, or NONE when there is no folder (q->absent) or
+ * outbound.sent is off.  1 when the index is to be built.
+ */
+static int
+assess(const struct sent_src *src, int rc, const struct sf_file *f,
+    int just_built, struct sent_query *q)
+{
+	struct sent_dirs d;
+	int		 build = 0;
+
+	q->state = SENT_NONE;
+	q->absent = 0;
+	if (!src->folders_on) {
+		q->absent = 1;
+		return rc != 1;
+	}
+	dirs_get(&d, src);
+	if (d.nfolders == 0) {
+		q->absent = 1;
+		snprintf(q->why, sizeof(q->why), "no sent folder found");
+		build = rc != 1;
+	} else if (rc == 1 && current(f, src, &d, just_built, q))
+		q->state = SENT_CURRENT;
+	else {
+		q->state = rc == 1 ? SENT_STALE : SENT_NONE;
+		build = 1;
+	}
+	dirs_free(&d);
+	return build;
+}
+
+/*
  * Ask the sent index q's questions (sent.h).  A hit is proof from any
- * index; otherwise q->state says what a miss is worth: SENT_CURRENT
- * when the index holds every file of every folder as they are now
- * (brought up to date within budget_ms, negative: no limit), SENT_STALE
- * or SENT_NONE with q->why saying why not.  0, or -1 when src names
- * nothing to ask.
+ * index or journal; otherwise q->state says what a miss in the sent
+ * folders is worth: SENT_CURRENT when the index holds every file of
+ * every folder as they are now (brought up to date within budget_ms,
+ * negative: no limit), SENT_STALE or SENT_NONE with q->why; q->rec_from
+ * since when recording is complete.  0, or -1 when src names nothing.
  */
 int
 sent_query(const struct sent_src *src, struct sent_query *q, long budget_ms)
 {
-	struct sent_dirs d;
 	struct sent_src	 mem;
 	struct sf_file	 f;
-	char		 mpath[64];
-	int		 rc, memfd, built;
+	struct stat	 st;
+	char		 mpath[64], jpath[4200];
+	int		 rc, memfd, built, more, build;
 
 	q->state = SENT_NONE;
 	q->why[0] = '\0';
-	q->watched = q->rcpt_from = 0;
-	q->nids_known = q->nskipped = 0;
+	q->watched = q->rcpt_from = q->rec_from = 0;
+	q->nids_known = q->nrids_known = q->nskipped = 0;
 	if (src->index == NULL)
 		return -1;
-	rc = lookup(src, &f, q);
-	if (rc == 1 && any_hit(q)) {
-		sf_close(&f);
-		return 0;
-	}
-	dirs_get(&d, src);
-	if (d.nfolders == 0) {
+	rc = lookup(src, &f, q, &more);
+	if (any_hit(q)) {
 		if (rc == 1)
 			sf_close(&f);
-		dirs_free(&d);
-		snprintf(q->why, sizeof(q->why), "no sent folder found");
 		return 0;
 	}
-	if (rc == 1) {
-		rc = current(&f, src, &d, 0, q);
+	build = assess(src, rc, &f, 0, q) || more;
+	if (rc == 1)
 		sf_close(&f);
-		if (rc == 1) {
-			q->state = SENT_CURRENT;
-			dirs_free(&d);
-			return 0;
-		}
-		rc = 0;
-	}
-	dirs_free(&d);
+	/* nothing to build from: no folder, no journal */
+	if (!build || (q->absent && (sj_path(src->index, jpath,
+	    sizeof(jpath)) == -1 || lstat(jpath, &st) == -1)))
+		return 0;
 	/* an index is mode 600 (sf_open() checks): so is this one */
 	if ((memfd = memfd_create("backstop-sent", MFD_CLOEXEC)) != -1 &&
 	    fchmod(memfd, 0600) == -1) {
@@ -1417,7 +1586,9 @@ sent_query(const struct sent_src *src, struct sent_query *q, long budget_ms)
 	if (built == -1) {
 		if (memfd != -1)
 			close(memfd);
-		return 0;	/* SENT_NONE, why set */
+		q->state = SENT_NONE;
+		q->absent = 0;
+		return 0;	/* why set */
 	}
 	/* unwritable: the index the child left in memory answers */
 	mem = *src;
@@ -1425,18 +1596,16 @@ sent_query(const struct sent_src *src, struct sent_query *q, long budget_ms)
 		snprintf(mpath, sizeof(mpath), "/proc/self/fd/%d", memfd);
 		mem.index = mpath;
 	}
-	rc = lookup(&mem, &f, q);
+	rc = lookup(&mem, &f, q, &more);
 	if (memfd != -1)
 		close(memfd);
 	if (rc != 1)
 		return 0;
 	/* the folders as they are after the build: changed meanwhile is
 	 * not current */
-	dirs_get(&d, src);
-	q->state = any_hit(q) || current(&f, src, &d, 1, q) ? SENT_CURRENT :
-	    SENT_STALE;
+	if (!any_hit(q))
+		(void)assess(src, rc, &f, 1, q);
 	sf_close(&f);
-	dirs_free(&d);
 	return 0;
 }
 
@@ -1451,9 +1620,10 @@ sent_refresh(const struct sent_src *src, char *msg, size_t msgsz)
 	struct sent_query q;
 	struct sent_dirs d;
 	struct sf_file	 f;
+	int		 more;
 
 	dirs_get(&d, src);
-	if (d.nfolders == 0) {
+	if (d.nfolders == 0 && src->folders_on) {
 		dirs_free(&d);
 		snprintf(msg, msgsz, "no sent folder found");
 		return -1;
@@ -1470,9 +1640,9 @@ sent_refresh(const struct sent_src *src, char *msg, size_t msgsz)
 		return -1;
 	}
 	memset(&q, 0, sizeof(q));
-	if (lookup(src, &f, &q) == 1)
+	if (lookup(src, &f, &q, &more) == 1)
 		sf_close(&f);
-	return (long)q.nids_known;
+	return (long)(q.nids_known + q.nrids_known);
 }
 
 /*
@@ -1494,26 +1664,16 @@ sent_index_foreign(const char *path, char *why, size_t whysz)
 int
 sent_status(const struct sent_src *src, struct sent_query *q)
 {
-	struct sent_dirs d;
 	struct sf_file	 f;
-	int		 rc;
+	int		 rc, more;
 
 	memset(q, 0, sizeof(*q));
 	if (src->index == NULL)
 		return -1;
-	if ((rc = lookup(src, &f, q)) != 1)
-		return 0;
-	dirs_get(&d, src);
-	if (d.nfolders == 0)
-		snprintf(q->why, sizeof(q->why), "no sent folder found");
-	else if (current(&f, src, &d, 0, q))
-		q->state = SENT_CURRENT;
-	else
-		q->state = SENT_STALE;
-	q->built = f.h.built;
-	q->nrcpts_known = f.h.n[SF_RCPTS] + f.h.n[SF_RRCPTS];
-	sf_close(&f);
-	dirs_free(&d);
+	rc = lookup(src, &f, q, &more);
+	(void)assess(src, rc, &f, 0, q);
+	if (rc == 1)
+		sf_close(&f);
 	return 0;
 }
 
@@ -1563,4 +1723,67 @@ sent_unreadable(const struct sent_src *src,
 	}
 	dirs_free(&d);
 	return n;
+}
+
+/*
+ * Record one message that left (backstop record): its Message-ID (NULL:
+ * none) and the recipients addrs, dated t, appended to the journal of
+ * the index at src (sj_begin(): locked, fsynced), keyed with the
+ * journal's salt (the index's when the journal is new).  Then, when the
+ * journal holds more than a lookup reads beyond what the index merged,
+ * the index merges it (within budget_ms; what does not fit waits).  0,
+ * or -1 with why and errno (the caller tells temporary from not).
+ */
+int
+sent_record(const struct sent_src *src, const char *id,
+    const char *const *addrs, size_t naddrs, int64_t t, long budget_ms,
+    char *why, size_t whysz)
+{
+	struct sf_file	 f;
+	struct sj_entry	*v;
+	struct sent_query q;
+	char		 jpath[4200], w[400];
+	uint64_t	 salt, keys[3];
+	size_t		 n = 0, i, k;
+	int		 fd, more;
+
+	if (sj_path(src->index, jpath, sizeof(jpath)) == -1) {
+		snprintf(why, whysz, "%s: path too long", src->index);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	salt = new_salt();
+	if (sf_open(src->index, &f, w, sizeof(w)) == 0) {
+		salt = f.h.salt;
+		sf_close(&f);
+	}
+	if (sj_begin(jpath, salt, &fd, &salt, why, whysz) == -1)
+		return -1;
+	v = xmalloc((1 + 3 * naddrs) * sizeof(*v));
+	memset(v, 0, (1 + 3 * naddrs) * sizeof(*v));
+	if (id != NULL) {
+		v[n].h = sent_hash(id);
+		v[n].t = t;
+		v[n++].kind = SJ_ID;
+	}
+	for (i = 0; i < naddrs; i++)
+		if (rcpt_keys(salt, addrs[i], src->delim, keys))
+			for (k = 0; k < 3; k++)
+				if (keys[k] != 0) {
+					v[n].h = keys[k];
+					v[n].t = t;
+					v[n++].kind = SJ_RCPT;
+				}
+	if (sj_commit(fd, v, n, why, whysz) == -1) {
+		free(v);
+		return -1;
+	}
+	free(v);
+	/* a long tail: merge it into the index (a lookup reads the tail) */
+	memset(&q, 0, sizeof(q));
+	if (lookup(src, &f, &q, &more) == 1)
+		sf_close(&f);
+	if (more)
+		(void)build_contained(src, 0, budget_ms, -1, w, sizeof(w));
+	return 0;
 }

@@ -31,6 +31,7 @@ struct sent_src {
 	const char	*maildir;	/* relative names are looked for here
 					 * first (deliver -d), NULL: none */
 	const char	*delim;		/* subaddress delimiters ("+") */
+	int		 folders_on;	/* outbound.sent: read the folders */
 };
 
 /* Where an entry came from. */
@@ -60,7 +61,10 @@ struct sent_query {
 	int		 state;		/* SENT_NONE, _STALE or _CURRENT */
 	int64_t		 watched;	/* the folders watched since */
 	int64_t		 rcpt_from;	/* all recipients known from */
-	uint64_t	 nids_known;	/* Message-IDs the index holds */
+	int64_t		 rec_from;	/* recording complete from; 0: none */
+	int		 absent;	/* no sent folder (or none read) */
+	uint64_t	 nids_known;	/* Message-IDs of the folders */
+	uint64_t	 nrids_known;	/* Message-IDs recorded */
 	uint64_t	 nskipped;	/* files it could not read */
 	uint64_t	 nrcpts_known;	/* recipient entries (sent_status) */
 	int64_t		 built;		/* when written (sent_status) */
@@ -70,6 +74,8 @@ int	 sent_query(const struct sent_src *, struct sent_query *, long);
 long	 sent_refresh(const struct sent_src *, char *, size_t);
 int	 sent_index_foreign(const char *, char *, size_t);
 int	 sent_status(const struct sent_src *, struct sent_query *);
+int	 sent_record(const struct sent_src *, const char *, const char *const *,
+	    size_t, int64_t, long, char *, size_t);
 size_t	 sent_unreadable(const struct sent_src *,
 	    void (*)(void *, const char *, const char *), void *);
 

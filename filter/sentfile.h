@@ -31,6 +31,7 @@
 #define SF_BLOCK	4096
 #define SF_MAX_DIRS	64
 #define SF_F_COMPLETE	0x1		/* every file of the folders read */
+#define SF_F_JDAMAGED	0x2		/* the journal had a damaged entry */
 
 enum sf_array {
 	SF_IDS = 0,
