@@ -462,9 +462,9 @@ int
 cmd_deliver(int argc, char **argv)
 {
 	struct msgctx	 m;
-	const char	*folder, *home;
+	const char	*folder, *home, *who;
 	char		*root, err[PATH_MAX + 256];
-	char		 hdr[1024], idlog[256];
+	char		 hdr[1024], idlog[256], userlog[256];
 	struct slice	 iov[4];
 	size_t		 niov = 0;
 	int		 qmail = 0;
@@ -547,10 +547,13 @@ cmd_deliver(int argc, char **argv)
 		log_msg(LOG_ERR, "%s", err);
 	sanitize(idlog, sizeof(idlog), m.res.msgid[0] ? m.res.msgid : "-",
 	    strlen(m.res.msgid[0] ? m.res.msgid : "-"));
-	log_msg(LOG_INFO, "verdict=%s kind=%s original=%s folder=%s%s%s",
-	    verdict_name(m.res.verdict), kind_name(m.res.kind), idlog,
-	    folder ? folder : "inbox", m.res.failed ? " note=" : "",
-	    m.res.failed ? m.res.reason : "");
+	if ((who = opts_user(&o)) == NULL)
+		who = "-";
+	sanitize(userlog, sizeof(userlog), who, strlen(who));
+	log_msg(LOG_INFO, "user=%s verdict=%s kind=%s original=%s "
+	    "folder=%s%s%s", userlog, verdict_name(m.res.verdict),
+	    kind_name(m.res.kind), idlog, folder ? folder : "inbox",
+	    m.res.failed ? " note=" : "", m.res.failed ? m.res.reason : "");
 	msg_free(&m);
 	return qmail ? EXIT_QMAIL_STOP : EXIT_OK;
 }
@@ -559,7 +562,8 @@ int
 cmd_filter(int argc, char **argv)
 {
 	struct msgctx	 m;
-	char		 hdr[1024];
+	const char	*who;
+	char		 hdr[1024], idlog[256], userlog[256];
 	struct slice	 iov[3];
 	struct opts	 o;
 
@@ -591,8 +595,17 @@ cmd_filter(int argc, char **argv)
 		return EXIT_TEMPFAIL;
 	}
 	guard_done(EXIT_OK);
-	log_msg(LOG_INFO, "filter verdict=%s kind=%s",
-	    verdict_name(m.res.verdict), kind_name(m.res.kind));
+	/* the same line as deliver's; the caller (Sieve, procmail, maildrop)
+	 * chooses the folder */
+	sanitize(idlog, sizeof(idlog), m.res.msgid[0] ? m.res.msgid : "-",
+	    strlen(m.res.msgid[0] ? m.res.msgid : "-"));
+	if ((who = opts_user(&o)) == NULL)
+		who = "-";
+	sanitize(userlog, sizeof(userlog), who, strlen(who));
+	log_msg(LOG_INFO, "user=%s verdict=%s kind=%s original=%s "
+	    "folder=-%s%s", userlog, verdict_name(m.res.verdict),
+	    kind_name(m.res.kind), idlog, m.res.failed ? " note=" : "",
+	    m.res.failed ? m.res.reason : "");
 	msg_free(&m);
 	return EXIT_OK;
 }

@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backstop.h"
@@ -87,6 +88,25 @@ opts_usage(const char *cmd)
 	return usages[i].bad_rc;
 }
 
+/*
+ * Whom a message is for, for the log: -u, else $USER (Postfix, Exim,
+ * qmail and Dovecot's Sieve filter set it), else $LOGNAME (procmail and
+ * maildrop keep only that); NULL when none says.
+ */
+const char *
+opts_user(const struct opts *o)
+{
+	const char	*u;
+
+	if (o->user != NULL && *o->user != '\0')
+		return o->user;
+	if ((u = getenv("USER")) != NULL && *u != '\0')
+		return u;
+	if ((u = getenv("LOGNAME")) != NULL && *u != '\0')
+		return u;
+	return NULL;
+}
+
 #define OPTS_LONG	256	/* getopt values of long-only options */
 
 /*
@@ -143,6 +163,7 @@ opts_parse(struct opts *o, const char *cmd, const char *common,
 			o->maildir = optarg;
 			continue;
 		case 'u':
+			o->user = optarg;
 			rules_set_user(optarg);
 			continue;
 		case 'h':

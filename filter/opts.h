@@ -9,6 +9,7 @@ struct opts {
 	int		 rc;		/* to return when opts_parse() is -1 */
 	const char	*rules;		/* -r RULES */
 	const char	*maildir;	/* -d MAILDIR */
+	const char	*user;		/* -u USER@DOMAIN */
 };
 /* one option of a command's own: a flag set to 1, or an argument */
 struct opt {
@@ -20,6 +21,7 @@ struct opt {
 int	 opts_parse(struct opts *, const char *, const char *,
 	    const struct opt *, int, char **, int, int);
 int	 opts_usage(const char *);
+const char *opts_user(const struct opts *);
 void	 opts_usage_all(FILE *);
 
 #endif
