@@ -41,8 +41,9 @@ static const struct {
 	{ "restore", "[-r RULES] [-d MAILDIR] FILE... | --stdin",
 	    "move messages from Junk back to the inbox (--stdin: escaped "
 	    "names, one a line, as junk and scan print them)", EXIT_USAGE },
-	{ "learn", "[-r RULES] [--write] [FOLDER...]", "propose outbound "
-	    "patterns from the sent folders", EXIT_USAGE },
+	{ "learn", "[-r RULES] [--write] [--accept-local] [FOLDER...]",
+	    "propose outbound patterns from the sent folders, the replies "
+	    "to them and the host's mail system", EXIT_USAGE },
 	{ "check-rules", "[-r RULES] [FOLDER...]", "how well the rules "
 	    "cover what you sent", EXIT_USAGE },
 	{ "check-config", "[-r RULES] [-d MAILDIR] [-u USER@DOMAIN]",
