@@ -46,9 +46,10 @@ static const struct {
 	    "to them and the host's mail system", EXIT_USAGE },
 	{ "check-rules", "[-r RULES] [FOLDER...]", "how well the rules "
 	    "cover what you sent", EXIT_USAGE },
-	{ "check-config", "[-r RULES] [-d MAILDIR] [-u USER@DOMAIN]",
-	    "check the rules, the maildir and syslog as deliver would use "
-	    "them", EXIT_USAGE },
+	{ "check-config", "[--filter] [-r RULES] [-d MAILDIR] "
+	    "[-u USER@DOMAIN]", "check the rules, the maildir, syslog and "
+	    "the mail system's side as deliver (or filter) would use them",
+	    EXIT_USAGE },
 };
 #define NUSAGES	(sizeof(usages) / sizeof(usages[0]))
 
