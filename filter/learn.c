@@ -49,7 +49,7 @@
 #include "commands.h"
 #include "extract.h"
 #include "judge.h"
-#include "learn.h"
+#include "learnworld.h"
 #include "maildir.h"
 #include "mta.h"
 #include "opts.h"
@@ -696,30 +696,6 @@ group_cmp_cover(const void *a, const void *b)
 	if (x->cover != y->cover)
 		return x->cover > y->cover ? -1 : 1;
 	return strcmp(x->key, y->key);
-}
-
-/* One Message-ID to learn from: a sent copy's, or one a reply shows. */
-void
-learn_add_id(struct learn *L, const char *path, const char *id, int world)
-{
-	struct sentmsg	*m;
-	size_t		 k;
-
-	if (L->n == L->cap) {
-		L->cap = L->cap ? L->cap * 2 : 256;
-		L->m = xrealloc(L->m, L->cap * sizeof(*L->m));
-	}
-	m = &L->m[L->n++];
-	k = strlen(id);
-	m->id = xmalloc(k + 3);
-	if (id[0] == '<')
-		memcpy(m->id, id, k + 1);
-	else
-		snprintf(m->id, k + 3, "<%s>", id);
-	m->path = xstrdup(path);
-	m->key = NULL;
-	m->group = 0;
-	m->world = world;
 }
 
 /* Collect the Message-IDs of the sent folders, and the copies' fields. */

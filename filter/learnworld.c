@@ -30,12 +30,36 @@
 #include "backstop.h"
 #include "extract.h"
 #include "hdr.h"
-#include "learn.h"
+#include "learnworld.h"
 #include "sent.h"
 #include "util.h"
 
 #define WORLD_SKEW	86400		/* a reply dated before the copy */
 #define WORLD_WINDOW	(180 * 86400)	/* a reply long after it */
+
+/* One Message-ID to learn from: a sent copy's, or one a reply shows. */
+void
+learn_add_id(struct learn *L, const char *path, const char *id, int world)
+{
+	struct sentmsg	*m;
+	size_t		 k;
+
+	if (L->n == L->cap) {
+		L->cap = L->cap ? L->cap * 2 : 256;
+		L->m = xrealloc(L->m, L->cap * sizeof(*L->m));
+	}
+	m = &L->m[L->n++];
+	k = strlen(id);
+	m->id = xmalloc(k + 3);
+	if (id[0] == '<')
+		memcpy(m->id, id, k + 1);
+	else
+		snprintf(m->id, k + 3, "<%s>", id);
+	m->path = xstrdup(path);
+	m->key = NULL;
+	m->group = 0;
+	m->world = world;
+}
 
 /* The header block of a message file, at most LIM_HEADER_BYTES. */
 static int

@@ -1,11 +1,10 @@
 /*
- * learn.c and learnworld.c: backstop learn and check-rules.  What the two
- * files share: the sent Message-IDs being learnt, and the sent copies
- * that replies in the inbox are matched to (learnworld.c).  Only
- * learn.c's commands are called from outside (commands.h).
+ * learnworld.c: what learn and check-rules read of the user's mail, below
+ * learn.c (which alone calls it): the Message-IDs to learn from, the sent
+ * copies, and the replies in the inbox that show the IDs the world saw.
  */
-#ifndef LEARN_H
-#define LEARN_H
+#ifndef LEARNWORLD_H
+#define LEARNWORLD_H
 
 #include <stddef.h>
 #include <stdint.h>
