@@ -1056,12 +1056,14 @@ mark_redundant(struct learn *L)
  * Mail systems whose Message-IDs are known exactly: what they write, at
  * their host name, into a message that has none.
  *  - Postfix (cleanup(8)): "<YYYYMMDDhhmmss.QUEUEID@myhostname>", the
- *    time in UTC; the queue ID short (mail_queue.h: 5 hex digits of
+ *    time in UTC and the short queue ID (mail_queue.h: 5 hex digits of
  *    microseconds, then the inode number in hex: 6 to 21 upper-case hex
- *    digits), or long with enable_long_queue_ids (seconds and
- *    microseconds in base 52, 10 characters, a 'z', the inode number in
- *    base 51, 1 to 12; an alphabet of digits and consonants).  Both
- *    forms: the setting may change, and old mail has the other one.
+ *    digits); with enable_long_queue_ids "<QUEUEID@myhostname>", the long
+ *    queue ID alone, which holds the time (seconds and microseconds in
+ *    base 52, 10 characters, a 'z', the inode number in base 51, 1 to
+ *    12; an alphabet of digits and consonants; Postfix 3.7 as the e2e
+ *    suite saw it).  Both forms: the setting may change, and old mail
+ *    has the other one.
  *  - Exim (receive.c): "<E" ID ["." message_id_header_text] "@"
  *    message_id_header_domain, else primary_hostname; the ID 6-6-2
  *    characters of base 62, 6-11-4 since Exim 4.97.
@@ -1077,11 +1079,12 @@ struct known {
 };
 
 static const struct known knowns[] = {
-	{ "Postfix", "[0-9]{14}\\.(?:[0-9A-F]{6,21}|"
+	{ "Postfix", "(?:[0-9]{14}\\.[0-9A-F]{6,21}|"
 	    "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z"
 	    "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})",
-	    "Postfix: date(14) . queue ID (short: HEX 6-21; long: 10 z 1-12)",
-	    { "20260105093015.4C1A27F3B2", "20260105093015.4bQ9Xk1BcDz3Gh" } },
+	    "Postfix: date(14) . short queue ID (HEX 6-21), or a long queue "
+	    "ID alone (10 z 1-12)",
+	    { "20260105093015.4C1A27F3B2", "4bQ9Xk1BcDz3Gh" } },
 	{ "Exim", "E[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{2}|"
 	    "[0-9A-Za-z]{11}-[0-9A-Za-z]{4})",
 	    "Exim: E message ID (6-6-2, or 6-11-4 since Exim 4.97)",

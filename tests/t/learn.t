@@ -133,7 +133,7 @@ grep -qxF "  propose: '^<[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 ok $? "Thunderbird: an anchored UUID pattern at example.org"
 # not the lengths the sample showed ({8,11}): Postfix's whole range, short
 # and long queue IDs, since the next queue ID may be one digit longer
-grep -qxF "  propose: '^<[0-9]{14}\\.(?:[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@mail\\.example\\.org>\$'" \
+grep -qxF "  propose: '^<(?:[0-9]{14}\\.[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@mail\\.example\\.org>\$'" \
     "$T/learn.out"
 ok $? "Postfix: timestamp, dot, the queue ID in Postfix's whole range (short and long)"
 grep -qE "^  propose: '\\^<\\[0-9\\]\\{14\\}\\\\\\.\\[0-9\\]\\{[0-9]+,[0-9]+\\}\\\\\\.ann@host\\\\\\.example\\\\\\.org>\\\$'\$" \
@@ -500,7 +500,7 @@ ok $? "replies to copies without an ID: the server adds them, and the ID the wor
 grep -qx '  1 answer a sent copy by another Message-ID: your submission server rewrites it; e.g. your copy has <c1-20260105@laptop.example.org>, the world saw <20260105120001.AB12CD34E5@smtp.example.org>' "$T/w.out"
 ok $? "a reply quoting another ID than the copy's: the server rewrites (a reply in the thread to another message is not one)"
 grep -A2 '^proposed: 3 sent messages, e.g. <2026010511.*@smtp.example.org>$' "$T/w.out" |
-    grep -qxF "  propose: '^<[0-9]{14}\\.(?:[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@smtp\\.example\\.org>\$'"
+    grep -qxF "  propose: '^<(?:[0-9]{14}\\.[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@smtp\\.example\\.org>\$'"
 ok $? "the server's pattern is proposed from the IDs the world saw"
 HOME=$W "$BACKSTOP" learn -r "$T/w.yaml" --write > /dev/null
 ok $? "learn --write"
@@ -526,7 +526,7 @@ if [ $POSTCONF = 1 ]; then
 	sed 's/^/# /' "$T/m.out" "$T/m.err"
 	grep -qx 'the local mail system, Postfix (postconf): myhostname = mx1.example.net, enable_long_queue_ids = yes' "$T/m.out"
 	ok $? "learn says what it read of Postfix's configuration"
-	grep -qxF "  propose: '^<[0-9]{14}\\.(?:[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@mx1\\.example\\.net>\$'" "$T/m.out"
+	grep -qxF "  propose: '^<(?:[0-9]{14}\\.[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@mx1\\.example\\.net>\$'" "$T/m.out"
 	ok $? "and proposes Postfix's pattern at myhostname"
 	HOME=$M2 MAIL_CONFIG=$T/pf-vm "$BACKSTOP" learn -r "$T/m.yaml" > "$T/m.out" 2> "$T/m.err"
 	ok $? "myhostname = vm: learn exits 0"
@@ -541,7 +541,7 @@ if [ $POSTCONF = 1 ]; then
 	sed 's/^/# /' "$T/m.out" "$T/m.yaml"
 	mkdir "$T/mb"
 	bounce '<20260107080910.1A2B3C4D5E@vm>' > "$T/mb/1-short.eml"
-	bounce '<20260107080910.4bQ9Xk1BcDz3Gh@vm>' > "$T/mb/2-long.eml"
+	bounce '<4bQ9Xk1BcDz3Gh@vm>' > "$T/mb/2-long.eml"
 	bounce '<20260107080910.1A2B3C4D5E@vm.example.com>' > "$T/mb/3-forged.eml"
 	is "$("$BACKSTOP" scan -r "$T/m.yaml" "$T/mb" | cut -f2 | tr '\n' ' ')" "ours ours backscatter " \
 	    "bounces of Postfix's short and long queue IDs are ours, another host's not"
