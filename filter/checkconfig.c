@@ -14,6 +14,15 @@
  * FILE:LINE:COLUMN: first for a rule file; any problem is exit 78
  * (EX_CONFIG).  Warnings (syslog unreachable, no evidence configured,
  * checked as root) are printed but keep exit 0: mail is still delivered.
+ *
+ * --filter checks the set-up of backstop filter (Dovecot's Sieve,
+ * procmail, maildrop): the program that files the message writes the
+ * maildir, and Dovecot creates a missing one, so the maildir is only
+ * looked at, never required.  Last, the mail system's side as its own
+ * tools show it (mta.c): what Postfix hands to backstop (mailbox_command,
+ * a pipe(8) service, the virtual domains and whether their recipients are
+ * checked before the mail is accepted), what Exim's transports run, and
+ * whether Dovecot's Sieve can run backstop for the protocols that deliver.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +41,7 @@
 #include "commands.h"
 #include "evidence.h"
 #include "maildir.h"
+#include "mta.h"
 #include "opts.h"
 #include "rules.h"
 #include "sent.h"
@@ -315,7 +325,6 @@ check_maildir(const struct rules *r, const char *root)
 	const char	*f, *seen[V_COUNT + 1];
 	size_t		 nseen = 0, i;
 	int		 v;
-	struct stat	 st;
 
 	check_folder(root, NULL);
 	if (r == NULL)
@@ -333,10 +342,24 @@ check_maildir(const struct rules *r, const char *root)
 	}
 	for (i = 0; i < nseen; i++)
 		check_folder(root, seen[i]);
-	if (getuid() == 0 && stat(root, &st) == 0 && st.st_uid != 0)
-		warning("checked as root, who may write anywhere: run it as "
-		    "the user who delivers (uid %lu owns %s)",
-		    (unsigned long)st.st_uid, root);
+}
+
+/*
+ * backstop filter writes no maildir: the program that files its output
+ * does, and Dovecot makes a missing one (with its parents) itself.
+ */
+static void
+look_maildir(const char *root)
+{
+	struct stat	 st;
+
+	if (stat(root, &st) == 0 && S_ISDIR(st.st_mode))
+		printf("maildir %s: there (filter writes none: the program "
+		    "that files the message does)\n", root);
+	else
+		printf("maildir %s: not there yet (filter writes none; "
+		    "Dovecot creates it with its parents, procmail and "
+		    "maildrop need it made first)\n", root);
 }
 
 /* evidence_describe()'s problems and warnings, counted as ours. */
@@ -391,17 +414,284 @@ check_syslog(void)
 	close(fd);
 }
 
+/*
+ * A command line of the mail system's that runs backstop: the program
+ * must be there.  After the package is removed, Postfix's
+ * mailbox_command still names it, and every local user's mail waits in
+ * the queue (deferred, not lost) until the line goes.
+ */
+static void
+check_prog(const char *what, const char *cmd)
+{
+	char	 prog[PATH_MAX];
+	size_t	 k;
+
+	cmd += strspn(cmd, " \t\"");
+	k = strcspn(cmd, " \t\"");
+	if (k == 0 || k >= sizeof(prog) || cmd[0] != '/')
+		return;
+	memcpy(prog, cmd, k);
+	prog[k] = '\0';
+	if (strstr(prog, "backstop") == NULL)
+		return;
+	if (access(prog, X_OK) == -1)
+		problem("%s runs %s: %s (the mail it hands over is deferred "
+		    "until backstop is there again, or the line is removed)",
+		    what, prog, strerror(errno));
+}
+
+/* One service line of master.cf (postconf -M) that runs backstop. */
+static void
+check_pipe_service(const char *line, const char *delim)
+{
+	char		 name[128], lim[64], param[200];
+	const char	*argv;
+	size_t		 k = strcspn(line, " \t");
+
+	printf("postfix: master.cf: %s\n", line);
+	if ((argv = strstr(line, "argv=")) != NULL)
+		check_prog("Postfix's master.cf", argv + 5);
+	if (k == 0 || k >= sizeof(name) || strstr(line, " pipe") == NULL)
+		return;
+	memcpy(name, line, k);
+	name[k] = '\0';
+	if (strstr(line, "${recipient}") != NULL && delim[0] != '\0')
+		warning("Postfix's service %s passes ${recipient}, and "
+		    "recipient_delimiter = %s: mail to user%stag@domain is for "
+		    "a user of its own, whose directory does not exist, and "
+		    "is deferred: pass -u ${user}@${domain}", name, delim,
+		    delim);
+	snprintf(param, sizeof(param), "%s_destination_recipient_limit",
+	    name);
+	if (mta_postconf(param, lim, sizeof(lim)) == 1 &&
+	    strcmp(lim, "1") != 0)
+		warning("Postfix's service %s: %s = %s: set it to 1 (one "
+		    "recipient per run, so that -u names one)", name, param,
+		    lim);
+}
+
+/*
+ * What Postfix hands to backstop: mailbox_command, the pipe(8) services
+ * that run it, and the virtual domains, whose recipients must be known
+ * before the mail is accepted (else Postfix bounces what it cannot
+ * deliver: backscatter of the host's own).  Returns the Dovecot
+ * protocol that delivers Postfix's mail ("lmtp", "lda"), or NULL.
+ */
+static const char *
+check_postfix(void)
+{
+	static char	 master[65536];
+	char		 v[4096], dom[4096], maps[4096], tr[4096], delim[64];
+	const char	*inuse = NULL;
+	char		*line, *save;
+	int		 rc;
+
+	if ((rc = mta_postconf("mailbox_command", v, sizeof(v))) != 1) {
+		if (rc == -1)
+			printf("postfix: postconf failed: its settings are "
+			    "not shown\n");
+		return NULL;
+	}
+	printf("postfix: mailbox_command = %s\n", v[0] ? v : "(none)");
+	check_prog("Postfix's mailbox_command", v);
+	if (strstr(v, "dovecot-lda") != NULL)
+		inuse = "lda";
+	if (mta_postconf("virtual_mailbox_domains", dom, sizeof(dom)) == 1 &&
+	    dom[0] != '\0' &&
+	    mta_postconf("virtual_transport", tr, sizeof(tr)) == 1 &&
+	    mta_postconf("virtual_mailbox_maps", maps, sizeof(maps)) == 1) {
+		printf("postfix: virtual_mailbox_domains = %s\n", dom);
+		printf("postfix: virtual_transport = %s\n", tr);
+		printf("postfix: virtual_mailbox_maps = %s\n", maps[0] ? maps :
+		    "(none)");
+		if (strncmp(tr, "lmtp:", 5) == 0)
+			inuse = "lmtp";
+		if (maps[0] == '\0')
+			warning("Postfix: virtual_mailbox_domains without "
+			    "virtual_mailbox_maps: mail to any address of "
+			    "those domains is accepted, and what cannot be "
+			    "delivered bounces to its (forged) sender: list "
+			    "the users");
+	}
+	if (mta_postconf("recipient_delimiter", delim, sizeof(delim)) != 1)
+		delim[0] = '\0';
+	if (mta_postconf_master(master, sizeof(master)) == 1)
+		for (line = strtok_r(master, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			if (strstr(line, "backstop") != NULL)
+				check_pipe_service(line, delim);
+	return inuse;
+}
+
+/* Exim's transports whose command runs backstop. */
+static void
+check_exim(void)
+{
+	static char	 list[8192], one[16384];
+	const char	*argv[] = { NULL, "-bP", "transport", NULL, NULL };
+	char		*name, *save, *l, *s2;
+
+	if (mta_exim("transport_list", list, sizeof(list)) != 1)
+		return;
+	argv[0] = access("/usr/sbin/exim4", X_OK) == 0 ? "/usr/sbin/exim4" :
+	    "/usr/sbin/exim";
+	for (name = strtok_r(list, ", ", &save); name != NULL;
+	    name = strtok_r(NULL, ", ", &save)) {
+		argv[3] = name;
+		if (mta_run(argv, one, sizeof(one)) != 0)
+			continue;
+		for (l = strtok_r(one, "\n", &s2); l != NULL;
+		    l = strtok_r(NULL, "\n", &s2))
+			if (strncmp(l, "command = ", 10) == 0 &&
+			    strstr(l, "backstop") != NULL) {
+				printf("exim: transport %s: %s\n", name, l);
+				check_prog("Exim's transport", l + 10);
+			}
+	}
+}
+
+/* Does the Sieve script at path name backstop? */
+static int
+script_runs_backstop(const char *path)
+{
+	char	*text;
+	size_t	 len;
+	int	 fd, yes;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (read_all_fd(fd, &text, &len, 1024 * 1024) == -1) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	yes = memmem(text, len, "\"backstop\"", 10) != NULL;
+	free(text);
+	return yes;
+}
+
+/* The global Sieve script of proto, and whether sievec compiled it. */
+static void
+check_sieve_before(const char *proto, const char *before, int filter_ok)
+{
+	char		 bin[PATH_MAX];
+	struct stat	 st, sb;
+	size_t		 k = strlen(before);
+
+	if (before[0] != '/' || !script_runs_backstop(before))
+		return;
+	if (!filter_ok)
+		problem("dovecot %s: %s runs backstop, but Sieve's "
+		    "sieve_extprograms plugin or vnd.dovecot.filter is not "
+		    "enabled for this protocol: every message is kept "
+		    "unfiltered", proto, before);
+	if (k > 6 && strcmp(before + k - 6, ".sieve") == 0)
+		k -= 6;
+	if ((size_t)snprintf(bin, sizeof(bin), "%.*s.svbin", (int)k,
+	    before) >= sizeof(bin))
+		return;
+	if (stat(before, &st) == 0 && (stat(bin, &sb) == -1 ||
+	    sb.st_mtime < st.st_mtime))
+		warning("dovecot %s: %s is not compiled: run sievec %s as "
+		    "root (Dovecot cannot save it as the delivering user, "
+		    "and logs an error for every message)", proto, before,
+		    before);
+}
+
+/*
+ * Dovecot's Sieve, for the protocols that deliver (dovecot-lda, LMTP):
+ * is it on, can it run programs (sieve_extprograms, vnd.dovecot.filter),
+ * is backstop in sieve_filter_bin_dir, is the global script compiled.
+ */
+static void
+check_dovecot(const char *inuse)
+{
+	static const char *const protos[] = { "lda", "lmtp" };
+	char	 plugins[1024], sp[1024], ext[1024], gext[1024], dir[1024];
+	char	 before[1024], path[PATH_MAX], target[PATH_MAX];
+	size_t	 i;
+	ssize_t	 k;
+	int	 rc, ok;
+
+	for (i = 0; i < 2; i++) {
+		const char *p = protos[i];
+
+		if ((rc = mta_doveconf(p, "mail_plugins", plugins,
+		    sizeof(plugins))) != 1) {
+			if (rc == -1)
+				printf("dovecot: doveconf failed (as this "
+				    "user it may not read every file of the "
+				    "configuration)\n");
+			return;
+		}
+		if (strstr(plugins, "sieve") == NULL) {
+			printf("dovecot %s%s: no Sieve (mail_plugins = %s)\n",
+			    p, inuse && strcmp(inuse, p) == 0 ? " (delivers "
+			    "Postfix's mail)" : "", plugins[0] ? plugins :
+			    "(none)");
+			continue;
+		}
+		mta_doveconf(p, "plugin/sieve_plugins", sp, sizeof(sp));
+		mta_doveconf(p, "plugin/sieve_extensions", ext, sizeof(ext));
+		mta_doveconf(p, "plugin/sieve_global_extensions", gext,
+		    sizeof(gext));
+		mta_doveconf(p, "plugin/sieve_filter_bin_dir", dir,
+		    sizeof(dir));
+		mta_doveconf(p, "plugin/sieve_before", before, sizeof(before));
+		ok = strstr(sp, "sieve_extprograms") != NULL &&
+		    (strstr(ext, "vnd.dovecot.filter") != NULL ||
+		    strstr(gext, "vnd.dovecot.filter") != NULL);
+		printf("dovecot %s%s: Sieve on; programs %s; "
+		    "sieve_filter_bin_dir = %s; sieve_before = %s\n", p,
+		    inuse && strcmp(inuse, p) == 0 ? " (delivers Postfix's "
+		    "mail)" : "", ok ? "allowed (sieve_extprograms, "
+		    "vnd.dovecot.filter)" : "not allowed", dir[0] ? dir :
+		    "(none)", before[0] ? before : "(none)");
+		if (dir[0] != '\0' && (size_t)snprintf(path, sizeof(path),
+		    "%s/backstop", dir) < sizeof(path)) {
+			if ((k = readlink(path, target, sizeof(target) - 1)) >
+			    0) {
+				target[k] = '\0';
+				printf("dovecot %s: %s -> %s\n", p, path,
+				    target);
+			}
+			if (access(path, X_OK) == -1 && errno != ENOENT)
+				problem("dovecot %s: %s: %s (Sieve's filter "
+				    "action fails: every message is kept "
+				    "unfiltered)", p, path, strerror(errno));
+			else if (access(path, X_OK) == -1 && k > 0)
+				problem("dovecot %s: %s points at %s, which is "
+				    "not there (every message is kept "
+				    "unfiltered)", p, path, target);
+		}
+		if (before[0] != '\0')
+			check_sieve_before(p, before, ok);
+	}
+}
+
+/* The mail system's side, as its own tools show it. */
+static void
+check_mta(void)
+{
+	check_dovecot(check_postfix());
+	check_exim();
+}
+
 int
 cmd_check_config(int argc, char **argv)
 {
 	struct rules	*r;
 	const char	*rulesfile = NULL, *maildir = NULL, *home;
 	char		 root[PATH_MAX], err[PATH_MAX + 256];
-	int		 rok;
+	int		 rok, filter = 0;
+	const struct opt own[] = {
+		{ 0, "filter", &filter, NULL },
+		{ 0, NULL, NULL, NULL }
+	};
 	struct opts	 o;
 
 	if (opts_parse(&o, "check-config", "d:r:u:",
-	    NULL, argc, argv, 0, 0) == -1)
+	    own, argc, argv, 0, 0) == -1)
 		return o.rc;
 	maildir = o.maildir;
 	rulesfile = o.rules;
@@ -430,11 +720,18 @@ cmd_check_config(int argc, char **argv)
 	else
 		printf("deliver would use no rules: every message to the "
 		    "inbox, and a log line saying why\n");
-	if (root[0] != '\0')
+	if (root[0] != '\0' && filter)
+		look_maildir(root);
+	else if (root[0] != '\0')
 		check_maildir(rok ? r : NULL, root);
 	if (rok)
 		check_sent(r, root, o.user);
 	check_syslog();
+	check_mta();
+	if (geteuid() == 0)
+		warning("checked as root, who may read and write anywhere: "
+		    "run it as the user who delivers (sudo -u USER backstop "
+		    "check-config ...)");
 	rules_free(r);
 
 	if (stdout_flushed() == -1)

@@ -439,6 +439,29 @@ make_header(const struct msgctx *m, char *out, size_t outsz)
 }
 
 /*
+ * The one log line of a message, in every mode: the user (-u, $USER,
+ * $LOGNAME), the verdict, the kind, the original and the folder ("-":
+ * filter's caller files it).
+ */
+static void
+log_message(const struct opts *o, const struct msgctx *m, const char *folder)
+{
+	const char	*who = opts_user(o), *id = m->res.msgid;
+	char		 userlog[256], idlog[256];
+
+	if (who == NULL)
+		who = "-";
+	if (id[0] == '\0')
+		id = "-";
+	sanitize(userlog, sizeof(userlog), who, strlen(who));
+	sanitize(idlog, sizeof(idlog), id, strlen(id));
+	log_msg(LOG_INFO, "user=%s verdict=%s kind=%s original=%s "
+	    "folder=%s%s%s", userlog, verdict_name(m->res.verdict),
+	    kind_name(m->res.kind), idlog, folder, m->res.failed ? " note=" :
+	    "", m->res.failed ? m->res.reason : "");
+}
+
+/*
  * A qmail-local line from the environment, for --qmail: with its newline
  * (qmail-local's end in one; one set by hand may not, and the next field
  * would run into it).  0 when v is unset or empty.
@@ -483,7 +506,7 @@ cmd_deliver(int argc, char **argv)
 	struct ev_ctx	 ev;
 	const char	*folder, *home;
 	char		*root, err[PATH_MAX + 256];
-	char		 hdr[1024], idlog[256];
+	char		 hdr[1024];
 	struct slice	 iov[4];
 	size_t		 niov = 0;
 	int		 qmail = 0;
@@ -568,12 +591,7 @@ cmd_deliver(int argc, char **argv)
 	guard_done(qmail ? EXIT_QMAIL_STOP : EXIT_OK);
 	if (err[0] != '\0')
 		log_msg(LOG_ERR, "%s", err);
-	sanitize(idlog, sizeof(idlog), m.res.msgid[0] ? m.res.msgid : "-",
-	    strlen(m.res.msgid[0] ? m.res.msgid : "-"));
-	log_msg(LOG_INFO, "verdict=%s kind=%s original=%s folder=%s%s%s",
-	    verdict_name(m.res.verdict), kind_name(m.res.kind), idlog,
-	    folder ? folder : "inbox", m.res.failed ? " note=" : "",
-	    m.res.failed ? m.res.reason : "");
+	log_message(&o, &m, folder ? folder : "inbox");
 	msg_free(&m);
 	free(root);
 	return qmail ? EXIT_QMAIL_STOP : EXIT_OK;
@@ -617,8 +635,7 @@ cmd_filter(int argc, char **argv)
 		return EXIT_TEMPFAIL;
 	}
 	guard_done(EXIT_OK);
-	log_msg(LOG_INFO, "filter verdict=%s kind=%s",
-	    verdict_name(m.res.verdict), kind_name(m.res.kind));
+	log_message(&o, &m, "-");	/* Sieve, procmail, maildrop file it */
 	msg_free(&m);
 	return EXIT_OK;
 }

@@ -50,7 +50,9 @@
 #include "commands.h"
 #include "extract.h"
 #include "judge.h"
+#include "learnworld.h"
 #include "maildir.h"
+#include "mta.h"
 #include "opts.h"
 #include "rules.h"
 #include "sent.h"
@@ -74,13 +76,6 @@ struct buf {
 	size_t	 n, cap;
 };
 
-struct sentmsg {
-	char	*id;		/* "<...>" */
-	char	*path;
-	char	*key;		/* generator key */
-	size_t	 group;
-};
-
 struct group {
 	char	*key;
 	size_t	*mem;
@@ -96,16 +91,11 @@ struct group {
 	int	 redundant;	/* another proposal covers all it does */
 	size_t	 minlen;	/* shortest left-hand side accepted */
 	unsigned char *hits;	/* per sent id */
-};
-
-struct learn {
-	struct sentmsg	*m;
-	size_t		 n, cap;
-	size_t		 nmsgs, noid, unreadable;
-	char		**folders;
-	size_t		 nfolders;
-	struct group	*g;
-	size_t		 ng;
+	char	 accepted[300];	/* a flag the user accepted, and why */
+	const char *mta;	/* the local mail system's own: its name */
+	char	*source;	/* what it was read from */
+	char	*sample;	/* an ID it writes, when no member shows one */
+	int	 unused;	/* the MTA's, but no sent ID went through it */
 };
 
 /* A parsed Message-ID: tokens of the left-hand side, labels of the right. */
@@ -709,33 +699,18 @@ group_cmp_cover(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* Collect the Message-IDs of the sent folders. */
+/* Collect the Message-IDs of the sent folders, and the copies' fields. */
 static int
 on_sent(void *arg, const char *path, const char *id)
 {
 	struct learn	*L = arg;
-	struct sentmsg	*m;
-	size_t		 k;
 
 	L->nmsgs++;
-	if (id == NULL) {
+	if (id == NULL)
 		L->noid++;
-		return 0;
-	}
-	if (L->n == L->cap) {
-		L->cap = L->cap ? L->cap * 2 : 256;
-		L->m = xrealloc(L->m, L->cap * sizeof(*L->m));
-	}
-	m = &L->m[L->n++];
-	k = strlen(id);
-	m->id = xmalloc(k + 3);
-	if (id[0] == '<')
-		memcpy(m->id, id, k + 1);
 	else
-		snprintf(m->id, k + 3, "<%s>", id);
-	m->path = xstrdup(path);
-	m->key = NULL;
-	m->group = 0;
+		learn_add_id(L, path, id, 0);
+	learn_copy(L, path, id);
 	return 0;
 }
 
@@ -759,9 +734,12 @@ learn_free(struct learn *L)
 		free(L->g[i].pattern);
 		free(L->g[i].shape);
 		free(L->g[i].hits);
+		free(L->g[i].source);
+		free(L->g[i].sample);
 		pcre2_code_free(L->g[i].re);
 	}
 	free(L->g);
+	learn_world_free(L);
 }
 
 static int
@@ -772,28 +750,51 @@ is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The folders to read: the arguments, or the default sent folders. */
+static void
+add_folder(struct learn *L, const char *path)
+{
+	L->folders = xrealloc(L->folders, (L->nfolders + 1) *
+	    sizeof(*L->folders));
+	L->folders[L->nfolders++] = xstrdup(path);
+}
+
+/*
+ * The sent folders of the rules (outbound.sent), else the default ones,
+ * as deliver's sent index reads them; n set to how many names there are.
+ */
+static const char *const *
+sent_names(const struct rules *r, size_t *n_r)
+{
+	const char *const *names = rules_sent_folders(r, n_r);
+
+	if (*n_r == 0) {
+		names = sent_default_names();
+		while (names[*n_r] != NULL)
+			(*n_r)++;
+	}
+	return names;
+}
+
+/*
+ * The folders to read: the arguments, or the sent folders of the rules
+ * that exist (none is no error here: learn asks the mail system then).
+ * -1 when a folder named as an argument is not there.
+ */
 static int
-get_folders(struct learn *L, int argc, char **argv)
+get_folders(struct learn *L, const struct rules *r, int argc, char **argv)
 {
 	char		 path[4096];
-	const char *const *def;
+	const char *const *names;
+	size_t		 n, k;
 	int		 i;
 
 	if (argc == 0) {
-		for (def = sent_default_names(); *def != NULL; def++)
-			if (sent_folder_path(NULL, *def, path, sizeof(path)) == 0 &&
-			    is_dir(path)) {
-				L->folders = xrealloc(L->folders,
-				    (L->nfolders + 1) * sizeof(*L->folders));
-				L->folders[L->nfolders++] = xstrdup(path);
-			}
-		if (L->nfolders == 0) {
-			warnx_("no sent folder found (looked for ~/Maildir/"
-			    ".Sent, \".Sent Messages\" and \".Sent Items\"): "
-			    "name one");
-			return -1;
-		}
+		names = sent_names(r, &n);
+		for (k = 0; k < n; k++)
+			if (sent_folder_path(NULL, names[k], path,
+			    sizeof(path)) ==
+			    0 && is_dir(path))
+				add_folder(L, path);
 		return 0;
 	}
 	for (i = 0; i < argc; i++) {
@@ -805,11 +806,27 @@ get_folders(struct learn *L, int argc, char **argv)
 			    "a folder of ~/Maildir)", argv[i]);
 			return -1;
 		}
-		L->folders = xrealloc(L->folders, (L->nfolders + 1) *
-		    sizeof(*L->folders));
-		L->folders[L->nfolders++] = xstrdup(path);
+		add_folder(L, path);
 	}
 	return 0;
+}
+
+/* "no sent folder found (looked for ...)", naming what was looked for. */
+static void
+no_folder(const struct rules *r, const char *then)
+{
+	const char *const *names;
+	char		 list[1024];
+	size_t		 n, k, o = 0;
+
+	names = sent_names(r, &n);
+	list[0] = '\0';
+	for (k = 0; k < n && o < sizeof(list); k++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"%s\"",
+		    k == 0 ? "" : k + 1 == n ? " and " : ", ", names[k]);
+	warnx_("no sent folder found (looked for %s in ~/Maildir%s): %s",
+	    list, rules_sent_folders(r, &k) != NULL && k > 0 ?
+	    ", as outbound.sent names them" : "", then);
 }
 
 static int
@@ -867,7 +884,8 @@ make_groups(struct learn *L)
 
 	for (i = 0; i < L->n; i++)
 		L->m[i].key = id_key(L->m[i].id);
-	qsort(L->m, L->n, sizeof(*L->m), key_cmp);
+	if (L->n > 1)	/* none: L->m is NULL */
+		qsort(L->m, L->n, sizeof(*L->m), key_cmp);
 	for (i = 0; i < L->n; i++) {
 		if (L->ng == 0 || strcmp(L->g[L->ng - 1].key, L->m[i].key)) {
 			L->g = xrealloc(L->g, (L->ng + 1) * sizeof(*L->g));
@@ -956,7 +974,18 @@ group_hits(const struct learn *L, struct group *g, pcre2_match_data *md)
 	return 0;
 }
 
-/* Why g's pattern would be a risk in the rules, in g->flag; or nothing. */
+/* An ID of the group: a member's, or one the local mail system writes. */
+static const char *
+group_example(const struct learn *L, const struct group *g)
+{
+	return g->n == 0 ? g->sample : L->m[g->example].id;
+}
+
+/*
+ * Why g's pattern would be a risk in the rules, in g->flag; or nothing.
+ * A local host name is a risk the user may accept (--accept-local): the
+ * pattern is proposed, and why it was flagged said with it.
+ */
 static void
 group_flag(struct group *g, const struct learn *L, pcre2_match_data *md)
 {
@@ -965,7 +994,7 @@ group_flag(struct group *g, const struct learn *L, pcre2_match_data *md)
 	char		 domain[1024];
 	int		 n;
 
-	parse_id(L->m[g->example].id, &s);
+	parse_id(group_example(L, g), &s);
 	snprintf(domain, sizeof(domain), "%.*s", (int)s.r.n, s.r.p);
 	if ((dom = shared_domain(s.r)) != NULL)
 		snprintf(g->flag, sizeof(g->flag), "%.120s is shared by every "
@@ -975,8 +1004,9 @@ group_flag(struct group *g, const struct learn *L, pcre2_match_data *md)
 		snprintf(g->flag, sizeof(g->flag), "no domain in the "
 		    "Message-ID: too easy to forge by chance");
 	else if (local_domain(s.r))
-		snprintf(g->flag, sizeof(g->flag), "%.120s is a local host "
-		    "name that other machines use too", domain);
+		snprintf(L->accept_local ? g->accepted : g->flag,
+		    sizeof(g->flag), "%.120s is a local host name that other "
+		    "machines use too", domain);
 	else if (g->minlen < LEARN_MINLEN)
 		snprintf(g->flag, sizeof(g->flag), "too short: it accepts "
 		    "left-hand sides of %zu character%s, as other software "
@@ -989,7 +1019,10 @@ group_flag(struct group *g, const struct learn *L, pcre2_match_data *md)
 
 /*
  * A group that another one covers entirely is not shown: a proposal by a
- * wider proposal, a flagged pattern by any.
+ * wider proposal, a flagged pattern by any.  Of two that cover the same,
+ * the local mail system's stays (it says where the pattern comes from),
+ * else the first.  A group that matches nothing sent (the mail system's,
+ * when no sent mail went through it) is no one's subset.
  */
 static void
 mark_redundant(struct learn *L)
@@ -1000,7 +1033,7 @@ mark_redundant(struct learn *L)
 
 	for (i = 0; i < L->ng; i++) {
 		g = &L->g[i];
-		if (g->rule[0] || g->re == NULL)
+		if (g->rule[0] || g->re == NULL || g->cover == 0)
 			continue;
 		for (j = 0; j < L->ng; j++) {
 			h = &L->g[j];
@@ -1011,7 +1044,9 @@ mark_redundant(struct learn *L)
 			for (k = 0, incl = 1; k < L->n && incl; k++)
 				if (g->hits[k] && !h->hits[k])
 					incl = 0;
-			if (incl && (h->cover > g->cover || j < i)) {
+			if (incl && (h->cover > g->cover ||
+			    (h->mta != NULL && g->mta == NULL) ||
+			    (j < i && (h->mta != NULL || g->mta == NULL)))) {
 				g->redundant = 1;
 				break;
 			}
@@ -1020,12 +1055,225 @@ mark_redundant(struct learn *L)
 }
 
 /*
+ * Mail systems whose Message-IDs are known exactly: what they write, at
+ * their host name, into a message that has none.
+ *  - Postfix (cleanup(8)): "<YYYYMMDDhhmmss.QUEUEID@myhostname>", the
+ *    time in UTC and the short queue ID (mail_queue.h: 5 hex digits of
+ *    microseconds, then the inode number in hex: 6 to 21 upper-case hex
+ *    digits); with enable_long_queue_ids "<QUEUEID@myhostname>", the long
+ *    queue ID alone, which holds the time (seconds and microseconds in
+ *    base 52, 10 characters, a 'z', the inode number in base 51, 1 to
+ *    12; an alphabet of digits and consonants; Postfix 3.7 as the e2e
+ *    suite saw it).  Both forms: the setting may change, and old mail
+ *    has the other one.
+ *  - Exim (receive.c): "<E" ID ["." message_id_header_text] "@"
+ *    message_id_header_domain, else primary_hostname; the ID 6-6-2
+ *    characters of base 62, 6-11-4 since Exim 4.97.
+ * A group of sent Message-IDs of one of these shapes at one domain gets
+ * the mail system's whole range, not the lengths a sample happened to
+ * show: the next queue ID may be one digit longer.
+ */
+struct known {
+	const char	*name;
+	const char	*lhs;		/* the left-hand side, a regex */
+	const char	*shape;
+	const char	*samples[2];	/* left-hand sides it writes */
+};
+
+static const struct known knowns[] = {
+	{ "Postfix", "(?:[0-9]{14}\\.[0-9A-F]{6,21}|"
+	    "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z"
+	    "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})",
+	    "Postfix: date(14) . short queue ID (HEX 6-21), or a long queue "
+	    "ID alone (10 z 1-12)",
+	    { "20260105093015.4C1A27F3B2", "4bQ9Xk1BcDz3Gh" } },
+	{ "Exim", "E[0-9A-Za-z]{6}-(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{2}|"
+	    "[0-9A-Za-z]{11}-[0-9A-Za-z]{4})",
+	    "Exim: E message ID (6-6-2, or 6-11-4 since Exim 4.97)",
+	    { "E1sVx2Q-0004kL-7a", "E1sVx2Q-0000004kLmN-7aBc" } },
+};
+#define NKNOWNS	(sizeof(knowns) / sizeof(knowns[0]))
+
+/* "^<LHS[\.text]@host>$", host and text as literals. */
+static char *
+known_pattern(const struct known *k, const char *host, const char *text)
+{
+	struct buf	 b = { NULL, 0, 0 };
+
+	bputs(&b, "^<");
+	bputs(&b, k->lhs);
+	if (text != NULL && *text != '\0') {
+		bputs(&b, "\\.");
+		re_literal(&b, text, strlen(text));
+	}
+	bputs(&b, "@");
+	re_literal(&b, host, strlen(host));
+	bputs(&b, ">$");
+	return b.p;
+}
+
+/*
+ * A group whose every Message-ID a known mail system wrote, at one
+ * domain: its pattern becomes that mail system's, at that domain.
+ */
+static void
+known_widen(const struct learn *L, struct group *g)
+{
+	pcre2_code	 *re;
+	pcre2_match_data *md;
+	PCRE2_SIZE	 *ov, eo;
+	char		  any[512], dom[LIM_MSGID + 1];
+	const char	 *id;
+	size_t		  i, k, dl = 0;
+	int		  ec, same;
+
+	if (g->freeform || g->n == 0)
+		return;
+	for (k = 0; k < NKNOWNS; k++) {
+		snprintf(any, sizeof(any), "^<(?:%s)@([^<>@]+)>$",
+		    knowns[k].lhs);
+		if ((re = pcre2_compile((PCRE2_SPTR)any, PCRE2_ZERO_TERMINATED,
+		    0, &ec, &eo, NULL)) == NULL)
+			continue;
+		md = pcre2_match_data_create_from_pattern(re, NULL);
+		for (i = 0, same = md != NULL; i < g->n && same; i++) {
+			id = L->m[g->mem[i]].id;
+			if (pcre2_match(re, (PCRE2_SPTR)id, strlen(id), 0, 0,
+			    md, NULL) < 2) {
+				same = 0;
+				break;
+			}
+			ov = pcre2_get_ovector_pointer(md);
+			if (i == 0) {
+				dl = ov[3] - ov[2];
+				memcpy(dom, id + ov[2], dl);
+				dom[dl] = '\0';
+			} else if (ov[3] - ov[2] != dl ||
+			    memcmp(dom, id + ov[2], dl) != 0)
+				same = 0;
+		}
+		pcre2_match_data_free(md);
+		pcre2_code_free(re);
+		if (!same)
+			continue;
+		free(g->pattern);
+		free(g->shape);
+		g->pattern = known_pattern(&knowns[k], dom, NULL);
+		g->shape = xstrjoin(knowns[k].shape, " @ ", dom, (char *)NULL);
+		g->minlen = LEARN_MINLEN;
+		return;
+	}
+}
+
+/* The local mail system and the Message-IDs it writes. */
+struct mta_ids {
+	const struct known *k;		/* NULL: none found */
+	char	 host[256];
+	char	 text[256];		/* Exim's message_id_header_text */
+	char	 source[600];		/* what was read, for a person */
+	char	 why[300];		/* found, but no pattern: why */
+};
+
+/*
+ * Ask the mail system of this host (Postfix's postconf, Exim's -bP) for
+ * the host name it writes its Message-IDs at.  Returns 1 with m->k set,
+ * 0 when neither is installed, -1 with m->why when one is but its
+ * Message-IDs cannot be known.
+ */
+static int
+mta_learn(struct mta_ids *m)
+{
+	char	 lq[64], dom[256];
+	int	 rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = mta_postconf("myhostname", m->host, sizeof(m->host))) ==
+	    1 && m->host[0] != '\0') {
+		if (mta_postconf("enable_long_queue_ids", lq, sizeof(lq)) != 1)
+			snprintf(lq, sizeof(lq), "?");
+		m->k = &knowns[0];
+		snprintf(m->source, sizeof(m->source), "Postfix (postconf): "
+		    "myhostname = %.200s, enable_long_queue_ids = %.20s",
+		    m->host, lq);
+		return 1;
+	}
+	if (rc != 0) {
+		snprintf(m->why, sizeof(m->why), "Postfix is installed, but "
+		    "postconf could not tell its myhostname");
+		return -1;
+	}
+	if ((rc = mta_exim("message_id_header_domain", dom, sizeof(dom))) !=
+	    1 || mta_exim("message_id_header_text", m->text,
+	    sizeof(m->text)) != 1 || mta_exim("primary_hostname", m->host,
+	    sizeof(m->host)) != 1) {
+		if (rc != 0)
+			snprintf(m->why, sizeof(m->why), "Exim is installed, "
+			    "but exim -bP could not tell its primary_hostname");
+		return rc == 0 ? 0 : -1;
+	}
+	if (strchr(dom, '$') != NULL || strchr(m->text, '$') != NULL ||
+	    strchr(dom, '<') != NULL || strchr(m->text, '<') != NULL) {
+		snprintf(m->why, sizeof(m->why), "Exim's message_id_header_"
+		    "domain or _text is expanded for each message");
+		return -1;
+	}
+	if (dom[0] != '\0')
+		snprintf(m->host, sizeof(m->host), "%s", dom);
+	m->k = &knowns[1];
+	snprintf(m->source, sizeof(m->source), "Exim (exim -bP): %s = "
+	    "%.200s%s%.100s", dom[0] ? "message_id_header_domain" :
+	    "primary_hostname", m->host, m->text[0] ?
+	    ", message_id_header_text = " : "", m->text);
+	return 1;
+}
+
+/*
+ * The local mail system's group: its pattern, what it covers of the sent
+ * Message-IDs, whether the rules have it (they match what it writes),
+ * and a flag as for any group.  Unused when there is sent mail and none
+ * of it went through this mail system.
+ */
+static void
+mta_group(struct learn *L, const struct mta_ids *m, const struct rules *r,
+    pcre2_match_data *md)
+{
+	struct group	*g;
+	char		 id[LIM_MSGID + 1], rule[320];
+	size_t		 i, inrules = 0;
+
+	L->g = xrealloc(L->g, (L->ng + 1) * sizeof(*L->g));
+	g = &L->g[L->ng++];
+	memset(g, 0, sizeof(*g));
+	g->key = xstrdup("|mta");
+	g->mta = m->k->name;
+	g->pattern = known_pattern(m->k, m->host, m->text);
+	g->shape = xstrjoin(m->k->shape, " @ ", m->host, (char *)NULL);
+	g->source = xstrdup(m->source);
+	g->minlen = LEARN_MINLEN;
+	for (i = 0; i < 2; i++) {
+		snprintf(id, sizeof(id), "<%s%s%s@%s>", m->k->samples[i],
+		    m->text[0] ? "." : "", m->text, m->host);
+		if (i == 0)
+			g->sample = xstrdup(id);
+		if (r != NULL && rules_match_msgid(r, id, rule,
+		    sizeof(rule)) == 1 && inrules++ == 0)
+			snprintf(g->rule, sizeof(g->rule), "%s", rule);
+	}
+	if (inrules < 2)
+		g->rule[0] = '\0';
+	if (group_hits(L, g, md) == -1 || g->rule[0])
+		return;
+	group_flag(g, L, md);
+	g->unused = L->n > 0 && g->cover == 0;
+}
+
+/*
  * Group the sent Message-IDs by shape, make a pattern for each group,
  * and say of each whether the rules have it already, or why it would be
  * a risk; then leave out the groups others cover, widest first.
  */
 static int
-analyse(struct learn *L, const struct rules *r)
+analyse(struct learn *L, const struct rules *r, const struct mta_ids *m)
 {
 	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
 	struct group	*g;
@@ -1038,6 +1286,7 @@ analyse(struct learn *L, const struct rules *r)
 	for (i = 0; i < L->ng; i++) {
 		g = &L->g[i];
 		gen_group(L, g);
+		known_widen(L, g);
 		g->example = g->mem[0];
 		if (group_hits(L, g, md) == -1)
 			continue;
@@ -1053,34 +1302,61 @@ analyse(struct learn *L, const struct rules *r)
 		}
 		group_flag(g, L, md);
 	}
+	if (m != NULL && m->k != NULL)
+		mta_group(L, m, r, md);
 	mark_redundant(L);
 	pcre2_match_data_free(md);
 	qsort(L->g, L->ng, sizeof(*L->g), group_cmp_cover);
 	return 0;
 }
 
+/* Is g proposed: not flagged, not in the rules, not covered by another? */
+static int
+proposed(const struct group *g)
+{
+	return !g->flag[0] && !g->rule[0] && !g->redundant && !g->unused;
+}
+
 static void
 print_group(const struct learn *L, const struct group *g)
 {
-	char	 ex[LIM_MSGID + 1];
+	char		 ex[LIM_MSGID + 1];
+	const char	*id = group_example(L, g);
+	size_t		 n = g->mta != NULL ? g->cover : g->n;
 
-	sanitize(ex, sizeof(ex), L->m[g->example].id,
-	    strlen(L->m[g->example].id));
+	sanitize(ex, sizeof(ex), id, strlen(id));
+	if (g->mta != NULL)
+		printf("\nthe local mail system, %s\n", g->source);
 	if (g->rule[0]) {
-		printf("\nalready in your rules (%s): %zu sent message%s, "
-		    "e.g. %s\n", g->rule, g->n, g->n == 1 ? "" : "s", ex);
+		printf("%salready in your rules (%s): %zu sent message%s, "
+		    "e.g. %s\n", g->mta ? "" : "\n", g->rule, n, n == 1 ? "" :
+		    "s", ex);
 		return;
 	}
 	if (g->redundant)
 		return;
-	printf("\n%s: %zu sent message%s, e.g. %s\n", g->flag[0] ?
-	    "FLAGGED" : "proposed", g->cover, g->cover == 1 ? "" : "s", ex);
+	if (g->unused)
+		printf("not proposed: none of your %zu sent Message-IDs was "
+		    "written by it (propose it where the mail you send "
+		    "leaves through this host), e.g. %s\n", L->n, ex);
+	else if (L->n == 0)
+		printf("%s, e.g. %s\n", g->flag[0] ? "FLAGGED" : "proposed",
+		    ex);
+	else
+		printf("%s%s: %zu sent message%s, e.g. %s\n", g->mta ? "" :
+		    "\n", g->flag[0] ? "FLAGGED" : "proposed", g->cover,
+		    g->cover == 1 ? "" : "s", ex);
 	printf("  shape:   %s%s\n", g->shape, g->n == 1 ?
 	    " (from a single message)" : "");
-	printf("  %s '%s'\n", g->flag[0] ? "flagged:" : "propose:",
-	    g->pattern);
+	printf("  %s '%s'\n", g->flag[0] ? "flagged:" : g->unused ?
+	    "pattern:" : "propose:", g->pattern);
 	if (g->flag[0])
-		printf("  why:     %s\n", g->flag);
+		printf("  why:     %s%s\n", g->flag, strstr(g->flag,
+		    "local host name") != NULL ? " (if every machine that "
+		    "may write it is yours: learn --accept-local)" : "");
+	if (g->accepted[0] && !g->unused)
+		printf("  note:    accepted with --accept-local, although "
+		    "%s\n", g->accepted);
 }
 
 /* YAML single-quoted scalar. */
@@ -1548,16 +1824,18 @@ learn_close(struct learn *L, struct rules *r, int rc)
 
 /*
  * What learn and check-rules both start with: the rules (for learn, a -r
- * file that does not exist yet is one --write will create), then the sent
- * folders read.  Returns 0, or the exit code with r freed.
+ * file that does not exist yet is one --write will create), then the
+ * sent folders read (those of outbound.sent, else the default ones; none
+ * at all is an error here only for check-rules), then the replies of the
+ * inbox to them.  Returns 0, or the exit code with r freed.
  */
 static int
 learn_open(struct learn *L, struct rules **r_r, const struct opts *o,
     int learning, int argc, char **argv)
 {
-	struct rules	*r = *r_r = rules_new(NULL);
-	const char	*rulesfile = o->rules;
-	char		 err[1024] = "";
+	struct rules	*r = *r_r = rules_new(o->user);
+	const char	*rulesfile = o->rules, *home;
+	char		 err[1024] = "", inbox[4096];
 	int		 rc, nargs = argc - optind;
 	char		**args = argv + optind;
 
@@ -1569,10 +1847,19 @@ learn_open(struct learn *L, struct rules **r_r, const struct opts *o,
 		rules_free(r);
 		return EXIT_CONFIG;
 	}
-	if (get_folders(L, nargs, args) == -1)
+	if (get_folders(L, r, nargs, args) == -1)
 		rc = EXIT_NOINPUT;
-	else if (read_folders(L) == -1)
+	else if (L->nfolders == 0 && !learning) {
+		no_folder(r, "name one");
+		rc = EXIT_NOINPUT;
+	} else if (read_folders(L) == -1)
 		rc = EXIT_IOERR;
+	else if (L->nsc > 0 && (home = maildir_home()) != NULL &&
+	    (size_t)snprintf(inbox, sizeof(inbox), "%s/Maildir", home) <
+	    sizeof(inbox) && learn_replies(L, inbox, err, sizeof(err)) == -1) {
+		warnx_("%s", err);
+		rc = EXIT_IOERR;
+	}
 	if (rc != 0) {
 		rules_free(r);
 		learn_free(L);
@@ -1600,7 +1887,7 @@ learn_report(const struct learn *L, const struct rules *r)
 				continue;
 			if (L->g[i].flag[0])
 				flag = 1;
-			else if (!L->g[i].rule[0])
+			else if (!L->g[i].rule[0] && !L->g[i].unused)
 				prop = 1;
 		}
 		rul = rules_match_msgid(r, L->m[j].id, err, sizeof(err)) == 1;
@@ -1609,13 +1896,18 @@ learn_report(const struct learn *L, const struct rules *r)
 		flagged_only += !prop && !rul && flag;
 	}
 	for (i = 0; i < L->ng; i++)
-		if (!L->g[i].flag[0] && !L->g[i].rule[0] && !L->g[i].redundant)
-			nprop++;
-	printf("\n%zu pattern%s proposed; with them your rules match %zu of "
-	    "%zu sent Message-IDs (%.1f%%), without them %zu (%.1f%%)\n",
-	    nprop, nprop == 1 ? "" : "s", covered, L->n,
-	    100.0 * (double)covered / (double)L->n, inrules,
-	    100.0 * (double)inrules / (double)L->n);
+		nprop += proposed(&L->g[i]);
+	if (L->n > 0)
+		printf("\n%zu pattern%s proposed; with them your rules match "
+		    "%zu of %zu sent Message-IDs (%.1f%%), without them %zu "
+		    "(%.1f%%)\n", nprop, nprop == 1 ? "" : "s", covered, L->n,
+		    100.0 * (double)covered / (double)L->n, inrules,
+		    100.0 * (double)inrules / (double)L->n);
+	else
+		printf("\n%zu pattern%s proposed, from the mail system alone: "
+		    "no sent Message-ID to measure %s on (backstop check-rules "
+		    "does, once there is sent mail)\n", nprop, nprop == 1 ?
+		    "" : "s", nprop == 1 ? "it" : "them");
 	if (flagged_only > 0)
 		printf("%zu sent message%s only flagged patterns match: prove "
 		    "%s with the sent index (outbound: sent: true)\n",
@@ -1642,16 +1934,21 @@ learn_write(const struct learn *L, const char *target, size_t nprop)
 	items = xmalloc(nprop * sizeof(*items));
 	pats = xmalloc(nprop * sizeof(*pats));
 	for (i = j = 0; i < L->ng; i++) {
-		char ex[LIM_MSGID + 1];
+		char		 ex[LIM_MSGID + 1];
+		const char	*id = group_example(L, &L->g[i]);
 
-		if (L->g[i].flag[0] || L->g[i].rule[0] || L->g[i].redundant)
+		if (!proposed(&L->g[i]))
 			continue;
 		memset(&q, 0, sizeof(q));
 		bputs(&q, "- ");
 		yaml_quote(&q, L->g[i].pattern);
-		sanitize(ex, sizeof(ex), L->m[L->g[i].example].id,
-		    strlen(L->m[L->g[i].example].id));
-		bprintf(&q, "   # %zu, e.g. %.200s", L->g[i].cover, ex);
+		sanitize(ex, sizeof(ex), id, strlen(id));
+		if (L->g[i].mta != NULL)
+			bprintf(&q, "   # %s on this host, e.g. %.200s",
+			    L->g[i].mta, ex);
+		else
+			bprintf(&q, "   # %zu, e.g. %.200s", L->g[i].cover,
+			    ex);
 		pats[j] = L->g[i].pattern;
 		items[j++] = q.p;
 	}
@@ -1682,17 +1979,35 @@ learn_write(const struct learn *L, const char *target, size_t nprop)
 	return rc;
 }
 
+/* learn's first lines: what was read, and from where. */
+static void
+learn_intro(const struct learn *L)
+{
+	size_t	 i, nworld = 0;
+
+	for (i = 0; i < L->n; i++)
+		nworld += L->m[i].world;
+	printf("backstop learn: %zu sent message%s in %zu folder%s, %zu "
+	    "with a Message-ID\n", L->nmsgs, L->nmsgs == 1 ? "" : "s",
+	    L->nfolders, L->nfolders == 1 ? "" : "s", L->n - nworld);
+	for (i = 0; i < L->nfolders; i++)
+		printf("  folder: %s\n", L->folders[i]);
+	learn_world_print(L);
+}
+
 int
 cmd_learn(int argc, char **argv)
 {
 	struct learn	 L;
 	struct rules	*r;
+	struct mta_ids	 m;
 	const char	*target;
 	char		 pbuf[4096];
-	size_t		 i, nprop;
-	int		 dowrite = 0, rc;
+	size_t		 nprop;
+	int		 dowrite = 0, local = 0, rc, found;
 	const struct opt own[] = {
 		{ 'w', "write", &dowrite, NULL },
+		{ 0, "accept-local", &local, NULL },
 		{ 0, NULL, NULL, NULL }
 	};
 	struct opts	 o;
@@ -1701,16 +2016,27 @@ cmd_learn(int argc, char **argv)
 		return o.rc;
 	if ((rc = learn_open(&L, &r, &o, 1, argc, argv)) != 0)
 		return rc;
-	printf("backstop learn: %zu sent message%s in %zu folder%s, %zu "
-	    "with a Message-ID\n", L.nmsgs, L.nmsgs == 1 ? "" : "s",
-	    L.nfolders, L.nfolders == 1 ? "" : "s", L.n);
-	for (i = 0; i < L.nfolders; i++)
-		printf("  folder: %s\n", L.folders[i]);
-	if (L.n == 0) {
+	L.accept_local = local;
+	/* the host's own mail system, unless folders were named */
+	found = argc - optind > 0 ? 0 : mta_learn(&m);
+	if (L.nfolders == 0 && found != 1) {
+		no_folder(r, found == -1 ? m.why : "name one, or run backstop "
+		    "learn on the host whose mail system (Postfix, Exim) "
+		    "writes your Message-IDs");
+		return learn_close(&L, r, EXIT_NOINPUT);
+	}
+	if (L.nfolders > 0)
+		learn_intro(&L);
+	else
+		printf("backstop learn: no sent folder; what the mail system "
+		    "of this host writes\n");
+	if (found == -1)
+		printf("the local mail system: %s\n", m.why);
+	if (L.n == 0 && found != 1) {
 		printf("nothing to learn from\n");
 		return learn_close(&L, r, EXIT_OK);
 	}
-	if (analyse(&L, r) == -1) {
+	if (analyse(&L, r, found == 1 ? &m : NULL) == -1) {
 		warnx_("out of memory");
 		return learn_close(&L, r, EXIT_TEMPFAIL);
 	}
@@ -1805,7 +2131,10 @@ print_rcpt_count(const struct rules *r)
 
 /*
  * check-rules: exit 0 when every sent message is proven ours by the
- * rules, 1 when a bounce of one of them would be filed as backscatter.
+ * rules, 1 when a bounce of one of them could be filed as backscatter:
+ * its Message-ID matches no pattern and the sent index does not hold it
+ * (an ID the world saw, from a reply, is never in the index), or it has
+ * no Message-ID and no reply shows the one it left with.
  */
 int
 cmd_check_rules(int argc, char **argv)
@@ -1815,6 +2144,7 @@ cmd_check_rules(int argc, char **argv)
 	const char	*src, *file;
 	char		 err[700], ex[LIM_MSGID + 1], msg[700];
 	size_t		 i, j, np, matched = 0, unmatched = 0, *count;
+	size_t		 nworld = 0, unproven;
 	unsigned char	*hit;
 	int		 line, sent, rc = EXIT_OK;
 	struct opts	 o;
@@ -1823,11 +2153,14 @@ cmd_check_rules(int argc, char **argv)
 		return o.rc;
 	if ((rc = learn_open(&L, &r, &o, 0, argc, argv)) != 0)
 		return rc;
+	for (j = 0; j < L.n; j++)
+		nworld += L.m[j].world;
 	printf("rules: %s\n", rules_files(r));
 	printf("sent messages: %zu in %zu folder%s, %zu with a Message-ID\n",
-	    L.nmsgs, L.nfolders, L.nfolders == 1 ? "" : "s", L.n);
+	    L.nmsgs, L.nfolders, L.nfolders == 1 ? "" : "s", L.n - nworld);
 	for (i = 0; i < L.nfolders; i++)
 		printf("  folder: %s\n", L.folders[i]);
+	learn_world_print(&L);
 
 	/* the rules' own compiled patterns and match limits: the counts
 	 * are what deliver would decide */
@@ -1853,16 +2186,18 @@ cmd_check_rules(int argc, char **argv)
 	if (unmatched > 0) {
 		printf("not matched: %zu (%s)\n", unmatched, sent == 1 ?
 		    "proven ours by the sent index while they stay in the "
-		    "sent folders" : "a bounce of one of these would be filed "
-		    "as backscatter");
+		    "sent folders, but for those a reply shows" : "a bounce "
+		    "of one of these would be filed as backscatter");
 		for (j = 0; j < L.n; j++)
 			if (!hit[j]) {
 				sanitize(ex, sizeof(ex), L.m[j].id,
 				    strlen(L.m[j].id));
-				printf("  unmatched\t%s\t%s\n", ex, L.m[j].path);
+				printf("  unmatched\t%s\t%s%s\n", ex,
+				    L.m[j].path, L.m[j].world ?
+				    "\t(as this reply quotes it)" : "");
+				if (sent != 1 || L.m[j].world)
+					rc = 1;
 			}
-		if (sent != 1)
-			rc = 1;
 	}
 	for (i = 0; i < np; i++) {
 		src = rules_item(r, RULES_EV_PATTERNS, i, &file, &line);
@@ -1873,10 +2208,16 @@ cmd_check_rules(int argc, char **argv)
 		j += count[i] == 0;
 	if (j > 0)
 		printf("patterns that match nothing sent: %zu\n", j);
-	if (L.noid > 0)
-		printf("sent messages without a Message-ID: %zu (their "
-		    "Message-ID was added on the way out: only a pattern for "
-		    "your server can cover them)\n", L.noid);
+	if (L.noid > 0) {
+		unproven = learn_copies_unproven(&L);
+		printf("sent messages without a Message-ID: %zu (it was added "
+		    "on the way out: only a pattern for your server covers "
+		    "them); %zu of them no reply shows the Message-ID of%s\n",
+		    L.noid, unproven, unproven > 0 ? ", so nothing here "
+		    "proves a bounce of them ours" : "");
+		if (unproven > 0)
+			rc = 1;
+	}
 	print_rcpt_count(r);
 	free(count);
 	free(hit);

@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backstop.h"
@@ -40,13 +41,15 @@ static const struct {
 	{ "restore", "[-r RULES] [-d MAILDIR] FILE... | --stdin",
 	    "move messages from Junk back to the inbox (--stdin: escaped "
 	    "names, one a line, as junk and scan print them)", EXIT_USAGE },
-	{ "learn", "[-r RULES] [--write] [FOLDER...]", "propose outbound "
-	    "patterns from the sent folders", EXIT_USAGE },
+	{ "learn", "[-r RULES] [--write] [--accept-local] [FOLDER...]",
+	    "propose outbound patterns from the sent folders, the replies "
+	    "to them and the host's mail system", EXIT_USAGE },
 	{ "check-rules", "[-r RULES] [FOLDER...]", "how well the rules "
 	    "cover what you sent", EXIT_USAGE },
-	{ "check-config", "[-r RULES] [-d MAILDIR] [-u USER@DOMAIN]",
-	    "check the rules, the maildir and syslog as deliver would use "
-	    "them", EXIT_USAGE },
+	{ "check-config", "[--filter] [-r RULES] [-d MAILDIR] "
+	    "[-u USER@DOMAIN]", "check the rules, the maildir, syslog and "
+	    "the mail system's side as deliver (or filter) would use them",
+	    EXIT_USAGE },
 	{ "record", "[-r RULES] [-u USER@DOMAIN] [--] [RECIPIENT...] "
 	    "< MESSAGE", "add an outgoing message to the sent index (the MTA "
 	    "hands it a copy)", EXIT_TEMPFAIL },
@@ -91,6 +94,25 @@ opts_usage(const char *cmd)
 	fprintf(stderr, "usage: backstop %s %s\n", usages[i].cmd,
 	    usages[i].args);
 	return usages[i].bad_rc;
+}
+
+/*
+ * Whom a message is for, for the log: -u, else $USER (Postfix, Exim,
+ * qmail and Dovecot's Sieve filter set it), else $LOGNAME (procmail and
+ * maildrop keep only that); NULL when none says.
+ */
+const char *
+opts_user(const struct opts *o)
+{
+	const char	*u;
+
+	if (o->user != NULL && *o->user != '\0')
+		return o->user;
+	if ((u = getenv("USER")) != NULL && *u != '\0')
+		return u;
+	if ((u = getenv("LOGNAME")) != NULL && *u != '\0')
+		return u;
+	return NULL;
 }
 
 #define OPTS_LONG	256	/* getopt values of long-only options */

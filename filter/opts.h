@@ -21,6 +21,7 @@ struct opt {
 int	 opts_parse(struct opts *, const char *, const char *,
 	    const struct opt *, int, char **, int, int);
 int	 opts_usage(const char *);
+const char *opts_user(const struct opts *);
 void	 opts_usage_all(FILE *);
 
 #endif

@@ -14,9 +14,16 @@
 # docs/setups.md and docs/hosts.md show the
 # files of tests/e2e/conf/ verbatim; the first tests check that.
 #
-# A mail host: Postfix's mailbox_command for every local user, and
-# virtual users (no account, no home) through Dovecot LMTP with a global
-# Sieve script, and through a Postfix pipe(8) transport.
+# A mail host: the recipes of docs/hosts.md (every local user through
+# Postfix's mailbox_command or Exim's router; virtual users through
+# Dovecot LMTP with a global Sieve script, or through a Postfix pipe(8)
+# transport) are taken from the page as written and run, each from
+# Debian's own configuration: the real /etc/exim4, /etc/postfix and
+# /etc/dovecot, saved before and put back after.  Only five names are
+# the suite's (common.sh, to_test_paths), and systemctl and apt are
+# answered by the suite.  Then backstop learn, on this Postfix host with
+# no sent folder, must propose a pattern that matches every Message-ID
+# Postfix wrote in the run, with short and with long queue IDs.
 
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/e2e/common.sh"
@@ -45,6 +52,8 @@ done
 if command -v postfix >/dev/null && postfix status >/dev/null 2>&1; then
 	skip_all "a Postfix runs here that this suite did not start"
 fi
+alive "$(cat "$DCS_PID" 2>/dev/null)" &&
+	skip_all "a Dovecot runs here ($DCS_PID) that this suite did not start"
 
 trap 'e2e_teardown' EXIT
 trap 'exit 1' INT TERM HUP
@@ -73,6 +82,15 @@ for f in main.cf-mailbox_command exim-router exim-transport main.cf-lmtp \
 	case $sect in *"$want"*) r=0 ;; *) r=1 ;; esac
 	ok $r "docs/hosts.md shows tests/e2e/conf/$f verbatim"
 done
+# Every block of commands of the mail host's page is a recipe the suite
+# runs (the package's is deb.t's): no step is only read
+blocks=$(echo "$sect" | grep -c '^```sh$')
+recipes=$(echo "$sect" | grep -c '^<!-- recipe: [a-z_-]* -->$')
+is "$blocks" "$recipes" "docs/hosts.md: every block of commands is a recipe the tests run"
+for rc_ in package mailbox_command exim virtual lmtp lmtp-link lmtp-check \
+    pipe pipe-check; do
+	[ -n "$(recipe_text $rc_)" ]; ok $? "docs/hosts.md has the recipe $rc_"
+done
 
 # --- packages, the binary under test, users ----------------------------------
 
@@ -90,8 +108,8 @@ rules_for() {	# ~/.backstop.yaml: our outgoing Message-IDs
 bad=0
 for u in $E2E_USERS; do
 	case $u in
-	$VMAIL_USER)	# the virtual users' one account: no home, no login
-		useradd -M -d /nonexistent -s /usr/sbin/nologin "$u" || bad=1 ;;
+	$VMAIL_USER)	# made by the recipe of docs/hosts.md
+		;;
 	bse2emc2)	# no ~/.backstop.yaml: the system rules alone
 		useradd -m -s /bin/sh "$u" || bad=1 ;;
 	*)	useradd -m -s /bin/sh "$u" && rules_for "$u" || bad=1 ;;
@@ -118,19 +136,10 @@ printf "# e2e: the host's outgoing server\noutbound:\n  message_id:\n    - '%s'\
 	"$SYS_MID_RE" | put root 644 "$SYS_RULES"
 ok $? "system rules in $SYS_RULES: the host's outgoing Message-IDs"
 
-# Virtual users: rule files by domain and user, one owned by vmail (mode
-# 600), one by root; bob and dave have none (system rules alone).  The
-# pipe transport's maildirs are made in $VMAIL/DOMAIN/USER, which the
-# administrator creates with the user; Dovecot makes its own.
-vrules() {	# vrules OWNER MODE USER@DOMAIN
-	mkdir -p "$ETC/users/${3#*@}" && chmod 755 "$ETC" "$ETC/users" "$ETC/users/${3#*@}" &&
-	printf "outbound:\n  message_id:\n    - '%s'\n" "$OUR_MID_RE" |
-		put "$1" "$2" "$ETC/users/${3#*@}/${3%@*}.yaml"
-}
-vrules $VMAIL_USER 600 "alice@$VDOM_PIPE" && vrules root 644 "carol@$VDOM_LMTP" &&
-	install -d -o $VMAIL_USER -g $VMAIL_USER -m 700 "$VMAIL" "$VMAIL/$VDOM_PIPE" \
-		"$VMAIL/$VDOM_PIPE/alice" "$VMAIL/$VDOM_PIPE/bob" "$VMAIL/$VDOM_LMTP"
-ok $? "virtual users: rule files in $ETC/users/DOMAIN/USER.yaml, $VMAIL owned by $VMAIL_USER"
+# The binary under test as "backstop" on the PATH of the recipes, as the
+# package installs it
+mkdir -p "$W/bin" && ln -sf "$E2E_BIN" "$W/bin/backstop"
+ok $? "backstop on the recipes' PATH: $W/bin/backstop"
 
 # checks shared by every set-up ------------------------------------------------
 
@@ -305,26 +314,16 @@ diag "Exim phase: $(since "$t") s"
 # =============================================================================
 t=$EPOCHREALTIME
 u=bse2eeu; rcpt=$u@$DOMAIN; h=$(home_of $u)
-# What an administrator does, on a copy of /etc/exim4: the two files into
-# conf.d, dc_use_split_config='true', update-exim4.conf.  Exim runs it with
-# -C, and keeps root for its deliveries (to run the pipe as the user) only
-# when /etc/exim4/trusted_configs lists it; e2e_teardown puts back what
-# was there.
-cd_=$W/exim4-confdir
-rm -rf "$cd_" && cp -a /etc/exim4 "$cd_" &&
-	{ grep -v '^dc_use_split_config=' /etc/exim4/update-exim4.conf.conf
-	  echo "dc_use_split_config='true'"; } > "$cd_/update-exim4.conf.conf" &&
-	conf exim-router > "$cd_/conf.d/router/890_backstop" &&
-	conf exim-transport > "$cd_/conf.d/transport/30_backstop" &&
-	update-exim4.conf -d "$cd_" -o "$EXIM_CONF" >> "$LOG" 2>&1
-ok $? "Exim every user: update-exim4.conf builds Debian's split configuration with conf.d/router/890_backstop and conf.d/transport/30_backstop"
-if [ -e "$EXIM_TRUSTED" ]; then cp -p "$EXIM_TRUSTED" "$W/exim-trusted.saved"
-else : > "$W/exim-trusted.none"; fi
-echo "$EXIM_CONF" >> "$EXIM_TRUSTED"
-/usr/sbin/exim4 -C "$EXIM_CONF" -bd -oX "127.0.0.1.$SMTP_PORT" -oP "$W/exim.pid" \
-	< /dev/null >> "$LOG" 2>&1 &&
-	wait_for 15 listening "$SMTP_PORT"
-ok $? "Exim every user: Exim started with that configuration" && exim_eu_up=1
+# The recipe of docs/hosts.md on Debian's /etc/exim4 (saved first, put
+# back after this phase): the two files into conf.d, the split
+# configuration, update-exim4.conf, and Exim restarted on it
+exim_etc_sum=$(tree_sum /etc/exim4)
+cp -a /etc/exim4 "$W/exim4-etc.saved"
+run_recipe exim
+ok $? "Exim every user: the recipe of docs/hosts.md runs as written (split configuration, update-exim4.conf, restart)"
+grep -q '^backstop_user:' /var/lib/exim4/config.autogenerated 2>/dev/null &&
+	listening "$SMTP_PORT"
+ok $? "Exim every user: Exim runs the configuration with backstop's router" && exim_eu_up=1
 
 exim_eu_tests() {
 	local fu=bse2eex
@@ -382,11 +381,45 @@ exim_eu_tests() {
 	is "$(count_with "$h/Maildir/.Junk" "$tg")" 0 "Exim every user: read-only maildir: nothing stored"
 	tmp_empty "Exim every user: read-only maildir" $u
 	n0=$(exim_loglines)
-	exim4 -C "$EXIM_CONF" -M "$id" >/dev/null 2>&1
+	exim4 -M "$id" >/dev/null 2>&1
 	line=$(exim_status "$id" "$n0")
 	case $line in *" => $u <$rcpt> R=backstop_user T=backstop_pipe"*) r=0 ;; *) r=1 ;; esac
 	ok $r "Exim every user: after the fix, exim4 -M delivers it"; [ $r -eq 0 ] || diag "$line"
 	filed "Exim every user: deferred forged DSN" $u .Junk "$tg" backscatter
+
+	# backstop cannot run (as after the package is removed while the
+	# router stays): Exim's 127, deferred by temp_errors, never bounced
+	chmod 644 "$E2E_BIN"
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
+	n0=$(exim_loglines)
+	id=$(send "" "$rcpt" "$m")
+	line=$(exim_status "$id" "$n0")
+	chmod 755 "$E2E_BIN"
+	case $line in *" == $rcpt "*"T=backstop_pipe defer"*) r=0 ;; *) r=1 ;; esac
+	ok $r "Exim every user: backstop cannot run: deferred, not bounced"
+	[ $r -eq 0 ] || diag "$line"
+	n0=$(exim_loglines)
+	exim4 -M "$id" >/dev/null 2>&1
+	line=$(exim_status "$id" "$n0")
+	case $line in *" => $u <$rcpt> R=backstop_user T=backstop_pipe"*) r=0 ;; *) r=1 ;; esac
+	ok $r "Exim every user: backstop back: exim4 -M delivers it"; [ $r -eq 0 ] || diag "$line"
+	filed "Exim every user: the deferred message, once backstop runs" $u .Junk "$tg" backscatter
+
+	# The Message-IDs Exim writes: learn, on this host, with no sent
+	# folder, proposes their pattern from exim -bP (the host name is
+	# "vm"-like here, a local name: accepted with --accept-local)
+	tg=$(tag)
+	printf 'From: %s\nTo: %s\nSubject: no id %s\n\nExim adds one.\n' "$rcpt" "$rcpt" "$tg" |
+		as_user $u /usr/sbin/sendmail -odi "$rcpt"
+	F=$(find_msg "$h/Maildir" "$tg")
+	mid=$(sed -n '/^$/q; s/^[Mm]essage-[Ii][Dd]: *//p' "${F:-/dev/null}")
+	out=$(as_user bse2emc2 "$E2E_BIN" learn --accept-local 2>&1); r=$?
+	pat=$(echo "$out" | sed -n "s/^  propose: '\(.*\)'\$/\1/p" | head -1)
+	[ $r -eq 0 ] && [ -n "$mid" ] && [ -n "$pat" ] &&
+		py -c 'import re, sys; sys.exit(0 if re.match(sys.argv[1], sys.argv[2]) else 1)' "$pat" "$mid"
+	r=$?
+	ok $r "Exim: learn on the host proposes the pattern of the Message-IDs Exim writes ($mid)"
+	[ $r -eq 0 ] || { diag "pattern: $pat"; echo "$out" | sed 's/^/#   /'; }
 }
 if [ -n "${exim_eu_up:-}" ]; then exim_eu_tests
 else diag "Exim did not start with backstop's router: no Exim every user tests"; fi
@@ -394,6 +427,8 @@ else diag "Exim did not start with backstop's router: no Exim every user tests";
 exim_stop
 ! listening "$SMTP_PORT"; ok $? "Exim every user: Exim stopped"
 for q in $(exiqgrep -i -r "(bse2e|nosuchuser)" 2>/dev/null); do exim4 -Mrm "$q" >/dev/null 2>&1; done
+exim_etc_restore
+is "$(tree_sum /etc/exim4)" "$exim_etc_sum" "Exim every user: Debian's /etc/exim4 back as it was"
 diag "Exim every user phase: $(since "$t") s"
 
 # =============================================================================
@@ -417,13 +452,6 @@ pf_conf_sum=$(cat /etc/postfix/main.cf /etc/postfix/master.cf | md5sum)
 	echo "bse2esv /usr/lib/dovecot/dovecot-lda -c $DC_CONF -f \"\$SENDER\" -a \"\$RECIPIENT\""
 } > "$W/mailbox_commands"
 postmap "$W/mailbox_commands"
-# Virtual users: $VDOM_LMTP through Dovecot LMTP (virtual_transport),
-# $VDOM_PIPE through the pipe transport "backstop" (transport_maps)
-printf '%s x\n' "alice@$VDOM_PIPE" "bob@$VDOM_PIPE" "carol@$VDOM_LMTP" \
-	"dave@$VDOM_LMTP" > "$W/vmailbox"
-printf '%s backstop:\n' "$VDOM_PIPE" > "$W/transport"
-postmap "$W/vmailbox" && postmap "$W/transport"
-conf master.cf-pipe >> /etc/postfix/master.cf
 postconf -e "myhostname = $DOMAIN" "mydomain = $DOMAIN" 'myorigin = $myhostname' \
 	'mydestination = $myhostname, localhost' \
 	'inet_interfaces = 127.0.0.1' 'inet_protocols = ipv4' \
@@ -431,11 +459,7 @@ postconf -e "myhostname = $DOMAIN" "mydomain = $DOMAIN" 'myorigin = $myhostname'
 	'default_transport = error:remote delivery disabled in this test' \
 	'relay_transport = error:remote delivery disabled in this test' \
 	'alias_maps = hash:/etc/aliases' 'alias_database = hash:/etc/aliases' \
-	"$(conf main.cf-mailbox_command)" \
 	"mailbox_command_maps = hash:$W/mailbox_commands" \
-	"virtual_mailbox_domains = $VDOM_LMTP, $VDOM_PIPE" \
-	"virtual_mailbox_maps = hash:$W/vmailbox" "transport_maps = hash:$W/transport" \
-	"$(conf main.cf-lmtp)" "$(conf main.cf-pipe)" \
 	"maillog_file = $PF_LOG" "maillog_file_prefixes = /var, /dev/stdout, $W" \
 	'biff = no' &&
 	postconf -F '*/*/chroot = n' &&	# nothing to copy into /var/spool/postfix
@@ -445,6 +469,13 @@ postconf -e "myhostname = $DOMAIN" "mydomain = $DOMAIN" 'myorigin = $myhostname'
 	touch "$W/postfix.started" && postfix start < /dev/null >> "$LOG" 2>&1 &&
 	wait_for 15 listening "$SMTP_PORT"
 ok $? "Postfix started on 127.0.0.1:$SMTP_PORT, local delivery only, log in $PF_LOG" && postfix_up=1
+# every local user at once (docs/hosts.md); those of mailbox_command_maps
+# keep theirs
+run_recipe mailbox_command
+ok $? "mailbox_command: the recipe of docs/hosts.md runs as written"
+# the suite's own settings: what the virtual users' phases start from
+mkdir -p "$W/postfix-base"
+cp -p /etc/postfix/main.cf /etc/postfix/master.cf "$W/postfix-base/"
 
 # Dovecot: private configuration, IMAP on 127.0.0.1:1143; dovecot-lda with
 # Sieve reads the same configuration.
@@ -453,17 +484,7 @@ chmod 755 "$W/dovecot" "$W/dovecot/run" "$W/sieve-filter"
 ln -s "$E2E_BIN" "$W/sieve-filter/backstop"
 conf dovecot.conf.in > "$DC_CONF"
 conf dovecot-sieve.conf > "$W/dovecot/sieve.conf"
-# LMTP for the virtual users, with the global Sieve script (docs/hosts.md)
-echo "!include $W/dovecot/lmtp.conf" >> "$DC_CONF"
-conf dovecot-lmtp.conf > "$W/dovecot/lmtp.conf"
-printf '%s::::::\n' "carol@$VDOM_LMTP" "dave@$VDOM_LMTP" > "$W/dovecot/users"
-mkdir -p "$W/sieve"
-conf backstop.sieve > "$W/sieve/backstop.sieve"
-chmod 644 "$DC_CONF" "$W/dovecot/sieve.conf" "$W/dovecot/lmtp.conf" \
-	"$W/dovecot/users" "$W/sieve/backstop.sieve"
-chmod 755 "$W/sieve"
-sievec -c "$DC_CONF" "$W/sieve/backstop.sieve" >> "$LOG" 2>&1
-ok $? "the global Sieve script compiles (sievec)"
+chmod 644 "$DC_CONF" "$W/dovecot/sieve.conf"
 printf '%s:{PLAIN}%s\n' bse2efwd "$IMAP_PASS" bse2esv "$IMAP_PASS" > "$W/dovecot/passwd"
 chgrp dovecot "$W/dovecot/passwd"; chmod 640 "$W/dovecot/passwd"
 : > "$W/dovecot/lda.log"; chown bse2esv: "$W/dovecot/lda.log"
@@ -742,10 +763,72 @@ mailbox_command_tests() {
 	filed "mailbox_command: deferred forged DSN" $u .Junk "$tg" backscatter
 }
 
+# vrules OWNER MODE USER: the user's rule file of the virtual domain (the
+# recipe made its directory): our outgoing Message-IDs
+vrules() {
+	printf "outbound:\n  message_id:\n    - '%s'\n" "$OUR_MID_RE" |
+		put "$1" "$2" "$ETC/users/$VDOM/$3.yaml"
+}
+
+# unknown_refused LABEL: mail to an address of the virtual domain that no
+# user has, from a forged sender, is refused at RCPT TO, and no bounce of
+# it ever leaves: nothing queued for the forged sender
+unknown_refused() {
+	local tg m out r
+	tg=$(tag); m=$(mkmsg ham "$tg" "nosuch@$VDOM")
+	out=$(send "forged-$tg@spam-relay.example" "nosuch@$VDOM" "$m" 2>&1); r=$?
+	case "$r $out" in
+	"1 RCPT TO refused: 550 5.1.1 "*) r=0 ;;
+	*) r=1 ;;
+	esac
+	ok $r "$1: mail to an unknown user of $VDOM refused at RCPT TO (550 5.1.1)"
+	[ $r -eq 0 ] || diag "$out"
+	sleep 1
+	! grep -q "forged-$tg@spam-relay.example" "$PF_LOG" ||
+		! grep "forged-$tg@spam-relay.example" "$PF_LOG" | grep -qv 'NOQUEUE: reject: RCPT'
+	ok $? "$1: nothing queued for the forged sender, no bounce leaves"
+	! postqueue -p | grep -q "forged-$tg@spam-relay.example"
+	ok $? "$1: the queue holds nothing of it"
+}
+
+# virtual_phase NAME: Postfix back to the suite's base settings, then the
+# recipes of docs/hosts.md for virtual users: the account and the list,
+# and NAME's
+virtual_phase() {
+	cp -p "$W/postfix-base/main.cf" "$W/postfix-base/master.cf" /etc/postfix/ &&
+		postfix reload >> "$LOG" 2>&1
+	ok $? "$1: Postfix back to the suite's settings"
+	virtual_prepare
+	run_recipe virtual
+	ok $? "$1: the recipe \"the account and the list\" of docs/hosts.md runs as written"
+	id "$VMAIL_USER" > /dev/null 2>&1 && [ "$(stat -c %U "$VMAIL")" = "$VMAIL_USER" ]
+	ok $? "$1: the recipe made the account $VMAIL_USER and $VMAIL"
+}
+
+# virtual_done: the virtual users' set-up undone, for the next phase
+virtual_done() {
+	cp -p "$W/postfix-base/main.cf" "$W/postfix-base/master.cf" /etc/postfix/ &&
+		postfix reload >> "$LOG" 2>&1
+	virtual_undo
+	! id "$VMAIL_USER" > /dev/null 2>&1 && [ ! -e "$VMAIL" ]
+	ok $? "$1: the account, its maildirs and the list removed"
+}
+
 pipe_tests() {
 	# --- virtual users: Postfix pipe(8) transport running backstop deliver ------------
 	local md rcpt
-	rcpt=alice@$VDOM_PIPE; md=$VMAIL/$VDOM_PIPE/alice/Maildir
+	virtual_phase "pipe transport"
+	run_recipe pipe
+	r=$?
+	ok $r "pipe transport: the recipe of docs/hosts.md runs as written"
+	if [ $r -ne 0 ]; then	# nothing else can work
+		virtual_done "pipe transport"
+		return 1
+	fi
+	vrules $VMAIL_USER 600 alice
+	ok $? "pipe transport: alice's rule file, owned by $VMAIL_USER, mode 600"
+	unknown_refused "pipe transport"
+	rcpt=alice@$VDOM; md=$VMAIL/$VDOM/alice/Maildir
 
 	tg=$(tag); m=$(mkmsg ham "$tg" "$rcpt")
 	q=$(send carol@sender.example "$rcpt" "$m"); pf_sent "$q"
@@ -771,7 +854,7 @@ pipe_tests() {
 	vfiled "pipe transport: DSN of the host's message (system rules)" "$md" "" "$tg" ours
 
 	# bob has no rule file: the system rules alone
-	rcpt=bob@$VDOM_PIPE; md=$VMAIL/$VDOM_PIPE/bob/Maildir
+	rcpt=bob@$VDOM; md=$VMAIL/$VDOM/bob/Maildir
 	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
 	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
 	vfiled "pipe transport, user without a rule file: a DSN only alice's rules know" "$md" .Junk "$tg" backscatter
@@ -779,17 +862,26 @@ pipe_tests() {
 	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
 	vfiled "pipe transport, user without a rule file: DSN of the host's message" "$md" "" "$tg" ours
 
-	# check-config as vmail, with the pipe's arguments
-	out=$(setpriv --reuid=$VMAIL_USER --regid=$VMAIL_USER --clear-groups env -i \
-		"$E2E_BIN" check-config -u "alice@$VDOM_PIPE" -r "$ETC/users/%d/%u.yaml" \
-		-d "$VMAIL/%d/%u/Maildir" 2>&1); r=$?
-	ok $r "pipe transport: check-config as $VMAIL_USER with the transport's arguments: exit 0"
-	[ $r -eq 0 ] || diag "$out"
-	echo "$out" | grep -qx "user rules: $ETC/users/$VDOM_PIPE/alice.yaml"
+	# an address extension (recipient_delimiter = +): bob's maildir, not
+	# one of a user "bob+tag" whose directory does not exist (issue 24)
+	tg=$(tag); m=$(mkmsg ham "$tg" "bob+tag@$VDOM")
+	q=$(send carol@sender.example "bob+tag@$VDOM" "$m"); pf_sent "$q"
+	ok $? "pipe transport: mail to bob+tag@$VDOM delivered, not deferred"
+	vfiled "pipe transport: bob+tag@$VDOM" "$md" "" "$tg" -
+
+	# check-config as vmail, with the transport's arguments (docs/hosts.md)
+	run_recipe pipe-check
+	r=$?
+	ok $r "pipe transport: the check of docs/hosts.md (check-config as $VMAIL_USER with the transport's arguments): exit 0"
+	out=$(recipe_text pipe-check | to_test_paths | sed 's/^runuser .* -- //' |
+		env -u BACKSTOP_SYSTEM_RULES PATH=$W/bin:$PATH setpriv --reuid=$VMAIL_USER --regid=$VMAIL_USER --clear-groups sh 2>&1)
+	echo "$out" | grep -qx "user rules: $ETC/users/$VDOM/alice.yaml"
 	ok $? "pipe transport: check-config reads alice's rule file"
+	echo "$out" | grep -q "^postfix: master.cf: backstop .*pipe.*argv=$E2E_BIN deliver -u \${user}@\${domain}"
+	ok $? "pipe transport: check-config shows the pipe(8) service"
 
 	# backstop cannot write: exit 75, Postfix defers, delivers after the fix
-	rcpt=alice@$VDOM_PIPE; md=$VMAIL/$VDOM_PIPE/alice/Maildir
+	rcpt=alice@$VDOM; md=$VMAIL/$VDOM/alice/Maildir
 	vset_writable "$md" no
 	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
 	q=$(send "" "$rcpt" "$m")
@@ -805,12 +897,29 @@ pipe_tests() {
 	postqueue -i "$q"
 	pf_sent "$q" 2; ok $? "pipe transport: after the fix, the flush delivers it"
 	vfiled "pipe transport: deferred forged DSN" "$md" .Junk "$tg" backscatter
+	virtual_done "pipe transport"
 }
 
 lmtp_tests() {
 	# --- virtual users: Dovecot LMTP, a global Sieve script filtering with backstop ----
 	local md rcpt
-	rcpt=carol@$VDOM_LMTP; md=$VMAIL/$VDOM_LMTP/carol/Maildir
+	virtual_phase LMTP
+	dc_etc_sum=$(tree_sum /etc/dovecot)
+	dovecot_sys_prepare
+	ok $? "LMTP: Debian's /etc/dovecot saved; the suite's local.conf (no TLS, LMTP only, log in $DCS_LOG)"
+	run_recipe lmtp-link && run_recipe lmtp
+	r=$?
+	ok $r "LMTP: the recipes of docs/hosts.md run as written (sievec, Dovecot restarted, Postfix reloaded)"
+	if [ $r -ne 0 ]; then	# nothing else can work
+		dovecot_sys_restore; virtual_done LMTP
+		return 1
+	fi
+	[ -f /etc/dovecot/sieve/backstop.svbin ]
+	ok $? "LMTP: sievec compiled the global script, as written"
+	vrules root 644 alice
+	ok $? "LMTP: alice's rule file, owned by root, mode 644"
+	unknown_refused LMTP
+	rcpt=alice@$VDOM; md=$VMAIL/$VDOM/alice/Maildir
 
 	tg=$(tag); m=$(mkmsg ham "$tg" "$rcpt")
 	q=$(send carol@sender.example "$rcpt" "$m"); pf_sent "$q"
@@ -831,27 +940,48 @@ lmtp_tests() {
 
 	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
 	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
-	vfiled "LMTP: DSN of carol's own message (her rule file)" "$md" "" "$tg" ours
+	vfiled "LMTP: DSN of alice's own message (her rule file)" "$md" "" "$tg" ours
 
 	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
 	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
 	vfiled "LMTP: DSN of the host's message (system rules)" "$md" "" "$tg" ours
 
-	doveadm -c "$DC_CONF" fetch -u "$rcpt" 'hdr.subject' mailbox Junk ALL 2>> "$LOG" |
+	doveadm fetch -u "$rcpt" 'hdr.subject' mailbox Junk ALL 2>> "$LOG" |
 		grep -q "$LMTP_JUNK_TAG"
-	ok $? "LMTP: doveadm finds the forged DSN in carol's Junk"
+	ok $? "LMTP: doveadm finds the forged DSN in alice's Junk"
 
-	# dave has no rule file: the system rules alone
-	rcpt=dave@$VDOM_LMTP; md=$VMAIL/$VDOM_LMTP/dave/Maildir
+	# bob has no rule file: the system rules alone
+	rcpt=bob@$VDOM; md=$VMAIL/$VDOM/bob/Maildir
 	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(our_mid)")
 	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
-	vfiled "LMTP, user without a rule file: a DSN only carol's rules know" "$md" .Junk "$tg" backscatter
+	vfiled "LMTP, user without a rule file: a DSN only alice's rules know" "$md" .Junk "$tg" backscatter
 	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(sys_mid)")
 	q=$(send "" "$rcpt" "$m"); pf_sent "$q"
 	vfiled "LMTP, user without a rule file: DSN of the host's message" "$md" "" "$tg" ours
 
+	# check-config --filter as vmail (docs/hosts.md): Dovecot makes the
+	# maildir; Dovecot's Sieve for LMTP allowed to run backstop, compiled
+	run_recipe lmtp-check
+	r=$?
+	ok $r "LMTP: the check of docs/hosts.md (check-config --filter as $VMAIL_USER): exit 0"
+	out=$(recipe_text lmtp-check | to_test_paths | sed 's/^runuser .* -- //' |
+		env -u BACKSTOP_SYSTEM_RULES PATH=$W/bin:$PATH setpriv --reuid=$VMAIL_USER --regid=$VMAIL_USER --clear-groups sh 2>&1)
+	echo "$out" | grep -q "^dovecot lmtp (delivers Postfix's mail): Sieve on; programs allowed (sieve_extprograms, vnd.dovecot.filter); sieve_filter_bin_dir = $W/sieve-filter; sieve_before = /etc/dovecot/sieve/backstop.sieve\$"
+	r=$?
+	ok $r "LMTP: check-config shows Dovecot's Sieve for LMTP, allowed to run backstop"
+	[ $r -eq 0 ] || echo "$out" | sed 's/^/#   /'
+	! echo "$out" | grep -q 'not compiled'
+	ok $? "LMTP: check-config finds the script compiled"
+
+	# a good run leaves no error in Dovecot's log (issue 25: without the
+	# compiled script, two per delivery)
+	! grep -E 'Error:|Fatal:|Panic:' "$DCS_LOG"
+	ok $? "LMTP: no Error: line in Dovecot's log of the good run"
+	grep -q "lmtp(alice@$VDOM)" "$DCS_LOG"
+	ok $? "LMTP: ... which is the log the deliveries wrote to"
+
 	# Dovecot cannot write: LMTP answers 4xx, Postfix defers, the flush delivers
-	rcpt=carol@$VDOM_LMTP; md=$VMAIL/$VDOM_LMTP/carol/Maildir
+	rcpt=alice@$VDOM; md=$VMAIL/$VDOM/alice/Maildir
 	vset_writable "$md" no
 	tg=$(tag); m=$(mkmsg dsn "$tg" "$rcpt" "$(forged_mid)")
 	q=$(send "" "$rcpt" "$m")
@@ -873,6 +1003,56 @@ lmtp_tests() {
 	chmod 755 "$E2E_BIN"
 	ok $r "LMTP: backstop cannot run: delivered all the same"
 	vfiled "LMTP: backstop cannot run: implicit keep" "$md" "" "$tg" -
+
+	dovecot_sys_restore
+	is "$(tree_sum /etc/dovecot)" "$dc_etc_sum" "LMTP: Debian's /etc/dovecot back as it was"
+	virtual_done LMTP
+}
+
+# The Message-IDs this Postfix writes, for learn: messages without one,
+# sent by a user with sendmail, with short and then long queue IDs
+# (enable_long_queue_ids); learn, by a user with no sent folder, must
+# propose a pattern that matches every one Postfix wrote in the run.
+mta_learn_tests() {
+	local u=bse2emc rcpt=bse2emc2@$DOMAIN lq i tg F mid ids pat out r ns nl
+	: > "$W/postfix-ids"
+	for lq in no yes; do
+		postconf -e "enable_long_queue_ids = $lq" && postfix reload >> "$LOG" 2>&1
+		sleep 1		# the reload reaches pickup and cleanup
+		for i in 1 2; do
+			tg=$(tag)
+			printf 'From: %s@%s\nTo: %s\nSubject: learn %s\n\nno Message-ID\n' \
+				"$u" "$DOMAIN" "$rcpt" "$tg" | as_user $u /usr/sbin/sendmail "$rcpt"
+			F=$(find_msg "$(home_of bse2emc2)/Maildir" "$tg")
+			mid=$(sed -n '/^$/q; s/^[Mm]essage-[Ii][Dd]: *//p' "${F:-/dev/null}")
+			[ -n "$mid" ] && echo "$mid" >> "$W/postfix-ids"
+			[ -n "$mid" ] || diag "learn: message $tg (enable_long_queue_ids = $lq) not delivered, or no Message-ID"
+		done
+	done
+	postconf -e 'enable_long_queue_ids = no' && postfix reload >> "$LOG" 2>&1
+	# and every other one Postfix wrote in the run (its own bounces):
+	# "QID: message-id=<STAMP.QID@myhostname>", "<QID@myhostname>"
+	sed -n 's/.* \([0-9A-Za-z]*\): message-id=\(<\([0-9]\{14\}\.\)\{0,1\}\1@[^>]*>\)$/\2/p' "$PF_LOG" >> "$W/postfix-ids"
+	ids=$(sort -u "$W/postfix-ids")
+	ns=$(echo "$ids" | grep -c '\.[0-9A-F]*@')
+	nl=$(echo "$ids" | grep -c '<[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]\{10\}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]*@')
+	[ "$ns" -ge 2 ] && [ "$nl" -ge 2 ]
+	r=$?
+	ok $r "learn: Postfix wrote $ns Message-IDs with short queue IDs and $nl with long ones in this run"
+	[ $r -eq 0 ] || echo "$ids" | sed 's/^/#   /' 
+	out=$(as_user bse2emc2 "$E2E_BIN" learn 2>&1); r=$?
+	ok $r "learn on the Postfix host, no sent folder: exit 0"
+	pat=$(echo "$out" | sed -n "s/^  propose: '\\(.*\\)'\$/\\1/p")
+	[ "$(echo "$pat" | grep -c .)" -eq 1 ]
+	ok $? "learn proposes one pattern, from Postfix's configuration"
+	echo "$out" | sed 's/^/#   /'
+	printf '%s\n' "$ids" | py -c '
+import re, sys
+pat = re.compile(sys.argv[1])
+bad = [l.strip() for l in sys.stdin if l.strip() and not pat.match(l.strip())]
+print("\n".join("# not matched: " + b for b in bad))
+sys.exit(1 if bad else 0)' "$pat"
+	ok $? "learn: the pattern matches all $(echo "$ids" | grep -c .) Message-IDs Postfix wrote in the run"
 }
 
 dovecot_tests() {
@@ -927,8 +1107,8 @@ if [ -n "${postfix_up:-}" ]; then
 	t2=$EPOCHREALTIME
 	mailbox_command_tests
 	pipe_tests
-	if [ -n "${dovecot_up:-}" ]; then lmtp_tests
-	else diag "Dovecot did not start: no LMTP tests"; fi
+	lmtp_tests
+	mta_learn_tests
 	diag "mail host phase: $(since "$t2") s"
 else
 	diag "Postfix did not start: no Postfix, procmail, maildrop, Sieve or IMAP tests"
@@ -937,13 +1117,17 @@ diag "Postfix and Dovecot phase: $(since "$t") s"
 
 # --- the end ---------------------------------------------------------------------
 t=$EPOCHREALTIME
-pf_queue=$(postqueue -p 2>&1 | tail -n 1)
+pf_queue=$(postqueue -p 2>&1)
 dovecot_stop
 ! listening "$IMAP_PORT"; ok $? "Dovecot stopped (doveadm stop)"
 postfix_stop
 ! listening "$SMTP_PORT"; ok $? "Postfix stopped (postfix stop)"
 case $pf_queue in *"Mail queue is empty"*) r=0 ;; *) r=1 ;; esac
-ok $r "Postfix queue was empty at the end"; [ $r -eq 0 ] || diag "$pf_queue"
+ok $r "Postfix queue was empty at the end"
+[ $r -eq 0 ] || echo "$pf_queue" | sed 's/^/#   /'
+[ $r -eq 0 ] || for q_ in $(echo "$pf_queue" | sed -n 's/^\([0-9A-Za-z]\{6,\}\)[*! ].*/\1/p'); do
+	grep " $q_: " "$PF_LOG" | tail -n 3 | sed 's/^/#   /'
+done
 trap - EXIT
 e2e_teardown
 r=0

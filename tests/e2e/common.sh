@@ -17,11 +17,12 @@ DOMAIN=backstop-e2e.test
 IMAP_PASS=e2e-imap-secret
 PF_LOG=$W/postfix.log
 EXIM_LOG=/var/log/exim4/mainlog
-# Exim with backstop's router and transport: a private configuration that
-# Exim keeps root for only when /etc/exim4/trusted_configs lists it
-EXIM_CONF=$W/exim4.conf
-EXIM_TRUSTED=/etc/exim4/trusted_configs
-DC_CONF=$W/dovecot/dovecot.conf
+DC_CONF=$W/dovecot/dovecot.conf	# the private Dovecot: IMAP, dovecot-lda
+# The system's Dovecot, for the LMTP recipe of docs/hosts.md: Debian's
+# /etc/dovecot (saved first, put back by e2e_teardown) plus the recipe's
+# file, and local.conf of the suite's own (no TLS, LMTP only, its log here)
+DCS_LOG=$W/dovecot-system.log
+DCS_PID=/run/dovecot/master.pid
 WAIT=${E2E_WAIT:-30}	# seconds to wait for one delivery
 # fwd: ~/.forward under Postfix   ex: ~/.forward under Exim
 # pm: procmail   md: maildrop   sv: dovecot-lda + Sieve   q: qmail harness
@@ -31,9 +32,9 @@ WAIT=${E2E_WAIT:-30}	# seconds to wait for one delivery
 E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq bse2emc bse2emc2 bse2eeu bse2evmail"
 VMAIL_USER=bse2evmail
 # Virtual users (no account, no home): delivered by Dovecot LMTP with a
-# global Sieve script, or by Postfix's pipe(8) to backstop deliver
-VDOM_LMTP=vlmtp.backstop-e2e.test
-VDOM_PIPE=vpipe.backstop-e2e.test
+# global Sieve script, or by Postfix's pipe(8) to backstop deliver; the
+# domain and users of docs/hosts.md
+VDOM=example.org
 VMAIL=$W/vmail
 ETC=$W/etc-backstop		# users/DOMAIN/USER.yaml of the virtual users
 # The host's system rules: the suite puts its own in place and restores
@@ -95,6 +96,186 @@ conf() {
 # readme_conf NAME: the same file as the docs show it, with the paths
 # of an installed system (the package's /usr/bin/backstop)
 readme_conf() { "$E2E/readme-conf.sh" "$E2E/conf/$1" "${2:-}"; }
+
+# --- the recipes of docs/hosts.md, run as written ---------------------------
+
+# to_test_paths: the installed paths of the docs (stdin) as the suite has
+# them: the binary under test, its sieve-filter directory, the virtual
+# users' rule files, maildirs and account (the inverse of readme-conf.sh)
+to_test_paths() {
+	sed -e "s|/usr/bin/backstop|$E2E_BIN|g" \
+	    -e "s|/usr/local/bin/backstop|$E2E_BIN|g" \
+	    -e "s|/usr/lib/dovecot/sieve-filter|$W/sieve-filter|g" \
+	    -e "s|/etc/backstop/users|$ETC/users|g" \
+	    -e "s|/var/vmail|@VMAIL@|g" -e "s/\\bvmail\\b/$VMAIL_USER/g" \
+	    -e "s|@VMAIL@|$VMAIL|g"
+}
+
+# recipe_text NAME: the lines of the fenced block of docs/hosts.md between
+# "<!-- recipe: NAME -->" and "<!-- /recipe -->", as written
+recipe_text() {
+	awk -v n="<!-- recipe: $1 -->" '
+	    $0 == n { on = 1; next }
+	    on && $0 == "<!-- /recipe -->" { exit }
+	    on && /^```/ { inb = !inb; next }
+	    on && inb { print }' "$TOP/docs/hosts.md"
+}
+
+# The two commands a recipe names that the suite answers itself.
+# systemctl: PID 1 is not systemd here (and apt never starts daemons):
+# the suite starts, restarts and stops them, on loopback.
+systemctl() {
+	case "$1 $2" in
+	"restart exim4") exim_stop && exim_start ;;
+	"restart dovecot") dovecot_sys_restart ;;
+	"reload postfix"|"restart postfix") postfix reload ;;
+	*) echo "systemctl $*: not one the suite knows" >&2; return 1 ;;
+	esac
+}
+# apt install: the suite installed its packages (install.sh); the recipe
+# must name only packages that are there
+apt() {
+	local p
+	[ "$1" = install ] || { echo "apt $1: not one the suite knows" >&2; return 1; }
+	shift
+	for p; do
+		case $p in -*) continue ;; esac
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed' ||
+			{ echo "apt install: $p is not installed" >&2; return 1; }
+	done
+}
+
+# run_recipe NAME: the recipe's commands, with the test's paths, in a
+# shell of their own that stops at the first failure (its output in the
+# log); the binary under test is "backstop" on PATH, as the package's is
+run_recipe() {
+	local text
+	text=$(recipe_text "$1" | to_test_paths)
+	[ -n "$text" ] || { diag "docs/hosts.md has no recipe $1"; return 1; }
+	{ echo "== recipe $1"; printf '%s\n' "$text"; } >> "$LOG"
+	(
+		set -e -o pipefail
+		PATH=$W/bin:/usr/sbin:/usr/bin:/sbin:/bin
+		unset BACKSTOP_SYSTEM_RULES	# the tests' own: not an admin's
+		eval "$text"
+	) > "$W/recipe-$1.out" 2>&1
+	local r=$?
+	cat "$W/recipe-$1.out" >> "$LOG"
+	if [ $r -ne 0 ]; then
+		diag "recipe $1 failed (exit $r); its output:"
+		tail -n 20 "$W/recipe-$1.out" | sed 's/^/#   /'
+	fi
+	return $r
+}
+
+# tree_sum DIR: one checksum of a directory tree: names, types, modes,
+# owners, link targets and file contents
+tree_sum() {
+	{ find "$1" -printf '%P %y %m %u %g %l\n' | sort
+	  find "$1" -type f -exec md5sum {} + | sort; } 2>/dev/null | md5sum
+}
+
+# --- the system's Dovecot (LMTP) ------------------------------------------------
+
+# Debian's /etc/dovecot saved, and the suite's own local.conf (Debian's
+# dovecot.conf includes it last): only LMTP's socket may listen, and this
+# machine has no certificate for Dovecot's TLS (dovecot-core makes one
+# with ssl-cert, not installed here): TLS off, and empty stand-ins for
+# the files 10-ssl.conf reads
+dovecot_sys_prepare() {
+	local f
+	[ -e "$W/dovecot-etc.saved" ] && return 0
+	cp -a /etc/dovecot "$W/dovecot-etc.saved" || return 1
+	for f in /etc/dovecot/private/dovecot.pem /etc/dovecot/private/dovecot.key; do
+		[ -e "$f" ] || install -m 600 /dev/null "$f" || return 1
+	done
+	cat > /etc/dovecot/local.conf <<EOF
+# backstop's e2e suite (tests/e2e.t), removed at its end
+ssl = no
+protocols = lmtp
+log_path = $DCS_LOG
+EOF
+}
+
+dovecot_sys_restart() {
+	local pid
+	pid=$(cat "$DCS_PID" 2>/dev/null || :)
+	if alive "$pid"; then
+		doveadm reload
+	else
+		: > "$W/dovecot-sys.started"
+		dovecot < /dev/null >> "$LOG" 2>&1 || return 1
+	fi
+	wait_for 15 test -S "$LMTP_SOCKET"
+}
+
+dovecot_sys_stop() {
+	local pid
+	[ -e "$W/dovecot-sys.started" ] || return 0
+	pid=$(cat "$DCS_PID" 2>/dev/null || :)
+	if alive "$pid"; then
+		doveadm stop
+		wait_for 10 eval "! alive $pid" || diag "system dovecot $pid did not stop"
+	fi
+	rm -f "$W/dovecot-sys.started"
+}
+
+# Debian's /etc/dovecot back as it was
+dovecot_sys_restore() {
+	dovecot_sys_stop
+	if [ -d "$W/dovecot-etc.saved" ]; then
+		rm -rf /etc/dovecot && cp -a "$W/dovecot-etc.saved" /etc/dovecot &&
+			rm -rf "$W/dovecot-etc.saved"
+	fi
+	rm -f "$LMTP_SOCKET"
+}
+
+# Exim as the suite runs it: the daemon of the configuration that
+# update-exim4.conf wrote, listening on 127.0.0.1:$SMTP_PORT only
+exim_start() {
+	/usr/sbin/exim4 -bd -oX "127.0.0.1.$SMTP_PORT" -oP "$W/exim.pid" \
+		< /dev/null >> "$LOG" 2>&1 &&
+		wait_for 15 eval "(exec 3<> /dev/tcp/127.0.0.1/$SMTP_PORT)"
+}
+
+# Debian's /etc/exim4 back as it was, and its configuration rebuilt
+exim_etc_restore() {
+	[ -d "$W/exim4-etc.saved" ] || return 0
+	rm -rf /etc/exim4 && cp -a "$W/exim4-etc.saved" /etc/exim4 &&
+		rm -rf "$W/exim4-etc.saved"
+	if command -v update-exim4.conf > /dev/null 2>&1; then
+		update-exim4.conf >> "${LOG:-/dev/null}" 2>&1
+	fi
+}
+
+# The virtual users' set-up undone: the account, its maildirs, Postfix's
+# list, the rule files
+virtual_undo() {
+	if id "$VMAIL_USER" > /dev/null 2>&1; then
+		userdel "$VMAIL_USER" > /dev/null 2>&1
+	fi
+	getent group "$VMAIL_USER" > /dev/null && groupdel "$VMAIL_USER" > /dev/null 2>&1
+	rm -rf "$VMAIL" "$ETC/users"
+	if [ -e "$W/postfix-vmailbox.saved" ]; then
+		cp -p "$W/postfix-vmailbox.saved" /etc/postfix/vmailbox &&
+			postmap /etc/postfix/vmailbox && rm -f "$W/postfix-vmailbox.saved"
+	elif [ -e "$W/postfix-vmailbox.none" ]; then
+		rm -f /etc/postfix/vmailbox /etc/postfix/vmailbox.db \
+			"$W/postfix-vmailbox.none"
+	fi
+}
+
+# Before the virtual users' recipe: what it will overwrite, saved
+virtual_prepare() {
+	if [ -e /etc/postfix/vmailbox ]; then
+		[ -e "$W/postfix-vmailbox.saved" ] ||
+			cp -p /etc/postfix/vmailbox "$W/postfix-vmailbox.saved"
+	else
+		: > "$W/postfix-vmailbox.none"
+	fi
+	mkdir -p "$ETC" && chmod 755 "$ETC"
+}
 
 # A tag unique to one message (in its Message-ID and Subject), and Message-IDs
 # that our outgoing server writes (they match OUR_MID_RE) or that spam had.
@@ -209,7 +390,7 @@ alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null &&
 dovecot_stop() {
 	local pid
 	[ -f "$DC_CONF" ] || return 0
-	pid=$(cat "$W/dovecot/run/master.pid" 2>/dev/null)
+	pid=$(cat "$W/dovecot/run/master.pid" 2>/dev/null || :)
 	alive "$pid" || return 0
 	doveadm -c "$DC_CONF" stop
 	wait_for 10 eval "! alive $pid" || diag "dovecot $pid did not stop"
@@ -219,7 +400,7 @@ dovecot_stop() {
 # SIGTERM to the daemon's pid from the pid file, and so do we.
 exim_stop() {
 	local pid
-	pid=$(cat "$W/exim.pid" 2>/dev/null)
+	pid=$(cat "$W/exim.pid" 2>/dev/null || :)
 	alive "$pid" || return 0
 	kill -TERM "$pid"
 	wait_for 10 eval "! alive $pid" || diag "exim $pid did not stop"
@@ -249,21 +430,18 @@ e2e_teardown() {
 	dovecot_stop
 	exim_stop
 	postfix_stop
+	dovecot_sys_restore
 	if [ -f "$W/postfix-orig/main.cf" ]; then
 		cp -p "$W/postfix-orig/main.cf" "$W/postfix-orig/master.cf" \
 			/etc/postfix/
 	fi
+	virtual_undo
+	exim_etc_restore
 	if command -v exiqgrep >/dev/null 2>&1; then
 		for q in $(exiqgrep -i -r "(bse2e|nosuchuser)" 2>/dev/null) \
 		    $(exiqgrep -i -f "bse2e" 2>/dev/null); do
 			exim4 -Mrm "$q" >/dev/null 2>&1
 		done
-	fi
-	rm -f "$LMTP_SOCKET"
-	if [ -e "$W/exim-trusted.saved" ]; then
-		cp -p "$W/exim-trusted.saved" "$EXIM_TRUSTED"
-	elif [ -e "$W/exim-trusted.none" ]; then
-		rm -f "$EXIM_TRUSTED"
 	fi
 	if [ -e "$W/sys-rules.saved" ]; then
 		cp -p "$W/sys-rules.saved" "$SYS_RULES"

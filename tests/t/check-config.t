@@ -222,6 +222,55 @@ else
 	for i in 1 2 3 4 5 6 7; do ok 0 "# SKIP needs root and setpriv"; done
 fi
 
+# --- as root: the warning the docs promise, whoever owns the maildir -------------
+if [ $ROOT = 1 ]; then
+	cc -r "$R" -d "$M"
+	grep -q '^backstop: warning: checked as root, who may read and write anywhere: run it as the user who delivers' "$T/err"
+	ok $? "as root, a root-owned maildir: the warning is there"
+else
+	ok 0 "# SKIP not root"
+fi
+
+# --- --filter: backstop filter writes no maildir (Dovecot LMTP makes it) ---------
+cc --filter -u alice@example.org -r "$T/users/%d/%u.yaml" -d "$T/vmail/%d/%u/Nested/Maildir"
+is $? 0 "--filter, a maildir whose parents are missing: exit 0"
+grep -qx "maildir $T/vmail/example.org/alice/Nested/Maildir: not there yet (filter writes none; Dovecot creates it with its parents, procmail and maildrop need it made first)" "$T/out"
+ok $? "--filter: the maildir is looked at, not required"
+! grep -q "deliver makes the maildir, not its parents" "$T/err"
+ok $? "--filter: no problem about the maildir's parents"
+
+# --- the mail system's side (Postfix through postconf and MAIL_CONFIG) ---------
+if [ -x /usr/sbin/postconf ]; then
+	P=$T/postfix; mkdir -p "$P"
+	cat > "$P/main.cf" <<EOF
+mailbox_command = /nonexistent/bin/backstop deliver
+recipient_delimiter = +
+virtual_mailbox_domains = example.org
+virtual_transport = backstop
+EOF
+	cat > "$P/master.cf" <<'EOF'
+backstop  unix  -       n       n       -       -       pipe
+  flags=DORhu user=vmail argv=/usr/bin/backstop deliver -u ${recipient} -d /var/vmail/%d/%u/Maildir
+EOF
+	MAIL_CONFIG=$P "$BACKSTOP" check-config -r "$R" -d "$M" > "$T/out" 2> "$T/err"
+	is $? 78 "Postfix's mailbox_command runs a backstop that is not there: exit 78"
+	sed 's/^/# /' "$T/out" "$T/err" | grep -i 'postfix'
+	grep -qx 'postfix: mailbox_command = /nonexistent/bin/backstop deliver' "$T/out"
+	ok $? "check-config shows mailbox_command"
+	grep -q "^backstop: Postfix's mailbox_command runs /nonexistent/bin/backstop: No such file or directory (the mail it hands over is deferred" "$T/err"
+	ok $? "and says the binary it runs is missing"
+	grep -q '^postfix: master.cf: backstop *unix.*pipe.*argv=/usr/bin/backstop deliver -u ${recipient}' "$T/out"
+	ok $? "check-config shows the pipe(8) service that runs backstop"
+	grep -q "^backstop: warning: Postfix's service backstop passes \${recipient}, and recipient_delimiter = +: .*pass -u \${user}@\${domain}\$" "$T/err"
+	ok $? "-u \${recipient} with a recipient_delimiter: a warning and the fix"
+	grep -q "^backstop: warning: Postfix's service backstop: backstop_destination_recipient_limit = [0-9]*: set it to 1" "$T/err"
+	ok $? "a pipe service without its recipient limit of 1: a warning"
+	grep -q "^backstop: warning: Postfix: virtual_mailbox_domains without virtual_mailbox_maps: mail to any address of those domains is accepted" "$T/err"
+	ok $? "virtual domains whose recipients are not checked: a warning (backscatter of the host's own)"
+else
+	for i in 1 2 3 4 5 6 7; do ok 0 "# SKIP no /usr/sbin/postconf"; done
+fi
+
 # --- usage -----------------------------------------------------------------------
 "$BACKSTOP" check-config extra > /dev/null 2>&1
 is $? 64 "an argument too many: exit 64"

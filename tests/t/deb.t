@@ -1,9 +1,12 @@
 #!/bin/sh
-# The Debian package: make deb builds backstop_VERSION_ARCH.deb and lintian
-# finds no error and no warning; the package installs on this machine,
-# the demo runs against /usr/bin/backstop, check-config reads the packaged
-# /etc/backstop/rules.yaml; installing it again over itself keeps a changed
-# conffile; removing keeps only the conffile; purging leaves nothing.
+# The Debian package: the recipe of docs/hosts.md, as written (make deb,
+# apt install ./backstop_VERSION_ARCH.deb), builds and installs it;
+# lintian finds no error and no warning; the demo runs against
+# /usr/bin/backstop, check-config reads the packaged
+# /etc/backstop/rules.yaml, Dovecot's sieve-filter link is in place;
+# installing it again over itself keeps a changed conffile; removing keeps
+# only the conffile and names a mailbox_command left behind; purging
+# leaves no file or link of the package anywhere.
 #
 # Needs root (it installs and removes a package) and dpkg-buildpackage.
 # It leaves the machine as it found it: it skips when a backstop package
@@ -29,9 +32,21 @@ DEB=$TOP/backstop_${V}_$(dpkg --print-architecture).deb
 SAVED=
 installed=
 
-# whatever happens, no package of ours stays, and /etc/backstop is back
+PF_SAVED=
+
+# what is named backstop in the system's directories, or links there
+# (the tree and the e2e suite's own directories aside)
+ours_anywhere() {
+	find /etc /usr /var /opt /run /srv -xdev \( -path /var/tmp -o \
+	    -path /usr/local/lib/backstop-e2e -o -path "$TOP" \) -prune -o \
+	    \( -name '*backstop*' -o -lname '*backstop*' \) -print 2>/dev/null | sort
+}
+
+# whatever happens, no package of ours stays, /etc/backstop and Postfix's
+# main.cf are back
 restore() {
 	[ -n "$installed" ] && dpkg -P backstop > /dev/null 2>&1
+	[ -n "$PF_SAVED" ] && cp -p "$PF_SAVED" /etc/postfix/main.cf
 	if [ -n "$SAVED" ]; then
 		rm -rf /etc/backstop
 		tar -C /etc -xpf "$SAVED"
@@ -46,8 +61,16 @@ if [ -e /etc/backstop ]; then	# from make install: put back at the end
 	rm -rf /etc/backstop
 fi
 
-# --- build and lint -------------------------------------------------------------
-make -C "$TOP" deb > "$T/build.log" 2>&1
+ours_anywhere > "$T/before"
+
+# --- build and install, as docs/hosts.md says -------------------------------------
+recipe=$(awk '$0 == "<!-- recipe: package -->" { on = 1; next }
+    on && $0 == "<!-- /recipe -->" { exit }
+    on && /^```/ { inb = !inb; next } on && inb { print }' "$TOP/docs/hosts.md")
+is "$(echo "$recipe" | head -1)" "make deb" "docs/hosts.md: the package's recipe starts with make deb"
+is "$(echo "$recipe" | sed -n 2p)" "apt install ./${DEB##*/}" \
+	"docs/hosts.md: then apt install of the package make deb builds"
+(cd "$TOP" && eval "$(echo "$recipe" | head -1)") > "$T/build.log" 2>&1
 r=$?
 ok $r "make deb: $DEB built"
 [ $r -eq 0 ] || { tail -n 30 "$T/build.log" | sed 's/^/#   /'; done_testing; exit 1; }
@@ -59,9 +82,11 @@ dpkg-deb -f "$DEB" Built-Using | grep -q 'libetpan (= .*pcre2 (= '
 ok $? "Built-Using names the static libraries"
 
 # --- install ------------------------------------------------------------------------
-dpkg -i "$DEB" > "$T/dpkg.log" 2>&1; r=$?
+(cd "$TOP" && export DEBIAN_FRONTEND=noninteractive &&
+    eval "$(echo "$recipe" | sed -n 2p)") \
+	< /dev/null > "$T/dpkg.log" 2>&1; r=$?
 installed=1
-ok $r "dpkg -i: installed"; [ $r -eq 0 ] || sed 's/^/#   /' "$T/dpkg.log"
+ok $r "apt install ./${DEB##*/}: installed"; [ $r -eq 0 ] || sed 's/^/#   /' "$T/dpkg.log"
 is "$(/usr/bin/backstop --version)" "backstop $V" "/usr/bin/backstop --version"
 dpkg -L backstop > "$T/files"
 for f in /usr/bin/backstop /usr/share/man/man1/backstop.1.gz \
@@ -72,10 +97,22 @@ for f in /usr/bin/backstop /usr/share/man/man1/backstop.1.gz \
     /usr/share/doc/backstop/examples/forward \
     /usr/share/doc/backstop/examples/master.cf-pipe \
     /usr/share/doc/backstop/examples/dovecot-lmtp.conf \
-    /usr/share/doc/backstop/examples/crontab.example; do
+    /usr/share/doc/backstop/examples/backstop.sieve \
+    /usr/share/doc/backstop/examples/exim-transport \
+    /usr/share/doc/backstop/examples/crontab.example \
+    /usr/share/doc/backstop/README.Debian \
+    /usr/share/doc/backstop/docs/hosts.md.gz \
+    /usr/lib/dovecot/sieve-filter/backstop; do
 	grep -qx "$f" "$T/files" && [ -e "$f" ]
 	ok $? "installed: $f"
 done
+[ "$(readlink -f /usr/lib/dovecot/sieve-filter/backstop)" = /usr/bin/backstop ]
+ok $? "Dovecot's sieve-filter link points at /usr/bin/backstop"
+# README.Debian's commands (its lines indented by four) are those
+# docs/hosts.md has, whose blocks the e2e suite runs
+bad=$(sed -n 's/^    \([a-z].*\)$/\1/p' /usr/share/doc/backstop/README.Debian |
+	while read -r l; do grep -qF -- "$l" "$TOP/docs/hosts.md" || printf '%s\n' "$l"; done)
+is "$bad" "" "README.Debian: every command is one docs/hosts.md has"
 dpkg-query -W -f='${Conffiles}\n' backstop | grep -q '^ /etc/backstop/rules.yaml '
 ok $? "/etc/backstop/rules.yaml is a conffile"
 grep -qx 'ExecStart=/usr/bin/backstop expire' /usr/lib/systemd/user/backstop-expire.service
@@ -119,7 +156,23 @@ ok $? "the changed conffile is kept"
 /usr/bin/backstop --version > /dev/null; ok $? "/usr/bin/backstop still runs"
 
 # --- remove, then purge -----------------------------------------------------------------
+# a mailbox_command left behind is named when the package goes
+if [ -f /etc/postfix/main.cf ] && command -v postconf > /dev/null; then
+	PF_SAVED=$T/main.cf.saved
+	cp -p /etc/postfix/main.cf "$PF_SAVED"
+	postconf -e 'mailbox_command = /usr/bin/backstop deliver'
+fi
 dpkg -r backstop > "$T/dpkg.log" 2>&1; ok $? "dpkg -r"
+if [ -n "$PF_SAVED" ]; then
+	grep -qx '  Postfix: mailbox_command = /usr/bin/backstop deliver (postconf -X mailbox_command; postfix reload)' "$T/dpkg.log"
+	ok $? "removed: it names the mailbox_command that still runs backstop"
+	sed 's/^/#   /' "$T/dpkg.log"
+	cp -p "$PF_SAVED" /etc/postfix/main.cf && PF_SAVED=
+else
+	ok 0 "# SKIP no Postfix here"
+fi
+[ ! -e /usr/lib/dovecot/sieve-filter/backstop ] && [ ! -L /usr/lib/dovecot/sieve-filter/backstop ]
+ok $? "removed: Dovecot's sieve-filter link gone, none dangling"
 is "$(dpkg-query -W -f='${Status}' backstop)" "deinstall ok config-files" \
 	"removed: only its configuration left"
 [ ! -e /usr/bin/backstop ]; ok $? "removed: /usr/bin/backstop gone"
@@ -137,4 +190,8 @@ done < "$T/files"
 [ -e /etc/backstop ] && left="$left /etc/backstop"
 [ -e /usr/share/doc/backstop ] && left="$left /usr/share/doc/backstop"
 is "$left" "" "purged: none of its files left, nor /etc/backstop"
+ours_anywhere > "$T/after"
+diff "$T/before" "$T/after" > "$T/diff"
+ok $? "purged: no file or link named backstop, or to it, in /etc /usr /var /opt /run /srv that was not there before"
+sed 's/^/#   /' "$T/diff"
 done_testing

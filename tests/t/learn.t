@@ -11,6 +11,12 @@
 scratch
 export HOME="$T/home"
 MD=$HOME/Maildir
+# learn also asks the host's Postfix (postconf reads $MAIL_CONFIG/main.cf):
+# a configuration of the tests' own, whose Message-IDs no sent message has
+mkdir -p "$T/pf-other"
+echo 'myhostname = relay.elsewhere.example' > "$T/pf-other/main.cf"
+export MAIL_CONFIG="$T/pf-other"
+POSTCONF=0; [ -x /usr/sbin/postconf ] && POSTCONF=1
 mkdir -p "$MD/.Sent/cur" "$MD/.Sent/new" "$MD/.Sent/tmp" \
     "$MD/.Sent Messages/cur" "$MD/.Sent Messages/new" \
     "$MD/.Sent Messages/tmp"
@@ -125,9 +131,11 @@ is "$(grep -c "^  propose: '" "$T/learn.out")" 3 "three patterns proposed"
 grep -qxF "  propose: '^<[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}@example\\.org>\$'" \
     "$T/learn.out"
 ok $? "Thunderbird: an anchored UUID pattern at example.org"
-grep -qE "^  propose: '\\^<\\[0-9\\]\\{14\\}\\\\\\.\\[0-9A-F\\]\\{[0-9]+,[0-9]+\\}@mail\\\\\\.example\\\\\\.org>\\\$'\$" \
+# not the lengths the sample showed ({8,11}): Postfix's whole range, short
+# and long queue IDs, since the next queue ID may be one digit longer
+grep -qxF "  propose: '^<(?:[0-9]{14}\\.[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@mail\\.example\\.org>\$'" \
     "$T/learn.out"
-ok $? "Postfix: timestamp, dot, upper-case hex queue ID of a length range"
+ok $? "Postfix: timestamp, dot, the queue ID in Postfix's whole range (short and long)"
 grep -qE "^  propose: '\\^<\\[0-9\\]\\{14\\}\\\\\\.\\[0-9\\]\\{[0-9]+,[0-9]+\\}\\\\\\.ann@host\\\\\\.example\\\\\\.org>\\\$'\$" \
     "$T/learn.out"
 ok $? "cron: timestamp, pid digits, the literal user name"
@@ -143,6 +151,12 @@ grep -q 'with them your rules match 32 of 42 sent Message-IDs (76.2%), without t
 ok $? "learn reports the coverage of its proposals"
 grep -q '^10 sent messages only flagged patterns match' "$T/learn.out"
 ok $? "learn points the flagged messages to the sent index"
+if [ $POSTCONF = 1 ]; then
+	grep -q '^not proposed: none of your 42 sent Message-IDs was written by it' "$T/learn.out"
+	ok $? "the host's Postfix, which wrote none of them: shown, not proposed"
+else
+	ok 0 "# SKIP no /usr/sbin/postconf"
+fi
 "$BACKSTOP" learn "$MD/.Sent Messages" > "$T/learn1.out"
 grep -q '^backstop learn: 8 sent messages in 1 folder' "$T/learn1.out" &&
     is "$(grep -c "^  propose: " "$T/learn1.out")" 1 \
@@ -315,7 +329,14 @@ chmod 600 "$T/sent-only.yaml" "$T/both.yaml"
 WATCHED=1764547200
 BACKSTOP_TEST_CLOCK=$WATCHED "$BACKSTOP" check-rules -r "$T/both.yaml" \
     > "$T/check2.out"
+is $? 1 "check-rules exits 1 while a sent copy has no Message-ID, sent index or not"
+grep -q '^sent messages without a Message-ID: 1 .*1 of them no reply shows the Message-ID of, so nothing here proves a bounce of them ours$' \
+    "$T/check2.out"
+ok $? "and says that nothing proves a bounce of it ours"
+mv "$MD/.Sent/cur/1760000999.noid.host:2,S" "$T/noid.saved"
+"$BACKSTOP" check-rules -r "$T/both.yaml" > "$T/check3.out"
 ok $? "check-rules exits 0 when the sent index proves the rest"
+mv "$T/noid.saved" "$MD/.Sent/cur/1760000999.noid.host:2,S"
 grep -q "^sent index: $T/sent.idx: 42 Message-IDs of 43 messages in 2 folders\$" \
     "$T/check2.out"
 ok $? "check-rules builds the sent index and says what it holds"
@@ -434,6 +455,118 @@ chmod 600 "$T/bad.yaml"
 is $? 78 "outbound.sent: neither a boolean nor a list is refused"
 grep -q 'bad.yaml:2:9: outbound.sent' "$T/bad.err"
 ok $? "with FILE:LINE:COLUMN"
+
+# 7b. the sent folders that outbound.sent names are the ones read
+O=$T/o; mkdir -p "$O/Maildir/.Outbox/cur" "$O/Maildir/.Outbox/new"
+gen 31 6 postfix "$O/Maildir/.Outbox/cur" > "$T/outbox.ids"
+printf 'outbound:\n  sent: [".Outbox"]\n  sent_index: %s/o.idx\n' "$T" > "$T/o.yaml"
+chmod 600 "$T/o.yaml"
+HOME=$O "$BACKSTOP" learn -r "$T/o.yaml" > "$T/o.out" 2> "$T/o.err"
+ok $? "learn with outbound.sent: [.Outbox]: exit 0"
+grep -q '^backstop learn: 6 sent messages in 1 folder, 6 with a Message-ID$' "$T/o.out" &&
+    grep -qx "  folder: $O/Maildir/.Outbox" "$T/o.out"
+ok $? "learn reads the folder outbound.sent names"
+[ -s "$T/o.err" ] && sed 's/^/# /' "$T/o.err"
+HOME=$O "$BACKSTOP" check-rules -r "$T/o.yaml" > "$T/o2.out" 2> "$T/o.err"
+ok $? "check-rules with outbound.sent: [.Outbox]: exit 0 (the sent index proves them)"
+grep -q '^sent messages: 6 in 1 folder, 6 with a Message-ID$' "$T/o2.out"
+ok $? "check-rules reads the folder outbound.sent names"
+printf 'outbound:\n  sent: [".Nowhere"]\n  sent_index: %s/o.idx\n' "$T" > "$T/o3.yaml"
+chmod 600 "$T/o3.yaml"
+HOME=$O "$BACKSTOP" check-rules -r "$T/o3.yaml" > /dev/null 2> "$T/o.err"
+is $? 66 "check-rules, the folder outbound.sent names missing: exit 66"
+grep -q 'no sent folder found (looked for ".Nowhere" in ~/Maildir, as outbound.sent names them): name one' "$T/o.err"
+ok $? "and it says which folder it looked for"
+
+# 7c. what the world saw: replies in the inbox from people written to
+# quote the Message-IDs as they left the submission server.  Three sent
+# copies lack the ID the server added or rewrote; replies show it.
+W=$T/w; WS=$W/Maildir/.Sent/cur; WI=$W/Maildir/cur
+mkdir -p "$WS" "$W/Maildir/.Sent/new" "$WI" "$W/Maildir/new"
+sent() {	# sent NAME TO SUBJECT DATE [ID]
+	{ printf 'From: Ann <ann@example.org>\nTo: %s\nSubject: %s\nDate: %s\n' "$2" "$3" "$4"
+	  [ -n "${5:-}" ] && printf 'Message-ID: %s\n' "$5"
+	  printf '\nHello.\n'; } > "$WS/$1:2,S"
+}
+reply() {	# reply NAME FROM SUBJECT DATE IN-REPLY-TO [REFERENCES]
+	{ printf 'From: %s\nTo: ann@example.org\nSubject: %s\nDate: %s\n' "$2" "$3" "$4"
+	  printf 'Message-ID: <r-%s@mx.example.net>\nIn-Reply-To: %s\n' "$1" "$5"
+	  printf 'References: %s\n\nThanks.\n' "${6:-$5}"; } > "$WI/$1:2,S"
+}
+sent 1.kept bob@example.net plans 'Mon, 5 Jan 2026 10:00:00 +0000' '<k1-20260105@laptop.example.org>'
+sent 2.added 'Carol <carol@example.net>' 'lunch on friday' 'Mon, 5 Jan 2026 11:00:00 +0000'
+sent 3.added erin@example.com 'invoice 42' 'Mon, 5 Jan 2026 11:05:00 +0000'
+sent 4.rewritten dave@example.net report 'Mon, 5 Jan 2026 12:00:00 +0000' '<c1-20260105@laptop.example.org>'
+sent 5.noreply frank@example.com 'hello frank' 'Mon, 5 Jan 2026 13:00:00 +0000'
+sent 6.thread gina@example.org trip 'Mon, 5 Jan 2026 14:00:00 +0000' '<t1-20260105@laptop.example.org>'
+reply a bob@example.net 'Re: plans' 'Mon, 5 Jan 2026 15:00:00 +0000' '<k1-20260105@laptop.example.org>'
+reply b 'Carol <Carol@Example.NET>' 'RE: Lunch  on Friday' 'Tue, 6 Jan 2026 09:00:00 +0000' '<20260105110001.4C1A27F3B2@smtp.example.org>'
+reply c erin@example.com 'AW: [billing] invoice 42' 'Tue, 6 Jan 2026 09:10:00 +0000' '<20260105110502.7D3E91A0C@smtp.example.org>'
+reply d dave@example.net 'Re: report' 'Tue, 6 Jan 2026 09:20:00 +0000' '<20260105120001.AB12CD34E5@smtp.example.org>'
+# not evidence: a reply in gina's thread to someone else's message (the
+# References name ann's own ID), and a stranger quoting a made-up ID
+reply e gina@example.org 'Re: trip' 'Tue, 6 Jan 2026 09:30:00 +0000' '<x77@elsewhere.example>' '<t1-20260105@laptop.example.org> <x77@elsewhere.example>'
+reply f spam@spammer.example 'Re: plans' 'Tue, 6 Jan 2026 09:40:00 +0000' '<20260105110001.DEADBEEF01@smtp.example.org>'
+HOME=$W "$BACKSTOP" learn -r "$T/w.yaml" > "$T/w.out" 2> "$T/w.err"
+ok $? "learn with replies in the inbox: exit 0"
+sed 's/^/# /' "$T/w.out"
+grep -qx "replies in $W/Maildir from people you wrote to: 5 of 6 messages" "$T/w.out"
+ok $? "the replies of people written to are read, the stranger's not"
+grep -qx '  1 quote a Message-ID as your sent copy has it' "$T/w.out"
+ok $? "a reply quoting the copy's own ID: the server kept it"
+grep -qx '  2 answer a sent copy that has no Message-ID: your submission server adds it; the world saw e.g. <20260105110001.4C1A27F3B2@smtp.example.org>' "$T/w.out"
+ok $? "replies to copies without an ID: the server adds them, and the ID the world saw"
+grep -qx '  1 answer a sent copy by another Message-ID: your submission server rewrites it; e.g. your copy has <c1-20260105@laptop.example.org>, the world saw <20260105120001.AB12CD34E5@smtp.example.org>' "$T/w.out"
+ok $? "a reply quoting another ID than the copy's: the server rewrites (a reply in the thread to another message is not one)"
+grep -A2 '^proposed: 3 sent messages, e.g. <2026010511.*@smtp.example.org>$' "$T/w.out" |
+    grep -qxF "  propose: '^<(?:[0-9]{14}\\.[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@smtp\\.example\\.org>\$'"
+ok $? "the server's pattern is proposed from the IDs the world saw"
+HOME=$W "$BACKSTOP" learn -r "$T/w.yaml" --write > /dev/null
+ok $? "learn --write"
+HOME=$W "$BACKSTOP" check-rules -r "$T/w.yaml" > "$T/wc.out"
+is $? 1 "check-rules: a sent copy without an ID that no reply shows: exit 1"
+sed 's/^/# /' "$T/wc.out"
+grep -q '^matched by an outbound pattern: 6 of 6 (100.0%)$' "$T/wc.out"
+ok $? "check-rules matches the IDs the world saw too"
+grep -q '^sent messages without a Message-ID: 3 .*; 1 of them no reply shows the Message-ID of, so nothing here proves a bounce of them ours$' "$T/wc.out"
+ok $? "check-rules: 3 without an ID, 1 of them unproven"
+rm "$WS/5.noreply:2,S"
+HOME=$W "$BACKSTOP" check-rules -r "$T/w.yaml" > "$T/wc.out"
+ok $? "check-rules: once every copy without an ID has a reply showing it: exit 0"
+
+# 7d. no sent folder: the pattern of the host's own mail system, from its
+# configuration (Postfix's myhostname; both queue-ID forms)
+if [ $POSTCONF = 1 ]; then
+	M2=$T/m; mkdir -p "$M2" "$T/pf-vm" "$T/pf-mx"
+	echo 'myhostname = vm' > "$T/pf-vm/main.cf"
+	printf 'myhostname = mx1.example.net\nenable_long_queue_ids = yes\n' > "$T/pf-mx/main.cf"
+	HOME=$M2 MAIL_CONFIG=$T/pf-mx "$BACKSTOP" learn -r "$T/m.yaml" > "$T/m.out" 2> "$T/m.err"
+	ok $? "no sent folder, Postfix on the host: learn exits 0"
+	sed 's/^/# /' "$T/m.out" "$T/m.err"
+	grep -qx 'the local mail system, Postfix (postconf): myhostname = mx1.example.net, enable_long_queue_ids = yes' "$T/m.out"
+	ok $? "learn says what it read of Postfix's configuration"
+	grep -qxF "  propose: '^<(?:[0-9]{14}\\.[0-9A-F]{6,21}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,12})@mx1\\.example\\.net>\$'" "$T/m.out"
+	ok $? "and proposes Postfix's pattern at myhostname"
+	HOME=$M2 MAIL_CONFIG=$T/pf-vm "$BACKSTOP" learn -r "$T/m.yaml" > "$T/m.out" 2> "$T/m.err"
+	ok $? "myhostname = vm: learn exits 0"
+	grep -q '^  why:     vm is a local host name that other machines use too (if every machine that may write it is yours: learn --accept-local)$' "$T/m.out" &&
+	    grep -q '^0 patterns proposed' "$T/m.out"
+	ok $? "a local host name is flagged, and the way to accept it shown"
+	HOME=$M2 MAIL_CONFIG=$T/pf-vm "$BACKSTOP" learn -r "$T/m.yaml" --accept-local --write > "$T/m.out" 2> "$T/m.err"
+	ok $? "learn --accept-local --write: exit 0"
+	grep -q '^  note:    accepted with --accept-local, although vm is a local host name' "$T/m.out" &&
+	    grep -q "^added 1 pattern to $T/m.yaml\$" "$T/m.out"
+	ok $? "the accepted pattern is written, the reason shown"
+	sed 's/^/# /' "$T/m.out" "$T/m.yaml"
+	mkdir "$T/mb"
+	bounce '<20260107080910.1A2B3C4D5E@vm>' > "$T/mb/1-short.eml"
+	bounce '<4bQ9Xk1BcDz3Gh@vm>' > "$T/mb/2-long.eml"
+	bounce '<20260107080910.1A2B3C4D5E@vm.example.com>' > "$T/mb/3-forged.eml"
+	is "$("$BACKSTOP" scan -r "$T/m.yaml" "$T/mb" | cut -f2 | tr '\n' ' ')" "ours ours backscatter " \
+	    "bounces of Postfix's short and long queue IDs are ours, another host's not"
+else
+	for i in 1 2 3 4 5 6 7 8; do ok 0 "# SKIP no /usr/sbin/postconf"; done
+fi
 
 # 8. 100,000 sent Message-IDs: delivery still works, and what it costs
 BIG=${BACKSTOP_TEST_SENT_IDS:-100000}

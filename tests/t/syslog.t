@@ -44,10 +44,28 @@ listen() {
 		unlink "/dev/log";' -- "$@"
 }
 
-listen sh -c "\"$BACKSTOP\" deliver -d \"$T/M\" -r \"$R\" < \"$FIX/dsn-forged.eml\"" > "$LOG"
+listen sh -c "USER=ann \"$BACKSTOP\" deliver -d \"$T/M\" -r \"$R\" < \"$FIX/dsn-forged.eml\"" > "$LOG"
 is "$(wc -l < "$LOG" | tr -d ' ')" 1 "one datagram for one delivery"
-grep -Eq '^<22>backstop\[[0-9]+\]: verdict=backscatter kind=dsn original=<[^>]+> folder=\.Junk$' "$LOG"
-ok $? "mail.info, backstop[PID], the verdict, no time stamp"
+grep -Eq '^<22>backstop\[[0-9]+\]: user=ann verdict=backscatter kind=dsn original=<[^>]+> folder=\.Junk$' "$LOG"
+ok $? "mail.info, backstop[PID], the user, the verdict, no time stamp"
+sed 's/^/# /' "$LOG"
+
+# One line per message in every mode, with the user, the verdict, the
+# kind, the original and the folder (issue 25): deliver -u as Postfix's
+# pipe(8) runs it, filter as Dovecot's Sieve runs it (USER set) and as
+# procmail does (LOGNAME only); filter names no folder, its caller files.
+listen sh -c "env -u USER -u LOGNAME \"$BACKSTOP\" deliver -u alice@example.org -d \"$T/M\" -r \"$R\" < \"$FIX/dsn-forged.eml\"" > "$LOG"
+grep -Eq '^<22>backstop\[[0-9]+\]: user=alice@example.org verdict=backscatter kind=dsn original=<[^>]+> folder=\.Junk$' "$LOG"
+ok $? "deliver -u (pipe): user=USER@DOMAIN"
+sed 's/^/# /' "$LOG"
+listen sh -c "env -u LOGNAME USER=carol@example.org \"$BACKSTOP\" filter -r \"$R\" < \"$FIX/dsn-forged.eml\" > /dev/null" > "$LOG"
+is "$(wc -l < "$LOG" | tr -d ' ')" 1 "filter: one datagram for one message"
+grep -Eq '^<22>backstop\[[0-9]+\]: user=carol@example.org verdict=backscatter kind=dsn original=<[^>]+> folder=-$' "$LOG"
+ok $? "filter with USER (Dovecot LMTP): the user, the original, folder=-"
+sed 's/^/# /' "$LOG"
+listen sh -c "env -u USER LOGNAME=dave \"$BACKSTOP\" filter -r \"$R\" < \"$FIX/ham-plain.eml\" > /dev/null" > "$LOG"
+grep -Eq '^<22>backstop\[[0-9]+\]: user=dave verdict=not-bounce kind=none original=- folder=-$' "$LOG"
+ok $? "filter with LOGNAME only (procmail): the user"
 sed 's/^/# /' "$LOG"
 
 listen sh -c "BACKSTOP_TEST_INJECT=crash \"$BACKSTOP\" deliver -d \"$T/M\" -r \"$R\" < \"$FIX/dsn-forged.eml\"" > "$LOG"
