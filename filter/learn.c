@@ -1822,6 +1822,29 @@ learn_close(struct learn *L, struct rules *r, int rc)
 	return stdout_flushed() == -1 ? EXIT_IOERR : rc;
 }
 
+static void
+on_recorded(void *arg, const char *id)
+{
+	learn_add_id(arg, "(recorded by backstop record)", id, 1);
+}
+
+/*
+ * The Message-IDs backstop record saw leave (the newest few hundred):
+ * the ids as the world saw them, after the submission server.
+ */
+static void
+read_recorded(struct learn *L, const struct rules *r)
+{
+	struct sent_src	 src;
+	char		 path[4096], why[300];
+	int		 n;
+
+	if (evidence_sent_src(NULL, r, &src, path, sizeof(path), why,
+	    sizeof(why)) == -1 || (n = sent_recent(&src, on_recorded, L)) <= 0)
+		return;
+	L->nrecorded = (size_t)n;
+}
+
 /*
  * What learn and check-rules both start with: the rules (for learn, a -r
  * file that does not exist yet is one --write will create), then the
@@ -1854,7 +1877,7 @@ learn_open(struct learn *L, struct rules **r_r, const struct opts *o,
 		rc = EXIT_NOINPUT;
 	} else if (read_folders(L) == -1)
 		rc = EXIT_IOERR;
-	else if (L->nsc > 0 && (home = maildir_home()) != NULL &&
+	else if (read_recorded(L, r), L->nsc > 0 && (home = maildir_home()) != NULL &&
 	    (size_t)snprintf(inbox, sizeof(inbox), "%s/Maildir", home) <
 	    sizeof(inbox) && learn_replies(L, inbox, err, sizeof(err)) == -1) {
 		warnx_("%s", err);
@@ -2019,12 +2042,15 @@ cmd_learn(int argc, char **argv)
 	L.accept_local = local;
 	/* the host's own mail system, unless folders were named */
 	found = argc - optind > 0 ? 0 : mta_learn(&m);
-	if (L.nfolders == 0 && found != 1) {
+	if (L.nfolders == 0 && L.nrecorded == 0 && found != 1) {
 		no_folder(r, found == -1 ? m.why : "name one, or run backstop "
 		    "learn on the host whose mail system (Postfix, Exim) "
 		    "writes your Message-IDs");
 		return learn_close(&L, r, EXIT_NOINPUT);
 	}
+	if (L.nrecorded > 0)
+		printf("backstop learn: %zu Message-IDs backstop record saw "
+		    "leave\n", L.nrecorded);
 	if (L.nfolders > 0)
 		learn_intro(&L);
 	else

@@ -55,6 +55,7 @@ struct learn {
 	char		*inbox;		/* where the replies were looked for */
 	struct world	 w;
 	int		 accept_local;	/* learn --accept-local */
+	size_t		 nrecorded;	/* ids backstop record saw */
 };
 
 void	 learn_add_id(struct learn *, const char *, const char *, int);

@@ -1725,6 +1725,88 @@ sent_unreadable(const struct sent_src *src,
 	return n;
 }
 
+#define SENT_RECENT_MAX	(64 * 1024)	/* INDEX.recent: the newest ids */
+
+/*
+ * The Message-IDs record saw last, in clear, one a line, for learn to
+ * propose the pattern of what the world saw (INDEX.recent; the hashes
+ * of the journal say nothing of a shape).  Kept under SENT_RECENT_MAX:
+ * past it, the newer half is rewritten (the caller holds the journal's
+ * lock, so no append is lost meanwhile).  Best effort: learn's help,
+ * not evidence.
+ */
+static void
+recent_add(const char *index, const char *id)
+{
+	char		 path[4200], err[300], line[LIM_MSGID + 2], *buf, *nl;
+	struct slice	 v;
+	struct stat	 st;
+	size_t		 len;
+	int		 fd, rfd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.recent", index) >=
+	    sizeof(path) || strchr(id, '\n') != NULL)
+		return;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, 0600)) == -1)
+		return;
+	snprintf(line, sizeof(line), "%s\n", id);
+	v.p = line;
+	v.n = strlen(line);
+	(void)write_iov(fd, &v, 1);
+	if (fstat(fd, &st) == 0 && st.st_size > SENT_RECENT_MAX &&
+	    (rfd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+		if (read_all_fd(rfd, &buf, &len, 2 * SENT_RECENT_MAX) == -1) {
+			close(rfd);
+			close(fd);
+			return;
+		}
+		close(rfd);
+		v.p = buf + len / 2;
+		if ((nl = memchr(v.p, '\n', len - len / 2)) != NULL) {
+			v.p = nl + 1;
+			v.n = (size_t)(buf + len - v.p);
+			(void)file_replace(path, &v, 1, 0600, (uid_t)-1,
+			    (gid_t)-1, NULL, NULL, err, sizeof(err));
+		}
+		free(buf);
+	}
+	close(fd);
+}
+
+/*
+ * Call fn(arg, id) for each Message-ID in INDEX.recent (oldest first).
+ * The count, or -1 when there is none.
+ */
+int
+sent_recent(const struct sent_src *src, void (*fn)(void *, const char *),
+    void *arg)
+{
+	char	 path[4200], *buf, *p, *nl;
+	size_t	 len;
+	int	 fd, n = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.recent", src->index) >=
+	    sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)) == -1)
+		return -1;
+	if (read_all_fd(fd, &buf, &len, 2 * SENT_RECENT_MAX) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (p = buf; p < buf + len && (nl = memchr(p, '\n',
+	    (size_t)(buf + len - p))) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (p[0] == '<' && nl[-1] == '>') {
+			fn(arg, p);
+			n++;
+		}
+	}
+	free(buf);
+	return n;
+}
+
 /*
  * Record one message that left (backstop record): its Message-ID (NULL:
  * none) and the recipients addrs, dated t, appended to the journal of
@@ -1774,6 +1856,9 @@ sent_record(const struct sent_src *src, const char *id,
 					v[n].t = t;
 					v[n++].kind = SJ_RCPT;
 				}
+	/* the id in clear too, for learn, while the journal is locked */
+	if (id != NULL)
+		recent_add(src->index, id);
 	if (sj_commit(fd, v, n, why, whysz) == -1) {
 		free(v);
 		return -1;

@@ -76,6 +76,8 @@ int	 sent_index_foreign(const char *, char *, size_t);
 int	 sent_status(const struct sent_src *, struct sent_query *);
 int	 sent_record(const struct sent_src *, const char *, const char *const *,
 	    size_t, int64_t, long, char *, size_t);
+int	 sent_recent(const struct sent_src *, void (*)(void *, const char *),
+	    void *);
 size_t	 sent_unreadable(const struct sent_src *,
 	    void (*)(void *, const char *, const char *), void *);
 

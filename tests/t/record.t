@@ -3,7 +3,7 @@
 # the sent index by the mail system.  The tests/e2e.t checks whose names
 # contain "record" run the same with real Postfix and Exim.
 . "$(dirname "$0")/../lib.sh"
-scratch_home
+scratch_home; [ -n "$KEEP" ] && trap - EXIT
 NOW=$(date +%s)
 MONTHS=$((NOW - 90 * 86400))	# recording began three months ago
 rules "$HOME/.backstop.yaml" <<'EOR'
@@ -152,6 +152,30 @@ grep -q '^backstop: record: .*temporary failure$' "$T/err"
 ok $? "... one line on stderr saying why"
 "$BACKSTOP" record < "$T/r5.eml"
 is $? 0 "... and recorded once it can be"
+
+# 9b. learn proposes the pattern of the ids record saw (the world's),
+# with no Sent folder
+OLDHOME=$HOME
+export HOME=$T/h2
+mkdir -p "$HOME"
+rules "$HOME/rec.yaml" <<'EOR'
+outbound:
+  record: true
+  sent_index: ~/rec.idx
+EOR
+i=0
+while [ $i -lt 8 ]; do
+	printf 'From: u@example.org\nTo: z%d@q.example\nMessage-ID: <202612%02d093015.%dC1A27F3B2@mail.example.org>\n\nx\n' \
+	    $((i + 1)) $i | "$BACKSTOP" record -r "$HOME/rec.yaml"
+	i=$((i + 1))
+done
+[ "$(wc -l < "$HOME/rec.idx.recent")" -eq 8 ]
+ok $? "record keeps the newest Message-IDs in clear for learn (rec.idx.recent)"
+"$BACKSTOP" learn -r "$HOME/rec.yaml" > "$T/learn.out" 2>&1
+grep -q '^backstop learn: 8 Message-IDs backstop record saw leave$' "$T/learn.out" &&
+    grep -q '^  propose: .*@mail.*example.*org>' "$T/learn.out"
+ok $? "learn proposes a pattern from the recorded ids, no Sent folder needed"
+export HOME=$OLDHOME
 
 # 10. sendmail: the real sendmail first, its status ours, then recorded
 cat > "$T/fake-sendmail" <<'EOS'
