@@ -11,9 +11,11 @@
  *		from an index that is CURRENT (sent.c), holds Message-IDs at
  *		all, has watched the folders since before the original can
  *		have left (a folder thinned before that is not "not sent"),
- *		and only for an original older than EV_GRACE: the client
- *		saves its copy after sending (an IMAP APPEND of a big
- *		message takes minutes).
+ *		and not while a copy is being saved into a sent folder (a
+ *		file in its tmp/ changed in the last EV_UPLOAD: the client
+ *		saves its copy after sending, and an IMAP APPEND of a big
+ *		message takes minutes) nor for an original dated within
+ *		EV_GRACE of now (its APPEND may not have started).
  *   pattern	outbound.message_id against those ids.
  *   relay	outbound.relays in the returned original's Received:.
  *   rcpt	the addresses the report names (its failed recipients, or
@@ -52,7 +54,7 @@
 #define EV_WINDOW_REPORT (14 * 86400L)	/* a delivery report: days later */
 #define EV_WINDOW_REPLY	(60 * 86400L)	/* a reply, receipt: weeks later */
 #define EV_SKEW		(3 * 86400L)	/* clocks off, queues long */
-#define EV_GRACE	(15 * 60L)	/* a sent copy is saved after sending */
+#define EV_GRACE	(2 * 60L)	/* a client saves its copy after sending */
 
 /*
  * The context of one command: maildir and user as the command was told
@@ -268,6 +270,33 @@ covered(const struct rules *r, const struct sent_query *q, int64_t lo,
 	return 0;
 }
 
+/*
+ * May the original's copy be on its way into a sent folder?  While a
+ * client uploads it (a file in a sent folder's tmp/, sent.c), or when the
+ * original is dated within EV_GRACE of now (its upload may not have
+ * begun).  A date further off says nothing: spam is dated anyhow.  1
+ * with why, else 0.
+ */
+static int
+unsaved(const struct ev_ctx *ctx, const struct extract *ex,
+    const struct sent_query *q, char *why, size_t whysz)
+{
+	int64_t	 od = ex->orig_date;
+
+	if (q->uploading) {
+		snprintf(why, whysz, "a copy is being saved into your sent "
+		    "folder right now: it may be the original's");
+		return 1;
+	}
+	if (od != 0 && od > ctx->now - EV_GRACE && od < ctx->now + EV_GRACE) {
+		snprintf(why, whysz, "the original left %lld seconds ago: its "
+		    "sent copy may not be saved yet",
+		    (long long)(ctx->now - od));
+		return 1;
+	}
+	return 0;
+}
+
 static void
 ask_sent_id(const struct ev_ctx *ctx, const struct rules *r,
     const struct extract *ex, const struct sent_query *q,
@@ -296,10 +325,8 @@ ask_sent_id(const struct ev_ctx *ctx, const struct rules *r,
 		say(ev, EVS_SENT, EV_UNSURE, "%s", why);
 		return;
 	}
-	if (od != 0 && od + EV_GRACE > ctx->now) {
-		say(ev, EVS_SENT, EV_UNSURE, "the original left %lld minutes "
-		    "ago: its sent copy may not be saved yet",
-		    (long long)((ctx->now - od) / 60));
+	if (unsaved(ctx, ex, q, why, sizeof(why))) {
+		say(ev, EVS_SENT, EV_UNSURE, "%s", why);
 		return;
 	}
 	say(ev, EVS_SENT, EV_DENY, "original Message-ID is not in the sent "
@@ -377,10 +404,8 @@ ask_rcpts(const struct ev_ctx *ctx, const struct rules *r,
 		say(ev, EVS_RCPT, EV_UNSURE, "%s", dom);
 		return;
 	}
-	if (ex->orig_date != 0 && ex->orig_date <= ctx->now + EV_SKEW &&
-	    ex->orig_date + EV_GRACE > ctx->now) {
-		say(ev, EVS_RCPT, EV_UNSURE, "the original left minutes ago: "
-		    "its sent copy may not be saved yet");
+	if (unsaved(ctx, ex, q, dom, sizeof(dom))) {
+		say(ev, EVS_RCPT, EV_UNSURE, "%s", dom);
 		return;
 	}
 	if (!ev->rcpt_junk) {

@@ -80,6 +80,7 @@
 #define SENT_FILE_RCPTS	1000		/* recipients kept of one message */
 #define SENT_SKIPS	8		/* copies left out after a crash */
 #define SENT_BUILD_MEM	(1024UL << 20)	/* address space of a build */
+#define SENT_UPLOAD	(15 * 60)	/* a tmp/ file: an upload under way */
 #define SENT_TAIL_MAX	8192		/* journal entries a lookup reads;
 					 * more are merged into the index */
 
@@ -1507,6 +1508,41 @@ current(const struct sf_file *f, const struct sent_src *src,
 }
 
 /*
+ * Is a client saving a message into one of the folders right now?  A
+ * maildir's tmp/ holds the file an IMAP server (Dovecot, Courier) writes
+ * an APPEND into until it is whole: one changed in the last
+ * SENT_UPLOAD seconds.
+ */
+static int
+uploading(const struct sent_dirs *d)
+{
+	char		 tmp[4200], path[4500];
+	struct stat	 st;
+	DIR		*dp;
+	struct dirent	*de;
+	size_t		 i;
+	int		 found = 0;
+	int64_t		 now = clock_now();
+
+	for (i = 0; i < d->n && !found; i++) {
+		if (i > 0 && strcmp(d->folder[i], d->folder[i - 1]) == 0)
+			continue;	/* cur/ and new/ of one folder */
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/tmp",
+		    d->folder[i]) >= sizeof(tmp) || (dp = opendir(tmp)) == NULL)
+			continue;
+		while (!found && (de = readdir(dp)) != NULL)
+			if (de->d_name[0] != '.' &&
+			    (size_t)snprintf(path, sizeof(path), "%s/%s", tmp,
+			    de->d_name) < sizeof(path) &&
+			    lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+			    (int64_t)st.st_mtime > now - SENT_UPLOAD)
+				found = 1;
+		closedir(dp);
+	}
+	return found;
+}
+
+/*
  * The state of the folders' part of the open index f (rc: lookup()'s)
  * into q: CURRENT, or NONE when there is no folder (q->absent) or
  * outbound.sent is off.  1 when the index is to be built.
@@ -1525,6 +1561,7 @@ assess(const struct sent_src *src, int rc, const struct sf_file *f,
 		return rc != 1;
 	}
 	dirs_get(&d, src);
+	q->uploading = uploading(&d);
 	if (d.nfolders == 0) {
 		q->absent = 1;
 		snprintf(q->why, sizeof(q->why), "no sent folder found");

@@ -63,6 +63,7 @@ struct sent_query {
 	int64_t		 rcpt_from;	/* all recipients known from */
 	int64_t		 rec_from;	/* recording complete from; 0: none */
 	int		 absent;	/* no sent folder (or none read) */
+	int		 uploading;	/* a copy being saved into one now */
 	uint64_t	 nids_known;	/* Message-IDs of the folders */
 	uint64_t	 nrids_known;	/* Message-IDs recorded */
 	uint64_t	 nskipped;	/* files it could not read */

@@ -261,6 +261,14 @@ watch
 dsn kim@partner.example "$(day -10)" "<big.1@laptop.example.org>" \
     "$(day -60)" > "$T/unsaved.eml"
 notjunk "$T/unsaved.eml" "a report of a message a minute old, not saved yet: not in Junk"
+# ... and ten minutes into the IMAP APPEND of a big message: the IMAP
+# server writes it in the Sent folder's tmp/ until it is whole
+head -c 300000 /dev/zero | tr '\0' x > "$S/tmp/$NOW.M1P99.imap"
+dsn kim@partner.example "$(day -10)" "<big.2@laptop.example.org>" \
+    "$(day -600)" > "$T/uploading.eml"
+notjunk "$T/uploading.eml" "a report while the Sent copy is being uploaded: not in Junk"
+rm -f "$S/tmp/$NOW.M1P99.imap"
+is "$(verdict "$T/uploading.eml")" junk "the upload over and no copy of it: Junk"
 
 # 13. the index's data damaged on disk, its header and stamps intact:
 # the hash of the one Message-ID replaced by garbage where it stands
