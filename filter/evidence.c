@@ -547,6 +547,62 @@ on_unreadable(void *arg, const char *path, const char *why)
 	dc->report(0, dc->msg);
 }
 
+/* evidence_describe()'s lines on the index at path: its state, its
+ * coverage, when it was written; a problem when it cannot be used. */
+static void
+describe_index(const struct sent_src *src, const char *path, int ev,
+    struct ev_describe *dc)
+{
+	struct sent_query q;
+	char		 dir[4096], d1[32], d2[32];
+
+	(void)sent_status(src, &q);
+	if (q.state == SENT_NONE && q.built == 0) {
+		printf("sent index: %s (not built yet: the first bounce, "
+		    "backstop learn or check-rules builds it)\n", path);
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (strrchr(dir, '/') != NULL)
+			*strrchr(dir, '/') = '\0';
+		if (access(dir[0] ? dir : "/", W_OK | X_OK) == -1) {
+			snprintf(dc->msg, sizeof(dc->msg), "%.2000s: sent index missing, "
+			    "and %.2000s is not a writable directory to build it "
+			    "in", path, dir);
+			dc->report(1, dc->msg);
+		}
+	} else {
+		utc_day(q.watched, d1, sizeof(d1));
+		utc_day(q.rcpt_from, d2, sizeof(d2));
+		printf("sent index: %s (%s%s%s)\n", path, q.state ==
+		    SENT_CURRENT ? "up to date" : !(ev & RULES_EV_SENT) ?
+		    "no sent folder read: outbound.sent is off" : "stale",
+		    q.state == SENT_CURRENT || !(ev & RULES_EV_SENT) ? "" : ": ",
+		    q.state == SENT_CURRENT || !(ev & RULES_EV_SENT) ? "" :
+		    q.why);
+		printf("  holds %llu Message-IDs, %llu recipient entries; "
+		    "%llu files skipped\n", (unsigned long long)(q.nids_known +
+		    q.nrids_known),
+		    (unsigned long long)q.nrcpts_known,
+		    (unsigned long long)q.nskipped);
+		if (ev & RULES_EV_SENT)
+			printf("  watched your sent folders since %s: \"not "
+			    "sent\" holds from then on; recipients known since "
+			    "%s\n", d1, d2);
+		if (q.rec_from != 0) {
+			utc_day(q.rec_from, d1, sizeof(d1));
+			printf("  recorded by backstop record since %s: %llu "
+			    "Message-IDs merged\n", d1,
+			    (unsigned long long)q.nrids_known);
+		}
+		utc_day(q.built, d1, sizeof(d1));
+		printf("  last written %s\n", d1);
+		if (access(path, R_OK | W_OK) == -1) {
+			snprintf(dc->msg, sizeof(dc->msg), "%s: sent index not "
+			    "readable and writable: %s", path, strerror(errno));
+			dc->report(1, dc->msg);
+		}
+	}
+}
+
 /*
  * check-config's account of the evidence: the settings, the sent
  * index's coverage (watched since, entries, when written, state), the
@@ -559,8 +615,7 @@ evidence_describe(const struct ev_ctx *ctx, const struct rules *r,
 {
 	struct ev_describe dc;
 	struct sent_src	 src;
-	struct sent_query q;
-	char		 path[4096], why[600], dir[4096], d1[32], d2[32];
+	char		 path[4096], why[600], dir[4096];
 	const char *const *names;
 	size_t		 i, n;
 	int		 mode = rules_recipients(r), ev = rules_has_evidence(r);
@@ -599,51 +654,7 @@ evidence_describe(const struct ev_ctx *ctx, const struct rules *r,
 		report(1, dc.msg);
 		return;
 	}
-	(void)sent_status(&src, &q);
-	if (q.state == SENT_NONE && q.built == 0) {
-		printf("sent index: %s (not built yet: the first bounce, "
-		    "backstop learn or check-rules builds it)\n", path);
-		snprintf(dir, sizeof(dir), "%s", path);
-		if (strrchr(dir, '/') != NULL)
-			*strrchr(dir, '/') = '\0';
-		if (access(dir[0] ? dir : "/", W_OK | X_OK) == -1) {
-			snprintf(dc.msg, sizeof(dc.msg), "%.2000s: sent index missing, "
-			    "and %.2000s is not a writable directory to build it "
-			    "in", path, dir);
-			report(1, dc.msg);
-		}
-	} else {
-		utc_day(q.watched, d1, sizeof(d1));
-		utc_day(q.rcpt_from, d2, sizeof(d2));
-		printf("sent index: %s (%s%s%s)\n", path, q.state ==
-		    SENT_CURRENT ? "up to date" : !(ev & RULES_EV_SENT) ?
-		    "no sent folder read: outbound.sent is off" : "stale",
-		    q.state == SENT_CURRENT || !(ev & RULES_EV_SENT) ? "" : ": ",
-		    q.state == SENT_CURRENT || !(ev & RULES_EV_SENT) ? "" :
-		    q.why);
-		printf("  holds %llu Message-IDs, %llu recipient entries; "
-		    "%llu files skipped\n", (unsigned long long)(q.nids_known +
-		    q.nrids_known),
-		    (unsigned long long)q.nrcpts_known,
-		    (unsigned long long)q.nskipped);
-		if (ev & RULES_EV_SENT)
-			printf("  watched your sent folders since %s: \"not "
-			    "sent\" holds from then on; recipients known since "
-			    "%s\n", d1, d2);
-		if (q.rec_from != 0) {
-			utc_day(q.rec_from, d1, sizeof(d1));
-			printf("  recorded by backstop record since %s: %llu "
-			    "Message-IDs merged\n", d1,
-			    (unsigned long long)q.nrids_known);
-		}
-		utc_day(q.built, d1, sizeof(d1));
-		printf("  last written %s\n", d1);
-		if (access(path, R_OK | W_OK) == -1) {
-			snprintf(dc.msg, sizeof(dc.msg), "%s: sent index not "
-			    "readable and writable: %s", path, strerror(errno));
-			report(1, dc.msg);
-		}
-	}
+	describe_index(&src, path, ev, &dc);
 	names = rules_sent_folders(r, &n);
 	if (n == 0)
 		names = sent_default_names();

@@ -1465,6 +1465,36 @@ indent(struct buf *b, size_t n)
 		bputs(b, " ");
 }
 
+/* A newline before what ins holds (a file that does not end in one). */
+static void
+prepend_newline(struct buf *ins)
+{
+	struct buf t = { NULL, 0, 0 };
+
+	bputs(&t, "\n");
+	if (ins->p != NULL)
+		bputs(&t, ins->p);
+	free(ins->p);
+	*ins = t;
+}
+
+/* The comment and the patterns, one a line, indented by ind, into ins. */
+static void
+put_items(struct buf *ins, size_t ind, const char *comment,
+    char *const *pats, size_t npats)
+{
+	size_t	 i;
+
+	indent(ins, ind);
+	bputs(ins, comment);
+	bputs(ins, "\n");
+	for (i = 0; i < npats; i++) {
+		indent(ins, ind);
+		bputs(ins, pats[i]);
+		bputs(ins, "\n");
+	}
+}
+
 /*
  * Where and what to insert into the rule file text for the new items.
  * Returns 0 with *at_r and ins set, -1 with err set.
@@ -1477,7 +1507,7 @@ plan_insert(const char *path, const char *text, size_t len,
 	yaml_parser_t	 p;
 	yaml_document_t	 d;
 	yaml_node_t	*root, *ob, *mi, *obk, *mik, *first;
-	size_t		 ind, i, at;
+	size_t		 ind, at;
 	int		 rc = -1;
 
 	if (!yaml_parser_initialize(&p)) {
@@ -1557,25 +1587,10 @@ plan_insert(const char *path, const char *text, size_t len,
 	ind = line_indent(text, line_off(text, len, first->start_mark.line));
 	at = line_off(text, len, last_line(&d, mi) + 1);
 items_nl:
-	if (at == len && len > 0 && text[len - 1] != '\n') {
-		/* the file does not end in a newline */
-		struct buf t = { NULL, 0, 0 };
-
-		bputs(&t, "\n");
-		if (ins->p != NULL)
-			bputs(&t, ins->p);
-		free(ins->p);
-		*ins = t;
-	}
+	if (at == len && len > 0 && text[len - 1] != '\n')
+		prepend_newline(ins);	/* the file does not end in one */
 items:
-	indent(ins, ind);
-	bputs(ins, comment);
-	bputs(ins, "\n");
-	for (i = 0; i < npats; i++) {
-		indent(ins, ind);
-		bputs(ins, pats[i]);
-		bputs(ins, "\n");
-	}
+	put_items(ins, ind, comment, pats, npats);
 	*at_r = at;
 	rc = 0;
 out:
