@@ -666,6 +666,34 @@ addr_prefix(const char *l, const char *at)
 }
 
 /*
+ * The recipients a message's header names -- To, Cc, Bcc and their
+ * Resent- forms, unfolded, RFC 2047 words decoded -- each given to fn as
+ * extract_addrs() gives it.  What the sent index and record read of a
+ * message the user sent.
+ */
+void
+extract_header_rcpts(struct slice hb,
+    int (*fn)(void *, const char *, size_t, size_t), void *arg)
+{
+	static const char *const fields[] = {
+		"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"
+	};
+	struct slice	 cur = hb, nm, v;
+	char		*val = xmalloc(LIM_FIELD_BYTES);
+	size_t		 i;
+
+	while (hdr_next(&cur, &nm, &v))
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+			if (nm.n == strlen(fields[i]) &&
+			    ascii_casecmp_n(nm.p, fields[i], nm.n) == 0) {
+				hdr_unfold(v, val, LIM_FIELD_BYTES);
+				hdr_decode_words(val, LIM_FIELD_BYTES);
+				extract_addrs(val, strlen(val), fn, arg);
+			}
+	free(val);
+}
+
+/*
  * Call fn(arg, address, start, end) for every address in (p, n), the
  * address in lower case (ASCII letters; 8-bit bytes as they are), start
  * and end its bytes in p.  fn returning -1 stops.  Returns the number

@@ -80,6 +80,8 @@ struct extract {
 void	 extract(const char *, size_t, size_t, unsigned, struct extract *,
 	    struct trace *);
 int	 extract_maybe_bounce(const char *, size_t, size_t, int);
+void	 extract_header_rcpts(struct slice,
+	    int (*)(void *, const char *, size_t, size_t), void *);
 int	 extract_addrs(const char *, size_t,
 	    int (*)(void *, const char *, size_t, size_t), void *);
 int64_t	 extract_date(const char *, size_t);

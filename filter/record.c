@@ -79,28 +79,6 @@ rcpts_free(struct rcpts *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* The recipients the header names: To, Cc, Bcc and their Resent- forms. */
-static void
-header_rcpts(struct slice hb, struct rcpts *r)
-{
-	static const char *const fields[] = {
-		"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"
-	};
-	struct slice	 cur = hb, nm, v;
-	char		*val = xmalloc(LIM_FIELD_BYTES);
-	size_t		 i;
-
-	while (hdr_next(&cur, &nm, &v))
-		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-			if (nm.n == strlen(fields[i]) &&
-			    ascii_casecmp_n(nm.p, fields[i], nm.n) == 0) {
-				hdr_unfold(v, val, LIM_FIELD_BYTES);
-				hdr_decode_words(val, LIM_FIELD_BYTES);
-				extract_addrs(val, strlen(val), add_rcpt, r);
-			}
-	free(val);
-}
-
 /*
  * Record the message whose header is buf (len bytes, an mbox From_ line
  * allowed) for the user of rules r: its Message-ID, and the recipients
@@ -133,7 +111,7 @@ record_message(const struct rules *r, const char *user, const char *buf,
 	for (i = 0; i < nargs; i++)
 		extract_addrs(args[i], strlen(args[i]), add_rcpt, &rc);
 	if (rc.n == 0 || with_header)
-		header_rcpts(hb, &rc);
+		extract_header_rcpts(hb, add_rcpt, &rc);
 	if (!hasid && rc.n == 0) {
 		log_msg(LOG_NOTICE, "record: neither a Message-ID nor a "
 		    "recipient, nothing recorded");

@@ -462,29 +462,6 @@ test_inject(struct slice hb)
 			pause();
 }
 
-/* The recipients of one header block into rs (To, Cc, Bcc, Resent-*). */
-static void
-header_rcpts(struct slice hb, struct sent_rcpts *rs)
-{
-	static const char *const rfields[] = {
-		"To", "Cc", "Bcc", "Resent-To", "Resent-Cc", "Resent-Bcc"
-	};
-	struct slice	 cur = hb, nm, v;
-	char		*val = xmalloc(LIM_FIELD_BYTES);
-	size_t		 i;
-
-	rs->nfile = 0;
-	while (hdr_next(&cur, &nm, &v))
-		for (i = 0; i < sizeof(rfields) / sizeof(rfields[0]); i++)
-			if (nm.n == strlen(rfields[i]) &&
-			    ascii_casecmp_n(nm.p, rfields[i], nm.n) == 0) {
-				hdr_unfold(v, val, LIM_FIELD_BYTES);
-				hdr_decode_words(val, LIM_FIELD_BYTES);
-				extract_addrs(val, strlen(val), on_rcpt, rs);
-			}
-	free(val);
-}
-
 /*
  * Read one message file up to the end of its header: its Message-ID
  * into id (1 with id set, 0 when it has none), and when rs is not NULL
@@ -555,7 +532,8 @@ file_read(const char *path, char *id, size_t idsz, struct sent_rcpts *rs,
 				rs->t = t;
 		}
 		*date_r = rs->t;
-		header_rcpts(hb, rs);
+		rs->nfile = 0;
+		extract_header_rcpts(hb, on_rcpt, rs);
 	}
 	free(buf);
 	return e;
