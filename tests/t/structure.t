@@ -1,9 +1,11 @@
 #!/bin/sh
 # The structure the design promises, read from the objects the build made
 # (nm -u: the names each file takes from elsewhere).
-#  - Extraction is the only stage that parses hostile input and it runs
-#    under the guard: it opens, writes, renames and removes no file and
-#    knows neither the rules nor the sent index (judge.c does).
+#  - Hostile input is parsed in two places, each contained: extraction,
+#    under the guard (it opens, writes, renames and removes no file and
+#    knows neither the rules nor the sent index: judge.c asks those,
+#    through evidence.c), and the reading of Sent copies, in a child
+#    process of sent.c's with a deadline and a memory limit.
 #  - Lower layers never call up: the helpers (util.c, hdr.c) and the
 #    Maildir protocol (maildir.c) know nothing of the guard or the stages
 #    above them; the guard registers its out-of-memory hook instead.
@@ -31,6 +33,8 @@ ok $? "the sent index is asked by the judge stage, through evidence.c"
 takes_none "rules.c reads rules, it asks no evidence" rules.o '^(sent_query|sent_refresh|evidence_)'
 takes_none "the sent index knows no rules" sent.o '^(rules_|evidence_|judge)'
 takes_none "the index file format knows no folder, rule or mail" sentfile.o '^(rules_|evidence_|judge|extract|hdr_|sent_)'
+undef sent.o | grep -q '^fork$'
+ok $? "sent.c reads Sent copies in a child process (fork)"
 
 for o in util.o hdr.o maildir.o; do
 	takes_none "$o calls nothing above it" "$o" \
