@@ -418,6 +418,51 @@ ask_rcpts(const struct ev_ctx *ctx, const struct rules *r,
 	    "names" : "", d1, d2);
 }
 
+/*
+ * With neither outbound.sent nor outbound.record, a journal that backstop
+ * record wrote (the mail system records for the user, and the rules are
+ * a host's patterns alone) still vouches: its ids and recipients are
+ * asked, and only a hit counts; anything else leaves both sources off.
+ */
+static void
+ask_record_only(const struct ev_ctx *ctx, const struct rules *r,
+    const struct extract *ex, const char *const *ids, size_t nids,
+    const char *const *addrs, const size_t *map, size_t n,
+    struct ev_result *ev)
+{
+	struct sent_src	 src;
+	struct sent_query q;
+	struct stat	 st;
+	char		 path[4096], jpath[4200], why[300];
+	size_t		 i;
+
+	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
+	    sizeof(why)) == -1 || (size_t)snprintf(jpath, sizeof(jpath),
+	    "%s.journal", path) >= sizeof(jpath) || lstat(jpath, &st) == -1)
+		return;
+	src.folders_on = 0;
+	memset(&q, 0, sizeof(q));
+	q.ids = ids;
+	q.nids = nids;
+	q.addrs = addrs;
+	q.naddrs = n;
+	q.from = ev->from;
+	q.to = ev->to;
+	(void)sent_query(&src, &q, ctx->budget_ms);
+	if (q.id_hit) {
+		ask_sent_id(ctx, r, ex, &q, path, ev);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (q.each[i] & SENT_HIT_ADDR) {
+			snprintf(ev->rule[EVS_RCPT], sizeof(ev->rule[EVS_RCPT]),
+			    "sent index %.300s", path);
+			say(ev, EVS_RCPT, EV_VOUCH, "you wrote to %.120s "
+			    "(recorded)", ex->addrs[map[i]].addr);
+			return;
+		}
+}
+
 /* Did another source vouch already?  (Then the index need not be read.) */
 static int
 vouched(const struct ev_result *ev)
@@ -470,9 +515,12 @@ evidence_gather(const struct ev_ctx *ctx, const struct rules *r,
 	}
 	ask_patterns(r, ex, ids, nids, ev);
 	ask_relays(r, ex, ev);
-	if (!(rules_has_evidence(r) & RULES_EV_INDEX))
-		;	/* both off */
-	else if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
+	if (!(rules_has_evidence(r) & RULES_EV_INDEX)) {
+		/* off; but what record saw vouches all the same */
+		if ((t != NULL || !vouched(ev)) && (nids > 0 || n > 0))
+			ask_record_only(ctx, r, ex, ids, nids, addrs, map, n,
+			    ev);
+	} else if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
 	    sizeof(why)) == -1) {
 		say(ev, EVS_SENT, EV_UNSURE, "%s", why);
 		say(ev, EVS_RCPT, EV_UNSURE, "%s", why);

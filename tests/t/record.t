@@ -177,6 +177,23 @@ grep -q '^backstop learn: 8 Message-IDs backstop record saw leave$' "$T/learn.ou
 ok $? "learn proposes a pattern from the recorded ids, no Sent folder needed"
 export HOME=$OLDHOME
 
+# 9c. with only outbound patterns in the rules (a host's, as learn
+# proposes them), what record saw still vouches; a forged bounce stays
+# backscatter
+rules "$HOME/pat.yaml" <<'EOR'
+outbound:
+  message_id:
+    - '^<[0-9]{14}\.[0-9A-F]+@mail\.example\.org>$'
+EOR
+msg "<p.1@submit.example.org>" "olga@partner.example" |
+    "$BACKSTOP" record -r "$HOME/pat.yaml"
+is $? 0 "patterns only: record takes the message all the same"
+dsn olga@partner.example "<p.1@submit.example.org>" > "$T/pat.eml"
+is "$("$BACKSTOP" scan -r "$HOME/pat.yaml" "$T/pat.eml" | cut -f2)" ours \
+    "patterns only: a bounce of a recorded message is ours"
+is "$("$BACKSTOP" scan -r "$HOME/pat.yaml" "$T/forged.eml" | cut -f2)" backscatter \
+    "patterns only: a forged bounce is still backscatter"
+
 # 10. sendmail: the real sendmail first, its status ours, then recorded
 cat > "$T/fake-sendmail" <<'EOS'
 #!/bin/sh
