@@ -14,8 +14,9 @@
  *
  * A deadline (SIGALRM), SIGTERM, SIGHUP or SIGINT before the message is
  * stored removes its tmp/ file and exits 75; once it is stored (in new/,
- * synced: maildir_stored) they change nothing, and nothing after that
- * blocks (the syslog line is sent without waiting, util.c).
+ * synced: maildir_abort_inflight() says so) they change nothing, and
+ * nothing after that blocks (the syslog line is sent without waiting,
+ * util.c).
  *
  * filter: the same classification, the message written to stdout with the
  * X-Backstop: field added to bounces (procmail ":0 fw", maildrop xfilter,
@@ -58,12 +59,9 @@ on_cancel(int sig)
 	    "temporary failure\n";
 	static const char st[] = "backstop: stopped by a signal before the "
 	    "message was stored, temporary failure\n";
-	const char	*tmp = maildir_tmp_inflight;
 
-	if (maildir_stored)
+	if (maildir_abort_inflight())
 		return;
-	if (tmp != NULL)
-		unlink(tmp);
 	if (sig == SIGALRM)
 		(void)!write(2, dl, sizeof(dl) - 1);
 	else
@@ -466,6 +464,7 @@ cmd_deliver(int argc, char **argv)
 	char		*root, err[PATH_MAX + 256];
 	char		 hdr[1024], idlog[256];
 	struct slice	 iov[4];
+	struct maildir_put put;
 	size_t		 niov = 0;
 	int		 qmail = 0;
 	const struct opt own[] = {
@@ -535,8 +534,13 @@ cmd_deliver(int argc, char **argv)
 	iov[niov].p = m.buf + m.skip;
 	iov[niov++].n = m.len - m.skip;
 
-	if (maildir_deliver_fd(root, folder, iov, niov, m.more ? 0 : -1, err,
-	    sizeof(err)) == -1) {
+	memset(&put, 0, sizeof(put));
+	put.root = root;
+	put.folder = folder;
+	put.iov = iov;
+	put.niov = niov;
+	put.tail_fd = m.more ? 0 : -1;
+	if (maildir_put(&put, err, sizeof(err)) == -1) {
 		warnx_("%s, temporary failure", err);
 		log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
 		msg_free(&m);
