@@ -21,5 +21,7 @@ int	 opts_parse(struct opts *, const char *, const char *,
 	    const struct opt *, int, char **, int, int);
 int	 opts_usage(const char *);
 void	 opts_usage_all(FILE *);
+int	 opts_help_all(void);
+int	 opts_version(void);
 
 #endif

@@ -256,6 +256,16 @@ grep -q '^deliver would file it in: .Junk' "$T/out"; ok $? "explain: says the fo
 is "$(wc -l < "$T/out")" 1 "scan of a maildir: new/ and cur/, one line per message"
 is "$(awk -F'\t' '{print NF}' "$T/out")" 6 "scan: six tab-separated fields (the 6th: counterparts)"
 "$BACKSTOP" scan -r "$R" "$T/does-not-exist" 2>/dev/null; is $? 74 "scan: unreadable path is 74"
+# a name with control bytes is escaped in the error (as in scan's PATH)
+"$BACKSTOP" scan -r "$R" "$T/no$(printf '\033')]0;x$(printf '\007')" 2>"$T/err"
+is "$(cat "$T/err")" "backstop: $T/no\\033]0;x\\007: No such file or directory" \
+    "scan: a missing file's name is escaped on stderr"
+"$BACKSTOP" explain -r "$R" "$T/$(printf 'no\nsuch')" 2>"$T/err"
+is "$?:$(cat "$T/err")" "74:backstop: $T/no\\nsuch: No such file or directory" \
+    "explain: a missing file's name is escaped, one line on stderr"
+printf 'outbound:\n  message_id: [\n' > "$T/br$(printf '\033')k.yaml"; chmod 600 "$T/br$(printf '\033')k.yaml"
+"$BACKSTOP" scan -r "$T/br$(printf '\033')k.yaml" "$FIX/ham-plain.eml" 2>"$T/err"
+tr -d '\n' < "$T/err" | LC_ALL=C grep -q '[^ -~]'; is $? 1 "scan: a rule file's name with control bytes is printable on stderr"
 "$BACKSTOP" scan 2>/dev/null; is $? 64 "scan: no path is a usage error"
 "$BACKSTOP" scan -r "$T/broken.yaml" "$FIX/ham-plain.eml" 2> "$T/err"; is $? 78 "scan: broken rules is 78"
 grep -q "$T/broken.yaml:3:" "$T/err"; ok $? "scan: the error names file and line"
