@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backstop.h"
@@ -36,6 +37,7 @@
 #include "extract.h"
 #include "guard.h"
 #include "judge.h"
+#include "junk.h"
 #include "maildir.h"
 #include "opts.h"
 #include "rules.h"
@@ -67,6 +69,21 @@ on_cancel(int sig)
 	else
 		(void)!write(2, st, sizeof(st) - 1);
 	_exit(EXIT_TEMPFAIL);
+}
+
+/*
+ * Out of memory outside classification (xmalloc() ends the process with
+ * 75): before the message is stored its tmp/ file goes too; after, the
+ * exit is the success code, as for a signal (a 75 then would have the
+ * MTA deliver it again).
+ */
+static volatile int	 oom_exit;
+
+static void
+on_oom(void)
+{
+	if (maildir_abort_inflight())
+		_exit(oom_exit);
 }
 
 /*
@@ -114,9 +131,12 @@ struct msgctx {
 	int		 maybe;		/* may be a bounce: classify */
 	char		 rules_why[512];	/* rules_err, printable */
 	char		*own[2];	/* qmail lines, newline added */
-	/* the folder of each verdict (NULL: inbox), read from the rules
-	 * before classification runs, kept by the guard */
-	const char	*folder[V_COUNT];
+	/* the folder of each verdict (NULL: inbox) and, last, the Junk
+	 * folder, read from the rules before classification runs, kept by
+	 * the guard; so is the junk section's policy */
+	const char	*folder[V_COUNT + 1];
+	struct junk_policy junk;
+	int		 digest;	/* junk.digest: daily */
 };
 
 /*
@@ -310,6 +330,11 @@ prepare(struct msgctx *m, const char *rulesfile)
 	}
 	for (v = 0; v < V_COUNT; v++)
 		m->folder[v] = rules_folder(m->rules, (enum verdict)v);
+	m->folder[V_COUNT] = rules_junk_folder(m->rules);
+	m->junk.max_messages = rules_junk_max_messages(m->rules);
+	m->junk.max_bytes = rules_junk_max_bytes(m->rules);
+	m->junk.quota_ignore = rules_junk_quota_ignore(m->rules);
+	m->digest = rules_junk_digest(m->rules);
 	m->maybe = extract_maybe_bounce(m->buf + m->skip, m->len - m->skip,
 	    rules_parse_bytes(m->rules), env_null_sender());
 	if (!m->maybe) {
@@ -352,7 +377,7 @@ classify_guarded(struct msgctx *m, int sink, const char *root,
 	q.sealn = m->cap;
 	q.keep = m->folder;
 	q.kept = m->folder;
-	q.nkeep = V_COUNT;
+	q.nkeep = V_COUNT + 1;
 	if (guard_arm(&q) == -1) {
 		m->res.verdict = V_NOT_BOUNCE;
 		m->res.failed = 1;
@@ -368,6 +393,7 @@ classify_guarded(struct msgctx *m, int sink, const char *root,
 	    EXTRACT_NULL_SENDER : 0) | ((rules_recipients(m->rules) &
 	    RULES_RCPT_ON) ? EXTRACT_ADDRS : 0), &ex, NULL);
 	guard_disarm();
+	xmalloc_on_oom(on_oom);
 	/* plain data, but checked as if it came from elsewhere */
 	if ((unsigned)ex.kind > K_MDN)
 		ex.kind = K_NDR;
@@ -454,17 +480,96 @@ begin(int maildir)
 	catch_cancel(maildir);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
+	xmalloc_on_oom(on_oom);
+}
+
+/*
+ * The maildir: -d (with %u, %d, %h, ~ expanded), else $HOME/Maildir; no
+ * trailing '/'.  NULL after saying why on stderr.
+ */
+static char *
+deliver_root(const char *arg)
+{
+	const char	*home;
+	char		*root, err[PATH_MAX + 256];
+
+	if (arg == NULL) {
+		if ((home = maildir_home()) == NULL) {
+			warnx_("no home directory: set HOME or use -d, "
+			    "temporary failure");
+			return NULL;
+		}
+		if (strlen(home) + sizeof("/Maildir") > PATH_MAX) {
+			warnx_("HOME too long, temporary failure");
+			return NULL;
+		}
+		root = xstrjoin(home, "/Maildir", (char *)NULL);
+	} else {
+		/* on the heap, cut to its length: a PATH_MAX array here put
+		 * the frames under it a page further down (a fault each) */
+		root = xmalloc(PATH_MAX);
+		if (rules_expand(arg, root, PATH_MAX, err, sizeof(err)) ==
+		    -1) {
+			warnx_("-d %s, temporary failure", err);
+			free(root);
+			return NULL;
+		}
+		root = xrealloc(root, strlen(root) + 1);
+	}
+	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
+		root[strlen(root) - 1] = '\0';
+	return root;
+}
+
+static int
+make_room(void *arg, struct maildir_need *n)
+{
+	return junk_room(arg, n);
+}
+
+/*
+ * Store iov[] (and the rest of stdin) into folder of root (NULL: the
+ * inbox), within the Junk folder's cap and the quota (junk_room()); the
+ * Junk ledger counts what is filed there.  0, or -1 (err says why).
+ */
+static int
+store(struct msgctx *m, const char *root, const char *folder,
+    const struct slice *iov, size_t niov, char *err, size_t errsz)
+{
+	struct maildir_room room;
+	struct maildir_put put;
+
+	memset(&put, 0, sizeof(put));
+	put.root = root;
+	put.folder = folder;
+	put.iov = iov;
+	put.niov = niov;
+	put.tail_fd = m->more ? 0 : -1;
+	if (m->rules_ok) {
+		m->junk.root = root;
+		m->junk.folder = m->folder[V_COUNT];
+		m->junk.filing = folder != NULL &&
+		    strcmp(folder, m->folder[V_COUNT]) == 0;
+		room.make = make_room;
+		room.arg = &m->junk;
+		put.room = &room;
+		put.unquoted = m->junk.quota_ignore ? m->junk.folder : NULL;
+	}
+	if (maildir_put(&put, err, errsz) == -1)
+		return -1;
+	if (m->rules_ok && m->junk.filing)
+		junk_filed(&m->junk, put.size);
+	return 0;
 }
 
 int
 cmd_deliver(int argc, char **argv)
 {
 	struct msgctx	 m;
-	const char	*folder, *home;
+	const char	*folder;
 	char		*root, err[PATH_MAX + 256];
 	char		 hdr[1024], idlog[256];
 	struct slice	 iov[4];
-	struct maildir_put put;
 	size_t		 niov = 0;
 	int		 qmail = 0;
 	const struct opt own[] = {
@@ -478,38 +583,15 @@ cmd_deliver(int argc, char **argv)
 	 * -u USER@DOMAIN gives %u and %d of -d and -r (rules.c) */
 	if (opts_parse(&o, "deliver", "d:r:u:", own, argc, argv, 0, 0) == -1)
 		return o.rc;
-
-	if (o.maildir == NULL) {
-		if ((home = maildir_home()) == NULL) {
-			warnx_("no home directory: set HOME or use -d, "
-			    "temporary failure");
-			return EXIT_TEMPFAIL;
-		}
-		if (strlen(home) + sizeof("/Maildir") > PATH_MAX) {
-			warnx_("HOME too long, temporary failure");
-			return EXIT_TEMPFAIL;
-		}
-		root = xstrjoin(home, "/Maildir", (char *)NULL);
-	} else {
-		/* on the heap, cut to its length: a PATH_MAX array here put
-		 * the frames under it a page further down (a fault each) */
-		root = xmalloc(PATH_MAX);
-		if (rules_expand(o.maildir, root, PATH_MAX, err,
-		    sizeof(err)) == -1) {
-			warnx_("-d %s, temporary failure", err);
-			free(root);
-			return EXIT_TEMPFAIL;
-		}
-		root = xrealloc(root, strlen(root) + 1);
-	}
-	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
-		root[strlen(root) - 1] = '\0';
+	if ((root = deliver_root(o.maildir)) == NULL)
+		return EXIT_TEMPFAIL;
 	/* relative sent folders (outbound.sent) are looked for here first */
 	sent_set_maildir(root);
 
 	if (prepare(&m, o.rules) == -1)
 		return EXIT_TEMPFAIL;
 	if (qmail) {
+		oom_exit = EXIT_QMAIL_STOP;
 		niov += qmail_line(&iov[niov], getenv("RPLINE"), &m.own[0]);
 		niov += qmail_line(&iov[niov], getenv("DTLINE"), &m.own[1]);
 	}
@@ -534,13 +616,7 @@ cmd_deliver(int argc, char **argv)
 	iov[niov].p = m.buf + m.skip;
 	iov[niov++].n = m.len - m.skip;
 
-	memset(&put, 0, sizeof(put));
-	put.root = root;
-	put.folder = folder;
-	put.iov = iov;
-	put.niov = niov;
-	put.tail_fd = m.more ? 0 : -1;
-	if (maildir_put(&put, err, sizeof(err)) == -1) {
+	if (store(&m, root, folder, iov, niov, err, sizeof(err)) == -1) {
 		warnx_("%s, temporary failure", err);
 		log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
 		msg_free(&m);
@@ -555,6 +631,9 @@ cmd_deliver(int argc, char **argv)
 	    verdict_name(m.res.verdict), kind_name(m.res.kind), idlog,
 	    folder ? folder : "inbox", m.res.failed ? " note=" : "",
 	    m.res.failed ? m.res.reason : "");
+	/* stored: the digest of the day, if it is due, changes no exit */
+	if (m.rules_ok && m.digest)
+		junk_digest(&m.junk, time(NULL));
 	msg_free(&m);
 	return qmail ? EXIT_QMAIL_STOP : EXIT_OK;
 }

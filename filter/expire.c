@@ -79,12 +79,12 @@
 
 #define EXPIRE_TMP_SECS	(36L * 3600)	/* maildir(5): stale tmp/ files */
 #define CLAIM_PREFIX	"restoring."	/* Junk tmp/ name of a restore claim */
-#define JUNK_FIELD	200		/* bytes of From/Subject shown */
 #define ESCAPED_MAX	JUNK_SHOWN	/* path_escape() of a path */
 
 struct tally {
 	unsigned long long removed, kept, freed;
 	unsigned long long qbytes, qcount;	/* for maildirsize */
+	unsigned long long lbytes, lcount;	/* for the Junk ledger */
 };
 
 static int	 root_path(const char *, char *, size_t);
@@ -100,8 +100,6 @@ static int	 fresh_name(const char *, char *, size_t);
 static int	 rename_noreplace(int, const char *, int, const char *);
 static int	 quota_update(struct junk_folder *, const struct tally *);
 static int	 junk_line(int, const char *, const struct junk_entry *);
-static void	 field_words(struct slice, char *, size_t);
-static void	 field(struct slice, char *, size_t);
 static int	 load_rules(struct rules **, const char *);
 
 /* MAILDIR from the command line, else $HOME/Maildir; no trailing '/'. */
@@ -323,6 +321,7 @@ struct run {
 	time_t		 now;
 	long		 maxage;	/* seconds; negative: never */
 	int		 all, dry;
+	int		 unquoted;	/* junk.quota: ignore */
 	struct tally	 t;
 };
 
@@ -424,6 +423,7 @@ expire_sub(struct run *x, const char *sub)
 	char			 label[ESCAPED_MAX + 8];
 	int			 dfd, rc = 0, tmp = strcmp(sub, "tmp") == 0, what;
 	unsigned long long	 sz;
+	time_t			 filed;
 
 	/* label: the directory as shown, escaped (room kept for "/sub") */
 	snprintf(label, sizeof(label), "%s", x->f->shown);
@@ -457,9 +457,14 @@ expire_sub(struct run *x, const char *sub)
 		}
 		x->t.removed++;
 		x->t.freed += sz;
-		if (!tmp) {
+		if (!tmp && !x->unquoted) {
 			x->t.qbytes += sz;
 			x->t.qcount++;
+		}
+		/* the ledger counts backstop's names (junk.c) */
+		if (!tmp && maildir_name_time(ents[i].name, &filed) == 0) {
+			x->t.lbytes += sz;
+			x->t.lcount++;
 		}
 	}
 	junk_entries_free(ents, n);
@@ -478,6 +483,7 @@ expire_sub(struct run *x, const char *sub)
 static int
 quota_update(struct junk_folder *f, const struct tally *t)
 {
+	junk_ledger_add(f, -(long long)t->lbytes, -(long long)t->lcount);
 	if (t->qcount == 0)
 		return 0;
 	if (maildir_size_add(f->rootfd, "maildirsize", -(long long)t->qbytes,
@@ -536,6 +542,9 @@ cmd_expire(int argc, char **argv)
 	/* junk.expire_after: 0 is "never expire" */
 	if (agearg == NULL && (x.maxage = rules_expire_secs(r)) == 0)
 		x.maxage = -1;
+	/* Junk outside the quota: nothing of it to subtract */
+	if (rules_junk_quota_ignore(r))
+		x.unquoted = 1;
 	if (folder_open(&f, root, rules_junk_folder(r)) == -1) {
 		rules_free(r);
 		return EXIT_TEMPFAIL;
@@ -561,50 +570,6 @@ cmd_expire(int argc, char **argv)
 	return stdout_flushed() == -1 ? EXIT_IOERR : rc;
 }
 
-/* A field's value on one line for a person: runs of blanks as one. */
-static size_t
-field_line(struct slice v, char *buf, size_t sz)
-{
-	size_t	 n, i, o;
-
-	n = hdr_unfold(v, buf, sz);
-	for (i = o = 0; i < n; i++)
-		if (buf[i] != ' ' || o == 0 || buf[o - 1] != ' ')
-			buf[o++] = buf[i];
-	buf[o] = '\0';
-	return o;
-}
-
-/* An unfolded, terminal-safe header value, or "-". */
-static void
-field(struct slice v, char *out, size_t outsz)
-{
-	char	 buf[LIM_FIELD_BYTES];
-	size_t	 o = field_line(v, buf, sizeof(buf));
-
-	if (o == 0) {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	sanitize(out, outsz, buf, o);
-}
-
-/* The same for Subject and From: RFC 2047 words decoded, UTF-8 shown. */
-static void
-field_words(struct slice v, char *out, size_t outsz)
-{
-	char	 buf[LIM_FIELD_BYTES];
-
-	field_line(v, buf, sizeof(buf));
-	hdr_decode_words(buf, sizeof(buf));
-	if (buf[0] == '\0') {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	/* a tab or line end decoded from a word must not split the line */
-	sanitize_utf8(out, outsz, buf, strlen(buf));
-}
-
 /*
  * One line of backstop junk, tab-separated (fields hold no tab: sanitize
  * turns every control byte into '?', and FILE is path_escape()d so that
@@ -614,49 +579,88 @@ field_words(struct slice v, char *out, size_t outsz)
 static int
 junk_line(int dfd, const char *label, const struct junk_entry *e)
 {
-	char		*buf, date[32], from[JUNK_FIELD + 1];
-	char		 subj[JUNK_FIELD + 1], xb[1024], id[LIM_MSGID + 1];
-	char		 reason[1024], name[ESCAPED_MAX];
-	struct slice	 block, v;
+	struct junk_item it;
+	char		 date[32], name[ESCAPED_MAX];
 	struct tm	 tm;
-	size_t		 len;
-	int		 fd, e2;
 
 	path_escape(name, sizeof(name), e->name, strlen(e->name));
-	fd = openat(dfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC);
-	/* the header block only: deliver put X-Backstop: first */
-	if (fd == -1 || junk_read_header(fd, &buf, &len) == -1) {
-		e2 = errno;
-		if (fd != -1)
-			close(fd);
-		if (e2 == ENOENT)
+	if (junk_item_read(dfd, e->name, &e->st, &it) == -1) {
+		if (errno == ENOENT)
 			return 0;	/* moved away since readdir */
-		warnx_("%s/%s: %s", label, name, strerror(e2));
+		warnx_("%s/%s: %s", label, name, strerror(errno));
 		return -1;
 	}
-	close(fd);
-	block.p = buf;
-	block.n = hdr_block_len(buf, len);
-	snprintf(from, sizeof(from), "-");
-	snprintf(subj, sizeof(subj), "-");
-	snprintf(id, sizeof(id), "-");
-	snprintf(reason, sizeof(reason), "-");
-	if (hdr_find(block, "From", &v))
-		field_words(v, from, sizeof(from));
-	if (hdr_find(block, "Subject", &v))
-		field_words(v, subj, sizeof(subj));
-	if (hdr_find(block, "X-Backstop", &v)) {
-		field(v, xb, sizeof(xb));
-		junk_why(xb, id, sizeof(id), reason, sizeof(reason));
-	}
-	free(buf);
 	if (localtime_r(&e->st.st_mtime, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(date, sizeof(date), "-");
-	printf("%s\t%s\t%s\t%s\t%s\t%s/%s\n", date, id, from, subj, reason,
-	    label, name);
+	printf("%s\t%s\t%s\t%s\t%s\t%s/%s\n", date, it.original, it.from,
+	    it.subject, it.reason, label, name);
 	return 0;
+}
+
+/* "WHAT\tKEY\tCOUNT" for each key of t (by key, or most first). */
+static void
+summary_lines(const char *what, const struct junk_tally *t, int by_key,
+    unsigned long least)
+{
+	struct junk_count *v;
+	size_t		 n, i;
+
+	n = junk_tally_sorted(t, by_key, &v);
+	for (i = 0; i < n; i++)
+		if (v[i].n >= least)
+			printf("%s\t%s\t%lu\n", what, v[i].key, v[i].n);
+	if (t->other > 0)
+		printf("%s\t(other)\t%lu\n", what, t->other);
+	free(v);
+}
+
+/*
+ * junk --summary: the flood at a glance, one "WHAT\tKEY\tCOUNT" line a
+ * fact (docs/output.md): the messages, what backstop filed by day (UTC),
+ * kind and reporting domain, the forged Message-ID domains that recur
+ * (the fingerprint of the spam run), and what pruning removed.  0, or
+ * -1 when a message could not be read (said on stderr).
+ */
+static int
+junk_summary(struct junk_folder *f, const struct junk_entry *all,
+    size_t nall, const int dfd[2], char label[2][ESCAPED_MAX + 8])
+{
+	struct junk_summary s;
+	struct junk_item it;
+	char		 name[ESCAPED_MAX];
+	size_t		 i;
+	int		 rc = 0;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < nall; i++) {
+		if (!S_ISREG(all[i].st.st_mode))
+			continue;
+		if (junk_item_read(dfd[all[i].sub], all[i].name, &all[i].st,
+		    &it) == -1) {
+			if (errno == ENOENT)
+				continue;
+			path_escape(name, sizeof(name), all[i].name,
+			    strlen(all[i].name));
+			warnx_("%s/%s: %s", label[all[i].sub], name,
+			    strerror(errno));
+			rc = -1;
+			continue;
+		}
+		junk_summary_add(&s, &it);
+	}
+	if (f->fd != -1)
+		(void)junk_pruned_count(f, 0, (time_t)1 << 62, &s.pruned);
+	printf("messages\tall\t%lu\nmessages\tbackstop\t%lu\n"
+	    "messages\tother\t%lu\nbytes\tall\t%llu\n", s.total, s.ours,
+	    s.other, s.bytes);
+	summary_lines("day", &s.days, 1, 1);
+	summary_lines("kind", &s.kinds, 0, 1);
+	summary_lines("reporter", &s.rdomains, 0, 1);
+	summary_lines("forged", &s.odomains, 0, 2);
+	summary_lines("pruned", &s.pruned, 1, 1);
+	junk_summary_free(&s);
+	return rc;
 }
 
 /*
@@ -706,10 +710,14 @@ cmd_junk(int argc, char **argv)
 	struct junk_entry *all = NULL;
 	char		 root[PATH_MAX], label[2][ESCAPED_MAX + 8];
 	size_t		 nall = 0, i;
-	int		 s, dfd[2] = { -1, -1 }, rc, unread = 0;
+	int		 s, dfd[2] = { -1, -1 }, rc, unread = 0, summary = 0;
+	const struct opt own[] = {
+		{ 0, "summary", &summary, NULL },
+		{ 0, NULL, NULL, NULL }
+	};
 	struct opts	 o;
 
-	if (opts_parse(&o, "junk", "r:", NULL, argc, argv, 0, 1) == -1)
+	if (opts_parse(&o, "junk", "r:", own, argc, argv, 0, 1) == -1)
 		return o.rc;
 	if (root_path(optind < argc ? argv[optind] : NULL, root,
 	    sizeof(root)) == -1)
@@ -724,7 +732,9 @@ cmd_junk(int argc, char **argv)
 	/* in the order they were filed */
 	if (nall > 1)
 		qsort(all, nall, sizeof(*all), cmp_mtime);
-	for (i = 0; i < nall; i++)
+	if (summary)
+		unread = junk_summary(&f, all, nall, dfd, label) == -1;
+	for (i = 0; !summary && i < nall; i++)
 		if (S_ISREG(all[i].st.st_mode) && junk_line(dfd[all[i].sub],
 		    label[all[i].sub], &all[i]) == -1)
 			unread = 1;
@@ -992,6 +1002,7 @@ restore_one(struct restore *rs, int s, const char *name, const char *shown)
 	char		 dname[NAME_MAX + 1], err[PATH_MAX + 256];
 	char		 newp[PATH_MAX + NAME_MAX + 8];
 	char		 shownnew[4 * sizeof(newp) + 1];
+	time_t		 filed;
 	int		 tries, copied = 0;
 
 	if (fstatat(rs->jd[s], name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
@@ -1042,6 +1053,10 @@ moved:
 	    (copied && fsync_dirfd(rs->jtmp) == -1))
 		warnx_("%s: restored, but fsync of a directory: %s", shown,
 		    strerror(errno));
+	/* out of Junk: the ledger counts backstop's names (junk.c) */
+	if (maildir_name_time(name, &filed) == 0)
+		junk_ledger_add(&rs->f, -(long long)maildir_name_size(name,
+		    &st), -1);
 	snprintf(newp, sizeof(newp), "%s/%s/%s", rs->f.root, restore_subs[s],
 	    dname);
 	path_escape(shownnew, sizeof(shownnew), newp, strlen(newp));

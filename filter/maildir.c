@@ -51,7 +51,6 @@ static volatile sig_atomic_t	 published;
 
 static void	 hold_signals(sigset_t *);
 static void	 release_signals(const sigset_t *);
-static int	 size_attr(const char *, unsigned long long *);
 static int	 folder_allowed(const char *, const char *, char *, size_t);
 
 const char *
@@ -648,7 +647,7 @@ count_dir(int rootfd, const char *dir, const char *sub, long long *bytes,
 			continue;
 		/* the name's ",S=" needs no stat (readdir says it is a
 		 * file): 100,000 messages in Junk are counted in one pass */
-		if (de->d_type == DT_REG && size_attr(de->d_name, &v)) {
+		if (de->d_type == DT_REG && maildir_name_sized_as(de->d_name, &v)) {
 			*bytes += (long long)v;
 			(*count)++;
 			continue;
@@ -772,49 +771,53 @@ maildir_quota_recount(const char *root, const char *skip,
 /*
  * The quota step of maildir_put(): with a maildirsize in root, read it
  * (recounted when stale), ask room to make room (also without one), and
- * refuse the message when it would still go over (errno EDQUOT).  0 or
- * -1 (err says why).
+ * refuse the message when it would still go over (errno EDQUOT).  A
+ * message for the folder the quota leaves out (p->unquoted) is neither
+ * checked nor counted.  1 when the message is to be counted once
+ * stored, 0 when not, -1 (err says why).
  */
 static int
 put_quota(const struct maildir_put *p, const char *qpath, char *err,
     size_t errsz)
 {
 	struct maildir_quota q;
-	long long	 nb = 0, nc = 0, fb = 0, fc = 0;
-	int		 r, e;
+	struct maildir_need n;
+	int		 r = 0, e;
 
-	if ((r = maildir_quota_read(AT_FDCWD, qpath, &q, err, errsz)) == -1)
+	memset(&n, 0, sizeof(n));
+	n.size = p->size;
+	if ((p->unquoted == NULL || p->folder == NULL ||
+	    strcmp(p->folder, p->unquoted) != 0) &&
+	    (r = maildir_quota_read(AT_FDCWD, qpath, &q, err, errsz)) == -1)
 		return -1;
 	if (r == 1 && quota_stale(&q, p->size, time(NULL)) &&
-	    maildir_quota_recount(p->root, NULL, &q, err, errsz) == -1)
+	    maildir_quota_recount(p->root, p->unquoted, &q, err, errsz) == -1)
 		return -1;
 	err[0] = '\0';
-	if (r == 1 && quota_over(&q, p->size, 1, &nb, &nc) &&
-	    p->room == NULL) {
-		errno = EDQUOT;
-		goto over;
+	if (r == 1) {
+		n.quota_bytes = q.qs;
+		n.quota_count = q.qc;
+		(void)quota_over(&q, p->size, 1, &n.over_bytes, &n.over_count);
 	}
-	if (p->room != NULL && p->room->make(p->room->arg, p->size, nb,
-	    nc, &fb, &fc) == -1) {
+	if (p->room != NULL && p->room->make(p->room->arg, &n) == -1) {
 		e = errno;
 		snprintf(err, errsz, "making room in %s: %s", p->root,
 		    strerror(e));
 		errno = e;
 		return -1;
 	}
-	if (nb == 0 && nc == 0)
+	if (r == 0)
 		return 0;
-	/* what was freed is counted in maildirsize by now */
-	q.us -= fb;
-	q.uc -= fc;
-	if (!quota_over(&q, p->size, 1, &nb, &nc))
-		return 0;
-	errno = EDQUOT;
-over:
+	/* what was freed is subtracted in maildirsize by now */
+	q.us -= n.freed_bytes;
+	q.uc -= n.freed_count;
+	if (!quota_over(&q, p->size, 1, &n.over_bytes, &n.over_count))
+		return 1;
 	/* as maildrop: over when the message would take it past either */
 	snprintf(err, errsz, "maildir over quota (%lld of %lld bytes, "
 	    "%lld of %lld messages used, this message %lld bytes)",
 	    q.us, q.qs, q.uc, q.qc, (long long)p->size);
+	errno = EDQUOT;
 	return -1;
 }
 
@@ -827,6 +830,7 @@ struct put {
 	char		*newname;	/* uniq,S=size */
 	size_t		 newsz;
 	char		*qpath;		/* root/maildirsize */
+	int		 counted;	/* in maildirsize once stored */
 	int		 fd;
 };
 
@@ -915,7 +919,7 @@ put_publish(struct put *s, struct maildir_put *p, char *err, size_t errsz)
 	}
 	close(nfd);
 	/* stored: a failure to count costs the count, not the message */
-	if (s->qpath != NULL &&
+	if (s->counted &&
 	    maildir_size_add(AT_FDCWD, s->qpath, (long long)p->size, 1) == -1)
 		snprintf(err, errsz, "%s not updated: %s", s->qpath,
 		    strerror(errno));
@@ -926,8 +930,8 @@ put_publish(struct put *s, struct maildir_put *p, char *err, size_t errsz)
  * Deliver the concatenation of p->iov[], then the rest of p->tail_fd,
  * into p->root (p->folder NULL: the inbox) by the Maildir protocol:
  * create, write, quota, publish, each a step above.  With a maildirsize
- * in root the Maildir++ quota holds (p->room may make room first) and
- * the message is counted once stored.  Returns 0 with p->size, and err a
+ * in root the Maildir++ quota holds (p->room may make room first; it is
+ * asked also without one) and the message is counted once stored.  Returns 0 with p->size, and err a
  * note for the log if maildirsize could not be updated (else ""); or -1
  * (err says why, errno is kept: EDQUOT over quota).  Once it returned 0,
  * or once maildir_abort_inflight() says so, the message is in new/ and
@@ -950,7 +954,7 @@ maildir_put(struct maildir_put *p, char *err, size_t errsz)
 	if (put_create(&s, err, errsz) == -1)
 		goto out;
 	if (put_write(&s, p, err, errsz) == -1 ||
-	    put_quota(p, s.qpath, err, errsz) == -1 ||
+	    (s.counted = put_quota(p, s.qpath, err, errsz)) == -1 ||
 	    put_publish(&s, p, err, errsz) == -1) {
 		maildir_tmp_drop(AT_FDCWD, s.tmp);
 		goto out;
@@ -1007,8 +1011,8 @@ folder_allowed(const char *root, const char *dir, char *err, size_t errsz)
 }
 
 /* ",S=<bytes>" in the unique part of a name (before ":"): 1 and *v_r. */
-static int
-size_attr(const char *name, unsigned long long *v_r)
+int
+maildir_name_sized_as(const char *name, unsigned long long *v_r)
 {
 	const char		*p, *end = strchr(name, ':');
 	unsigned long long	 v;
@@ -1042,7 +1046,7 @@ maildir_name_size(const char *name, const struct stat *st)
 {
 	unsigned long long	 v;
 
-	if (size_attr(name, &v))
+	if (maildir_name_sized_as(name, &v))
 		return v;
 	return st->st_size > 0 ? (unsigned long long)st->st_size : 0;
 }

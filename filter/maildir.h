@@ -27,14 +27,21 @@ size_t	 maildir_name_sized(char *, size_t, const char *, unsigned long long);
 
 /*
  * Asked once the message is written and its size known, before it is
- * published: make room for it.  make(arg, size, need_bytes, need_count,
- * freed_bytes_r, freed_count_r): need_* is what the maildir is over its
- * quota by (0: not over), freed_* what was removed and subtracted from
- * maildirsize.  0, or -1 with errno.
+ * published: make(arg, need) makes room for it.  need says what the
+ * maildir is over its quota by (0: not over), and gets back what was
+ * removed (and subtracted in maildirsize).  0, or -1 with errno.
  */
+struct maildir_need {
+	off_t		 size;		/* of the message */
+	long long	 over_bytes;	/* over the quota by, with it */
+	long long	 over_count;
+	long long	 quota_bytes;	/* the quota; 0: none */
+	long long	 quota_count;
+	long long	 freed_bytes;	/* out */
+	long long	 freed_count;
+};
 struct maildir_room {
-	int	(*make)(void *, off_t, long long, long long, long long *,
-		    long long *);
+	int	(*make)(void *, struct maildir_need *);
 	void	 *arg;
 };
 /* One message into a maildir by the whole protocol: maildir_put(). */
@@ -45,6 +52,7 @@ struct maildir_put {
 	size_t			 niov;
 	int			 tail_fd;	/* the rest of this fd, or -1 */
 	const struct maildir_room *room;	/* or NULL */
+	const char		*unquoted;	/* a folder out of the quota */
 	off_t			 size;		/* out: its size */
 };
 int	 maildir_put(struct maildir_put *, char *, size_t);
@@ -70,6 +78,7 @@ const char *maildir_link_refused(const struct stat *, const struct stat *,
 int	 maildir_unique(char *, size_t);
 int	 maildir_name_time(const char *, time_t *);
 unsigned long long maildir_name_size(const char *, const struct stat *);
+int	 maildir_name_sized_as(const char *, unsigned long long *);
 const char *maildir_home(void);
 
 #endif

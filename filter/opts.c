@@ -35,7 +35,8 @@ static const struct {
 	{ "expire", "[-r RULES] [--older-than AGE [--force]] [--all] "
 	    "[--dry-run] [MAILDIR]", "purge old Junk (only what backstop "
 	    "filed, unless --all)", EXIT_USAGE },
-	{ "junk", "[-r RULES] [MAILDIR]", "list what is in the Junk folder",
+	{ "junk", "[-r RULES] [--summary] [MAILDIR]", "list what is in the "
+	    "Junk folder (--summary: counted by day, kind, domain)",
 	    EXIT_USAGE },
 	{ "restore", "[-r RULES] [-d MAILDIR] FILE... | --stdin",
 	    "move messages from Junk back to the inbox (--stdin: escaped "
