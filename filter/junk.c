@@ -621,17 +621,22 @@ junk_summary_free(struct junk_summary *s)
  * new/ and cur/), in maildirsize's format, read and written by maildir.c
  * (first line "MAXS,MAXC", the caps, then "BYTES COUNT" lines): one
  * O_APPEND line for each message filed or removed, so that a delivery
- * knows whether Junk is over its cap without looking at the folder.  It
- * is counted again from the folder (one readdir, no file opened) when it
- * is missing, past 5120 bytes or broken, and each time pruning has
- * looked at the folder anyway.  What a mail client moves in or out makes
+ * knows whether Junk is over its cap without looking at the folder.
+ * Past 5120 bytes it is written again as one line, its sum; it is
+ * counted again from the folder (one readdir, no file opened) when it is
+ * missing or broken, and each time pruning has looked at the folder
+ * anyway.  What a mail client moves in or out makes
  * it drift until then: it decides when to look, never what is removed.
  */
 #define LEDGER		"backstop-junksize"
 #define PRUNED_LOG	"backstop-pruned"	/* what pruning removed */
 #define PRUNED_MAX	(1024 * 1024)		/* then it starts anew */
 
-/* The ledger, if present and whole: 1 with count and bytes; 0; -1. */
+/*
+ * The ledger, if present and whole: 1 with count and bytes, 2 the same
+ * but past 5120 bytes (to be written again as one line, its sum: that
+ * needs no look at the folder); 0 when missing or broken; -1.
+ */
 static int
 ledger_read(const struct junk_folder *f, long long *count_r,
     long long *bytes_r)
@@ -642,11 +647,11 @@ ledger_read(const struct junk_folder *f, long long *count_r,
 
 	if ((r = maildir_quota_read(f->fd, LEDGER, &q, err, sizeof(err))) != 1)
 		return r == 0 ? 0 : -1;
-	if (q.fsize > 5120 || q.lines == 0 || q.bad || q.us < 0 || q.uc < 0)
+	if (q.lines == 0 || q.bad || q.us < 0 || q.uc < 0)
 		return 0;
 	*count_r = q.uc;
 	*bytes_r = q.us;
-	return 1;
+	return q.fsize > 5120 ? 2 : 1;
 }
 
 /* Replace the ledger with one line: count and bytes (file_replace). */
@@ -980,8 +985,9 @@ room_for_cap(const struct junk_folder *f, const struct junk_policy *p,
 	if ((r = ledger_read(f, &count, &bytes)) != 1) {
 		if (!*locked)
 			*locked = flock(f->fd, LOCK_EX) == 0;
-		if ((r = ledger_read(f, &count, &bytes)) != 1 &&
-		    ledger_recount(f, p, &count, &bytes) == -1)
+		if ((r = ledger_read(f, &count, &bytes)) == 2)
+			(void)ledger_write(f, p, count, bytes);
+		else if (r != 1 && ledger_recount(f, p, &count, &bytes) == -1)
 			return;
 	}
 	memset(&g, 0, sizeof(g));
@@ -1002,7 +1008,7 @@ room_for_cap(const struct junk_folder *f, const struct junk_policy *p,
 	if (!*locked)
 		*locked = flock(f->fd, LOCK_EX) == 0;
 	/* another delivery may have pruned while this one waited */
-	if (ledger_read(f, &count, &bytes) == 1 && !goal_open(&g, count,
+	if (ledger_read(f, &count, &bytes) >= 1 && !goal_open(&g, count,
 	    bytes, 0, 0))
 		return;
 	if (prune(f, p, &g, fb, fc) == -1)
