@@ -278,6 +278,7 @@ neutralize(struct msgctx *m)
 static int
 prepare(struct msgctx *m, const char *rulesfile)
 {
+	struct rules_junk j;
 	size_t	 want;
 	int	 v;
 
@@ -331,10 +332,11 @@ prepare(struct msgctx *m, const char *rulesfile)
 	for (v = 0; v < V_COUNT; v++)
 		m->folder[v] = rules_folder(m->rules, (enum verdict)v);
 	m->folder[V_COUNT] = rules_junk_folder(m->rules);
-	m->junk.max_messages = rules_junk_max_messages(m->rules);
-	m->junk.max_bytes = rules_junk_max_bytes(m->rules);
-	m->junk.quota_ignore = rules_junk_quota_ignore(m->rules);
-	m->digest = rules_junk_digest(m->rules);
+	rules_junk(m->rules, &j);
+	m->junk.max_messages = j.max_messages;
+	m->junk.max_bytes = j.max_bytes;
+	m->junk.quota_ignore = j.quota_ignore;
+	m->digest = j.digest;
 	m->maybe = extract_maybe_bounce(m->buf + m->skip, m->len - m->skip,
 	    rules_parse_bytes(m->rules), env_null_sender());
 	if (!m->maybe) {
@@ -537,14 +539,11 @@ store(struct msgctx *m, const char *root, const char *folder,
     const struct slice *iov, size_t niov, char *err, size_t errsz)
 {
 	struct maildir_room room;
-	struct maildir_put put;
+	struct maildir_put put = {
+		.root = root, .folder = folder, .iov = iov, .niov = niov,
+		.tail_fd = m->more ? 0 : -1
+	};
 
-	memset(&put, 0, sizeof(put));
-	put.root = root;
-	put.folder = folder;
-	put.iov = iov;
-	put.niov = niov;
-	put.tail_fd = m->more ? 0 : -1;
 	if (m->rules_ok) {
 		m->junk.root = root;
 		m->junk.folder = m->folder[V_COUNT];

@@ -499,6 +499,7 @@ int
 cmd_expire(int argc, char **argv)
 {
 	struct rules	*r;
+	struct rules_junk j;
 	struct junk_folder f;
 	struct run	 x;
 	const char	*agearg = NULL;
@@ -543,8 +544,8 @@ cmd_expire(int argc, char **argv)
 	if (agearg == NULL && (x.maxage = rules_expire_secs(r)) == 0)
 		x.maxage = -1;
 	/* Junk outside the quota: nothing of it to subtract */
-	if (rules_junk_quota_ignore(r))
-		x.unquoted = 1;
+	rules_junk(r, &j);
+	x.unquoted = j.quota_ignore;
 	if (folder_open(&f, root, rules_junk_folder(r)) == -1) {
 		rules_free(r);
 		return EXIT_TEMPFAIL;

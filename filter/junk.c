@@ -236,6 +236,39 @@ junk_read_header(int fd, char **buf_r, size_t *len_r)
 }
 
 /*
+ * The top header block of the file name of directory dfd, which readdir
+ * saw as st: 1 with a buffer to free and its length; 0 when the name
+ * holds another file now; -1 with errno (ENOENT: moved away).
+ */
+static int
+named_header(int dfd, const char *name, const struct stat *st,
+    struct slice *block_r, char **buf_r)
+{
+	struct stat	 fst;
+	size_t		 len;
+	int		 fd, e;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &fst) == -1 || (fst.st_dev == st->st_dev &&
+	    fst.st_ino == st->st_ino && junk_read_header(fd, buf_r,
+	    &len) == -1)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino)
+		return 0;
+	block_r->p = *buf_r;
+	block_r->n = hdr_block_len(*buf_r, len);
+	return 1;
+}
+
+/*
  * Whether the file name of directory dfd, which readdir saw as st, carries
  * backstop's X-Backstop: field in its top header block.  Returns 0 with
  * *ours_r, or -1 when it could not be read (ENOENT: moved away).
@@ -244,36 +277,13 @@ int
 junk_filed_by_us(int dfd, const char *name, const struct stat *st,
     int *ours_r)
 {
-	struct stat	 fst;
 	struct slice	 block, v;
 	char		*buf;
-	size_t		 len;
-	int		 fd, e;
+	int		 r;
 
 	*ours_r = 0;
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &fst) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
-		close(fd);	/* not the file readdir saw: not ours */
-		return 0;
-	}
-	if (junk_read_header(fd, &buf, &len) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	close(fd);
-	block.p = buf;
-	block.n = hdr_block_len(buf, len);
+	if ((r = named_header(dfd, name, st, &block, &buf)) != 1)
+		return r;	/* 0: not the file readdir saw, not ours */
 	*ours_r = hdr_find(block, "X-Backstop", &v);
 	free(buf);
 	return 0;
@@ -420,8 +430,7 @@ junk_item_read(int dfd, const char *name, const struct stat *st,
 {
 	struct slice	 block, v;
 	char		*buf, xb[1024], addr[JUNK_FIELD + 1];
-	size_t		 len;
-	int		 fd, e;
+	int		 r;
 
 	memset(it, 0, sizeof(*it));
 	if (maildir_name_time(name, &it->filed) == -1)
@@ -433,19 +442,12 @@ junk_item_read(int dfd, const char *name, const struct stat *st,
 	snprintf(it->from, sizeof(it->from), "-");
 	snprintf(it->subject, sizeof(it->subject), "-");
 	snprintf(it->msgid, sizeof(it->msgid), "-");
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC);
 	/* the header block only: deliver put X-Backstop: first */
-	if (fd == -1 || junk_read_header(fd, &buf, &len) == -1) {
-		e = errno;
-		if (fd != -1)
-			close(fd);
-		errno = e;
+	if ((r = named_header(dfd, name, st, &block, &buf)) != 1) {
+		if (r == 0)
+			errno = ENOENT;	/* another file now: moved away */
 		return -1;
 	}
-	close(fd);
-	block.p = buf;
-	block.n = hdr_block_len(buf, len);
 	if (hdr_find(block, "From", &v)) {
 		junk_field_words(v, it->from, sizeof(it->from));
 		junk_field(v, addr, sizeof(addr));
@@ -794,6 +796,20 @@ close_subs(int dfd[2])
 		close(dfd[1]);
 }
 
+/* open_subs() and scan_ours(): 0 with both open, or -1 with none. */
+static int
+ours_of(const struct junk_folder *f, int dfd[2], struct ours **v_r,
+    size_t *n_r, long long *bytes_r)
+{
+	if (open_subs(f, dfd) == -1)
+		return -1;
+	if (scan_ours(dfd, v_r, n_r, bytes_r) == -1) {
+		close_subs(dfd);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Count the ledger again from the folder and write it; count and bytes
  * of what backstop filed that it holds.  0 or -1.
@@ -806,12 +822,8 @@ ledger_recount(const struct junk_folder *f, const struct junk_policy *p,
 	size_t		 n;
 	int		 dfd[2];
 
-	if (open_subs(f, dfd) == -1)
+	if (ours_of(f, dfd, &v, &n, bytes_r) == -1)
 		return -1;
-	if (scan_ours(dfd, &v, &n, bytes_r) == -1) {
-		close_subs(dfd);
-		return -1;
-	}
 	*count_r = (long long)n;
 	ours_free(v, n);
 	close_subs(dfd);
@@ -865,17 +877,10 @@ prune_one(const struct junk_folder *f, int dfd, const struct ours *o,
 	struct junk_item it;
 	struct stat	 st;
 	char		*shown;
-	int		 fd;
 
-	if ((fd = openat(dfd, o->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC)) == -1)
-		return 0;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
-	if (junk_item_read(dfd, o->name, &st, &it) == -1 || !it.ours ||
+	if (fstatat(dfd, o->name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode) ||
+	    junk_item_read(dfd, o->name, &st, &it) == -1 || !it.ours ||
 	    unlinkat(dfd, o->name, 0) == -1)
 		return 0;
 	shown = path_shown(o->name);
@@ -932,12 +937,8 @@ prune(const struct junk_folder *f, const struct junk_policy *p,
 	time_t		 now = time(NULL);
 	int		 dfd[2];
 
-	if (open_subs(f, dfd) == -1)
+	if (ours_of(f, dfd, &v, &n, &bytes) == -1)
 		return -1;
-	if (scan_ours(dfd, &v, &n, &bytes) == -1) {
-		close_subs(dfd);
-		return -1;
-	}
 	count = (long long)n;
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_ours);
@@ -1169,12 +1170,8 @@ digest_gather(const struct junk_folder *f, time_t from, time_t to,
 	long long	 bytes;
 	int		 dfd[2];
 
-	if (open_subs(f, dfd) == -1)
+	if (ours_of(f, dfd, &v, &n, &bytes) == -1)
 		return -1;
-	if (scan_ours(dfd, &v, &n, &bytes) == -1) {
-		close_subs(dfd);
-		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		if (v[i].t < from || v[i].t >= to)
 			continue;

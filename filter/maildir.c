@@ -821,6 +821,17 @@ put_quota(const struct maildir_put *p, const char *qpath, char *err,
 	return -1;
 }
 
+/* "WHAT PATH: strerror" into err; errno kept; -1. */
+static int
+put_failed(char *err, size_t errsz, const char *what, const char *path)
+{
+	int	 e = errno;
+
+	snprintf(err, errsz, "%s %s: %s", what, path, strerror(e));
+	errno = e;
+	return -1;
+}
+
 /* What maildir_put() works with, allocated before the tmp/ file exists. */
 struct put {
 	char		 uniq[1024];
@@ -842,7 +853,7 @@ struct put {
 static int
 put_create(struct put *s, char *err, size_t errsz)
 {
-	int	 tries, e;
+	int	 tries;
 
 	s->fd = -1;
 	for (tries = 0; tries < 5; tries++) {
@@ -862,12 +873,8 @@ put_create(struct put *s, char *err, size_t errsz)
 		    errno != EEXIST)
 			break;
 	}
-	if (s->fd == -1) {
-		e = errno;
-		snprintf(err, errsz, "create %s: %s", s->tmp, strerror(e));
-		errno = e;
-		return -1;
-	}
+	if (s->fd == -1)
+		return put_failed(err, errsz, "create", s->tmp);
 	return 0;
 }
 
@@ -875,22 +882,16 @@ put_create(struct put *s, char *err, size_t errsz)
 static int
 put_write(struct put *s, struct maildir_put *p, char *err, size_t errsz)
 {
-	int	 fd = s->fd, e;
+	int	 fd = s->fd;
 
 	s->fd = -1;
 	if (maildir_tmp_fill(fd, p->iov, p->niov, p->tail_fd) == -1) {
-		e = errno;
-		snprintf(err, errsz, "write %s: %s", s->tmp, strerror(e));
+		put_failed(err, errsz, "write", s->tmp);
 		close(fd);
-		errno = e;
 		return -1;
 	}
-	if (maildir_tmp_seal(fd, &p->size) == -1) {
-		e = errno;
-		snprintf(err, errsz, "fsync %s: %s", s->tmp, strerror(e));
-		errno = e;
-		return -1;
-	}
+	if (maildir_tmp_seal(fd, &p->size) == -1)
+		return put_failed(err, errsz, "fsync", s->tmp);
 	return 0;
 }
 

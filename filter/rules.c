@@ -1121,31 +1121,14 @@ rules_expire_secs(const struct rules *r)
 	return r->expire;
 }
 
-/* junk.max_messages and junk.max_size; 0: no bound. */
-long long
-rules_junk_max_messages(const struct rules *r)
+/* The junk section's bounds, digest and quota (see struct rules_junk). */
+void
+rules_junk(const struct rules *r, struct rules_junk *j)
 {
-	return r->junk_max_msgs;
-}
-
-long long
-rules_junk_max_bytes(const struct rules *r)
-{
-	return r->junk_max_bytes;
-}
-
-/* junk.digest: daily (1) or off (0). */
-int
-rules_junk_digest(const struct rules *r)
-{
-	return r->junk_digest;
-}
-
-/* junk.quota: ignore (1), the Junk folder outside the quota; count (0). */
-int
-rules_junk_quota_ignore(const struct rules *r)
-{
-	return r->junk_quota_ignore;
+	j->max_messages = r->junk_max_msgs;
+	j->max_bytes = r->junk_max_bytes;
+	j->digest = r->junk_digest;
+	j->quota_ignore = r->junk_quota_ignore;
 }
 
 size_t
