@@ -38,10 +38,13 @@
 #             for itself and the filter); the same quota, which maildrop
 #             honours
 # Reported per run: deliveries per second, the median and 99th
-# percentile of one delivery, the real messages deferred (any exit but
-# 0), what the inbox and Junk hold at the end and the quota used; for
-# growth, the median and 99th percentile by tenth of the flood (Junk
-# growing) and its slope.
+# percentile of one delivery (wall time, and CPU time: user and system of
+# the delivery's processes, far less disturbed by other jobs on a shared
+# machine), the real messages deferred (any exit but 0), what the inbox
+# and Junk hold at the end and the quota used; for growth, the same by
+# tenth of the flood, as Junk grows.  Before each run it waits while the
+# 1-minute load is above BENCH_MAX_LOAD (2.5), a minute at a time, at
+# most ten minutes, and it reports the load before and after.
 #
 # env: BACKSTOP (./backstop), BENCH_OUT (bench/out), BENCH_CORPUS
 #      (../shared/corpus), BENCH_FLOOD_N (100000), BENCH_FLOOD_EVERY (50),
@@ -106,7 +109,7 @@ outbound:
 EOF
 chmod 600 "$S/rules.yaml"
 t0=$(date +%s)
-HOME=$S "$backstop" check-rules -r "$S/rules.yaml" > "$fout/raw/check-rules.txt" 2>&1 || true
+HOME=$S "$backstop" check-rules -r "$S/rules.yaml" "$S/sent" > "$fout/raw/check-rules.txt" 2>&1 || true
 say "flood: sent index $(stat -c %s "$S/sent.idx" 2>/dev/null || echo 0) bytes in $(( $(date +%s) - t0 )) s"
 
 # --- the templates and the list -----------------------------------------------
@@ -148,6 +151,12 @@ run() {
 	"$bin/floodbench" -l "$fout/raw/list" -o "$fout/raw/$name.tsv" "$@"
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' > "$fout/raw/$name.secs"
+	printf '%s after\t%s\n' "$name" "$(load1)" >> "$fout/raw/loads"
+}
+# pct COLUMN P < raw: the P-th percentile of COLUMN, in ms
+pct() {
+	awk -F'\t' -v c="$1" '{ print $c }' | sort -g |
+	    awk -v p="$2" '{ v[NR] = $1 } END { i = int(p * (NR - 1)) + 1; printf "%.2f", v[i] / 1000 }'
 }
 for r in $runs; do
 	case $r in
@@ -186,20 +195,17 @@ used() {
 	echo "backstop: $backstop; $n forged bounces ($k corpus templates), a real message after every $every; sent index of $nsent messages ($(stat -c %s "$S/sent.idx" 2>/dev/null || echo 0) bytes); quota $quota bytes (growth: 4 GiB)"
 	echo "1-minute load before each run: $(awk -F'\t' '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }' "$fout/raw/loads")"
 	echo
-	echo "| run | deliveries/s | p50 | p99 | real deferred | forged deferred | inbox | Junk | quota used |"
-	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	echo "| run | deliveries/s | p50 | p99 | CPU p50 | CPU p99 | real deferred | forged deferred | inbox | Junk | quota used |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	for r in $runs; do
 		f=$fout/raw/$r.tsv
 		[ -f "$f" ] || continue
-		set -- $(awk -F'\t' '{ print $2 }' "$f" | quantiles 1)
-		p50=$1
-		p99=$(awk -F'\t' '{ print $2 }' "$f" | sort -g | awk '{ v[NR] = $1 } END { i = int(0.99 * (NR - 1)) + 1; print v[i] }')
 		rd=$(awk -F'\t' '$3 != 0 && $4 ~ /real\.eml$/' "$f" | wc -l)
 		fd=$(awk -F'\t' '$3 != 0 && $4 !~ /real\.eml$/' "$f" | wc -l)
 		md=$S/$r/home/Maildir
-		printf '| %s | %.0f | %.2f ms | %.2f ms | %s of %s | %s | %s | %s | %s |\n' "$r" \
+		printf '| %s | %.0f | %s ms | %s ms | %s ms | %s ms | %s of %s | %s | %s | %s | %s |\n' "$r" \
 		    "$(awk -v s="$(cat "$fout/raw/$r.secs")" -v c="$(wc -l < "$f")" 'BEGIN { print c / s }')" \
-		    "$(awk -v x="$p50" 'BEGIN { print x / 1000 }')" "$(awk -v x="$p99" 'BEGIN { print x / 1000 }')" \
+		    "$(pct 2 0.5 < "$f")" "$(pct 2 0.99 < "$f")" "$(pct 5 0.5 < "$f")" "$(pct 5 0.99 < "$f")" \
 		    "$rd" "$((n / every))" "$fd" "$(ls "$md/new" "$md/cur" | grep -c '^[0-9]')" \
 		    "$(ls "$md/.Junk/new" "$md/.Junk/cur" | grep -c '^[0-9]')" \
 		    "$(used "$md" | awk -v q="$([ "$r" = growth ] && echo 4294967296 || echo "$quota")" '{ printf "%.1f MB of %.1f MB", $1 / 1e6, q / 1e6 }')"
@@ -208,16 +214,20 @@ used() {
 		echo
 		echo "growth: one delivery by tenth of the flood, as Junk grows (backstop deliver, no cap)"
 		echo
-		echo "| deliveries | Junk at the end | p50 | p99 |"
-		echo "| --- | --- | --- | --- |"
-		awk -F'\t' -v n="$(wc -l < "$fout/raw/growth.tsv")" -v every="$every" '
-		{ b = int(($1 - 1) * 10 / n); print b "\t" $2 > "/dev/stdout" }' "$fout/raw/growth.tsv" |
-		    sort -n -k1,1 -k2,2g | awk -F'\t' -v n="$(wc -l < "$fout/raw/growth.tsv")" -v every="$every" '
-		function flush() { if (c) printf "| %d-%d | %d | %.2f ms | %.2f ms |\n", b * n / 10 + 1, (b + 1) * n / 10,
-		    int((b + 1) * n / 10 * every / (every + 1)), v[int(0.5 * (c - 1)) + 1] / 1000, v[int(0.99 * (c - 1)) + 1] / 1000 }
-		$1 != b { flush(); c = 0; b = $1 }
-		{ v[++c] = $2 }
-		END { flush() }'
+		echo "| deliveries | Junk at the end | p50 | p99 | CPU p50 | CPU p99 |"
+		echo "| --- | --- | --- | --- | --- | --- |"
+		g=$fout/raw/growth.tsv
+		c=$(wc -l < "$g")
+		i=0
+		while [ $i -lt 10 ]; do
+			awk -v a=$((i * c / 10)) -v b=$(((i + 1) * c / 10)) 'NR > a && NR <= b' "$g" > "$fout/raw/.tenth"
+			printf '| %s-%s | %s | %s ms | %s ms | %s ms | %s ms |\n' $((i * c / 10 + 1)) $(((i + 1) * c / 10)) \
+			    "$(awk -F'\t' '$4 !~ /real\.eml$/' "$g" | head -n $(((i + 1) * c / 10)) | wc -l)" \
+			    "$(pct 2 0.5 < "$fout/raw/.tenth")" "$(pct 2 0.99 < "$fout/raw/.tenth")" \
+			    "$(pct 5 0.5 < "$fout/raw/.tenth")" "$(pct 5 0.99 < "$fout/raw/.tenth")"
+			i=$((i + 1))
+		done
+		rm -f "$fout/raw/.tenth"
 	fi
 	echo
 	echo "raw runs: $fout/raw/ (index wall_us status file)"

@@ -9,8 +9,10 @@
  * LIST holds one message file a line (files are read once and kept in
  * memory: a flood repeats a few templates).  CMD runs without a shell, in
  * the environment floodbench was given.  OUT gets one line a delivery:
- *	index  wall_us  exit_status  file
- * (exit_status: the exit code, or 128 + the signal).  bench/flood.sh
+ *	index  wall_us  exit_status  file  cpu_us
+ * (exit_status: the exit code, or 128 + the signal; cpu_us: user and
+ * system time of the process and the children it waited for, which
+ * other jobs on the machine disturb far less than the wall time).  bench/flood.sh
  * makes the lists and the tables.
  */
 #include <errno.h>
@@ -71,9 +73,9 @@ load(const char *path)
 	return &msgs[nmsgs++];
 }
 
-/* One delivery of m by argv: its wall time in us, its status. */
+/* One delivery of m by argv: its wall time in us, its status, CPU. */
 static long
-run(char **argv, const struct msg *m, int *status_r)
+run(char **argv, const struct msg *m, int *status_r, long *cpu_r)
 {
 	struct timespec	 t0, t1;
 	struct rusage	 ru;
@@ -109,6 +111,8 @@ run(char **argv, const struct msg *m, int *status_r)
 			die("wait4");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	*status_r = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	*cpu_r = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L +
+	    ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 	return (t1.tv_sec - t0.tv_sec) * 1000000L +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000;
 }
@@ -120,7 +124,7 @@ main(int argc, char **argv)
 	char		 line[4096];
 	FILE		*lf, *of;
 	size_t		 n;
-	long		 i = 0, us;
+	long		 i = 0, us, cpu;
 	int		 ch, st;
 
 	while ((ch = getopt(argc, argv, "+l:o:")) != -1) {
@@ -148,8 +152,8 @@ main(int argc, char **argv)
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		us = run(argv + optind, load(line), &st);
-		fprintf(of, "%ld\t%ld\t%d\t%s\n", ++i, us, st, line);
+		us = run(argv + optind, load(line), &st, &cpu);
+		fprintf(of, "%ld\t%ld\t%d\t%s\t%ld\n", ++i, us, st, line, cpu);
 	}
 	if (fclose(of) == EOF)
 		die(out);
