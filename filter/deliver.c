@@ -14,8 +14,9 @@
  *
  * A deadline (SIGALRM), SIGTERM, SIGHUP or SIGINT before the message is
  * stored removes its tmp/ file and exits 75; once it is stored (in new/,
- * synced: maildir_stored) they change nothing, and nothing after that
- * blocks (the syslog line is sent without waiting, util.c).
+ * synced: maildir_abort_inflight() says so) they change nothing, and
+ * nothing after that blocks (the syslog line is sent without waiting,
+ * util.c).
  *
  * filter: the same classification, the message written to stdout with the
  * X-Backstop: field added to bounces (procmail ":0 fw", maildrop xfilter,
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backstop.h"
@@ -36,6 +38,7 @@
 #include "extract.h"
 #include "guard.h"
 #include "judge.h"
+#include "junk.h"
 #include "maildir.h"
 #include "opts.h"
 #include "rules.h"
@@ -58,17 +61,29 @@ on_cancel(int sig)
 	    "temporary failure\n";
 	static const char st[] = "backstop: stopped by a signal before the "
 	    "message was stored, temporary failure\n";
-	const char	*tmp = maildir_tmp_inflight;
 
-	if (maildir_stored)
+	if (maildir_abort_inflight())
 		return;
-	if (tmp != NULL)
-		unlink(tmp);
 	if (sig == SIGALRM)
 		(void)!write(2, dl, sizeof(dl) - 1);
 	else
 		(void)!write(2, st, sizeof(st) - 1);
 	_exit(EXIT_TEMPFAIL);
+}
+
+/*
+ * Out of memory outside classification (xmalloc() ends the process with
+ * 75): before the message is stored its tmp/ file goes too; after, the
+ * exit is the success code, as for a signal (a 75 then would have the
+ * MTA deliver it again).
+ */
+static volatile int	 oom_exit;
+
+static void
+on_oom(void)
+{
+	if (maildir_abort_inflight())
+		_exit(oom_exit);
 }
 
 /*
@@ -116,9 +131,12 @@ struct msgctx {
 	int		 maybe;		/* may be a bounce: classify */
 	char		 rules_why[512];	/* rules_err, printable */
 	char		*own[2];	/* qmail lines, newline added */
-	/* the folder of each verdict (NULL: inbox), read from the rules
-	 * before classification runs, kept by the guard */
-	const char	*folder[V_COUNT];
+	/* the folder of each verdict (NULL: inbox) and, last, the Junk
+	 * folder, read from the rules before classification runs, kept by
+	 * the guard; so is the junk section's policy */
+	const char	*folder[V_COUNT + 1];
+	struct junk_policy junk;
+	int		 digest;	/* junk.digest: daily */
 };
 
 /*
@@ -281,6 +299,7 @@ rules_broken(struct msgctx *m)
 static int
 prepare(struct msgctx *m, const char *rulesfile, const char *user)
 {
+	struct rules_junk j;
 	size_t	 want;
 	int	 v;
 
@@ -319,6 +338,12 @@ prepare(struct msgctx *m, const char *rulesfile, const char *user)
 	}
 	for (v = 0; v < V_COUNT; v++)
 		m->folder[v] = rules_folder(m->rules, (enum verdict)v);
+	m->folder[V_COUNT] = rules_junk_folder(m->rules);
+	rules_junk(m->rules, &j);
+	m->junk.max_messages = j.max_messages;
+	m->junk.max_bytes = j.max_bytes;
+	m->junk.quota_ignore = j.quota_ignore;
+	m->digest = j.digest;
 	m->maybe = extract_maybe_bounce(m->buf + m->skip, m->len - m->skip,
 	    rules_parse_bytes(m->rules), env_null_sender());
 	if (!m->maybe) {
@@ -361,7 +386,7 @@ classify_guarded(struct msgctx *m, const struct ev_ctx *ctx, int sink,
 	q.sealn = m->cap;
 	q.keep = m->folder;
 	q.kept = m->folder;
-	q.nkeep = V_COUNT;
+	q.nkeep = V_COUNT + 1;
 	if (guard_arm(&q) == -1) {
 		m->res.verdict = V_NOT_BOUNCE;
 		m->res.failed = 1;
@@ -377,6 +402,7 @@ classify_guarded(struct msgctx *m, const struct ev_ctx *ctx, int sink,
 	    EXTRACT_NULL_SENDER : 0) | ((rules_has_evidence(m->rules) &
 	    RULES_EV_INDEX) ? EXTRACT_ADDRS : 0), &ex, NULL);
 	guard_disarm();
+	xmalloc_on_oom(on_oom);
 	/* plain data, but checked as if it came from elsewhere */
 	if ((unsigned)ex.kind > K_MDN)
 		ex.kind = K_NDR;
@@ -497,6 +523,83 @@ begin(int maildir)
 	catch_cancel(maildir);
 	alarm(DELIVER_DEADLINE);
 	signal(SIGPIPE, SIG_IGN);
+	xmalloc_on_oom(on_oom);
+}
+
+/*
+ * The maildir: -d (with %u, %d, %h, ~ expanded), else $HOME/Maildir; no
+ * trailing '/'.  NULL after saying why on stderr.
+ */
+static char *
+deliver_root(const char *user, const char *arg)
+{
+	const char	*home;
+	char		*root, err[PATH_MAX + 256];
+
+	if (arg == NULL) {
+		if ((home = maildir_home()) == NULL) {
+			warnx_("no home directory: set HOME or use -d, "
+			    "temporary failure");
+			return NULL;
+		}
+		if (strlen(home) + sizeof("/Maildir") > PATH_MAX) {
+			warnx_("HOME too long, temporary failure");
+			return NULL;
+		}
+		root = xstrjoin(home, "/Maildir", (char *)NULL);
+	} else {
+		/* on the heap, cut to its length: a PATH_MAX array here put
+		 * the frames under it a page further down (a fault each) */
+		root = xmalloc(PATH_MAX);
+		if (rules_expand(user, arg, root, PATH_MAX, err,
+		    sizeof(err)) == -1) {
+			warnx_("-d %s, temporary failure", err);
+			free(root);
+			return NULL;
+		}
+		root = xrealloc(root, strlen(root) + 1);
+	}
+	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
+		root[strlen(root) - 1] = '\0';
+	return root;
+}
+
+static int
+make_room(void *arg, struct maildir_need *n)
+{
+	return junk_room(arg, n);
+}
+
+/*
+ * Store iov[] (and the rest of stdin) into folder of root (NULL: the
+ * inbox), within the Junk folder's cap and the quota (junk_room()); the
+ * Junk ledger counts what is filed there.  0, or -1 (err says why).
+ */
+static int
+store(struct msgctx *m, const char *root, const char *folder,
+    const struct slice *iov, size_t niov, char *err, size_t errsz)
+{
+	struct maildir_room room;
+	struct maildir_put put = {
+		.root = root, .folder = folder, .iov = iov, .niov = niov,
+		.tail_fd = m->more ? 0 : -1
+	};
+
+	if (m->rules_ok) {
+		m->junk.root = root;
+		m->junk.folder = m->folder[V_COUNT];
+		m->junk.filing = folder != NULL &&
+		    strcmp(folder, m->folder[V_COUNT]) == 0;
+		room.make = make_room;
+		room.arg = &m->junk;
+		put.room = &room;
+		put.unquoted = m->junk.quota_ignore ? m->junk.folder : NULL;
+	}
+	if (maildir_put(&put, err, errsz) == -1)
+		return -1;
+	if (m->rules_ok && m->junk.filing)
+		junk_filed(&m->junk, put.size);
+	return 0;
 }
 
 int
@@ -504,7 +607,7 @@ cmd_deliver(int argc, char **argv)
 {
 	struct msgctx	 m;
 	struct ev_ctx	 ev;
-	const char	*folder, *home;
+	const char	*folder;
 	char		*root, err[PATH_MAX + 256];
 	char		 hdr[1024];
 	struct slice	 iov[4];
@@ -521,32 +624,8 @@ cmd_deliver(int argc, char **argv)
 	 * -u USER@DOMAIN gives %u and %d of -d and -r (rules.c) */
 	if (opts_parse(&o, "deliver", "d:r:u:", own, argc, argv, 0, 0) == -1)
 		return o.rc;
-
-	if (o.maildir == NULL) {
-		if ((home = maildir_home()) == NULL) {
-			warnx_("no home directory: set HOME or use -d, "
-			    "temporary failure");
-			return EXIT_TEMPFAIL;
-		}
-		if (strlen(home) + sizeof("/Maildir") > PATH_MAX) {
-			warnx_("HOME too long, temporary failure");
-			return EXIT_TEMPFAIL;
-		}
-		root = xstrjoin(home, "/Maildir", (char *)NULL);
-	} else {
-		/* on the heap, cut to its length: a PATH_MAX array here put
-		 * the frames under it a page further down (a fault each) */
-		root = xmalloc(PATH_MAX);
-		if (rules_expand(o.user, o.maildir, root, PATH_MAX, err,
-		    sizeof(err)) == -1) {
-			warnx_("-d %s, temporary failure", err);
-			free(root);
-			return EXIT_TEMPFAIL;
-		}
-		root = xrealloc(root, strlen(root) + 1);
-	}
-	while (strlen(root) > 1 && root[strlen(root) - 1] == '/')
-		root[strlen(root) - 1] = '\0';
+	if ((root = deliver_root(o.user, o.maildir)) == NULL)
+		return EXIT_TEMPFAIL;
 	if (prepare(&m, o.rules, o.user) == -1) {
 		free(root);
 		return EXIT_TEMPFAIL;
@@ -554,6 +633,7 @@ cmd_deliver(int argc, char **argv)
 	/* relative sent folders (outbound.sent) are looked for in root */
 	ev_ctx_init(&ev, m.rules, root, o.user);
 	if (qmail) {
+		oom_exit = EXIT_QMAIL_STOP;
 		niov += qmail_line(&iov[niov], getenv("RPLINE"), &m.own[0]);
 		niov += qmail_line(&iov[niov], getenv("DTLINE"), &m.own[1]);
 	}
@@ -580,8 +660,7 @@ cmd_deliver(int argc, char **argv)
 	iov[niov].p = m.buf + m.skip;
 	iov[niov++].n = m.len - m.skip;
 
-	if (maildir_deliver_fd(root, folder, iov, niov, m.more ? 0 : -1, err,
-	    sizeof(err)) == -1) {
+	if (store(&m, root, folder, iov, niov, err, sizeof(err)) == -1) {
 		warnx_("%s, temporary failure", err);
 		log_msg(LOG_ERR, "delivery failed, deferred: %s", err);
 		msg_free(&m);
@@ -592,6 +671,9 @@ cmd_deliver(int argc, char **argv)
 	if (err[0] != '\0')
 		log_msg(LOG_ERR, "%s", err);
 	log_message(&o, &m, folder ? folder : "inbox");
+	/* stored: the digest of the day, if it is due, changes no exit */
+	if (m.rules_ok && m.digest)
+		junk_digest(&m.junk, time(NULL));
 	msg_free(&m);
 	free(root);
 	return qmail ? EXIT_QMAIL_STOP : EXIT_OK;

@@ -62,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -70,54 +71,35 @@
 #include "backstop.h"
 #include "commands.h"
 #include "hdr.h"
+#include "junk.h"
 #include "maildir.h"
 #include "opts.h"
 #include "rules.h"
 #include "util.h"
 
 #define EXPIRE_TMP_SECS	(36L * 3600)	/* maildir(5): stale tmp/ files */
-#define CLAIM_STALE_SECS 3600L		/* a restore claim left by a crash */
 #define CLAIM_PREFIX	"restoring."	/* Junk tmp/ name of a restore claim */
-#define JUNK_FIELD	200		/* bytes of From/Subject shown */
-#define ESCAPED_MAX	(4 * PATH_MAX + 1)	/* path_escape() of a path */
-
-struct entry {
-	char		*name;
-	struct stat	 st;
-	int		 sub;		/* junk: index of cur/ or new/ */
-};
-
-struct folder {
-	char		 root[PATH_MAX];	/* the maildir, as named */
-	char		 path[PATH_MAX];	/* root/.Junk, to show */
-	int		 rootfd;
-	int		 fd;			/* root/.Junk or -1: absent */
-};
+#define ESCAPED_MAX	JUNK_SHOWN	/* path_escape() of a path */
 
 struct tally {
 	unsigned long long removed, kept, freed;
 	unsigned long long qbytes, qcount;	/* for maildirsize */
+	unsigned long long lbytes, lcount;	/* for the Junk ledger */
 };
 
 static int	 root_path(const char *, char *, size_t);
-static int	 folder_open(struct folder *, const char *, const char *);
-static void	 folder_close(struct folder *);
-static int	 read_entries(int, const char *, struct entry **, size_t *);
-static void	 free_entries(struct entry *, size_t);
+static int	 folder_open(struct junk_folder *, const char *, const char *);
+static int	 read_entries(int, const char *, struct junk_entry **, size_t *);
+static int	 open_sub(int, const char *);
 static int	 cmp_mtime(const void *, const void *);
 static int	 cmp_name(const void *, const void *);
-static unsigned long long name_size(const char *, const struct stat *);
-static int	 name_time(const char *, time_t *);
-static int	 read_header(int, char **, size_t *);
-static int	 filed_by_us(int, const char *, const struct stat *, int *);
-static int	 expire_sub(struct folder *, const char *, time_t, long, int,
-		    int, struct tally *);
-static void	 recover_claim(struct folder *, int, const char *, time_t,
-		    const struct stat *);
-static int	 quota_update(struct folder *, const struct tally *);
-static void	 junk_line(int, const char *, const struct entry *);
-static void	 field(struct slice, char *, size_t);
-static void	 why(const char *, char *, size_t, char *, size_t);
+struct run;
+static int	 expire_sub(struct run *, const char *);
+static void	 recover_claim(struct junk_folder *, int, const char *);
+static int	 fresh_name(const char *, char *, size_t);
+static int	 rename_noreplace(int, const char *, int, const char *);
+static int	 quota_update(struct junk_folder *, const struct tally *);
+static int	 junk_line(int, const char *, const struct junk_entry *);
 static int	 load_rules(struct rules **, const char *);
 
 /* MAILDIR from the command line, else $HOME/Maildir; no trailing '/'. */
@@ -168,355 +150,265 @@ load_rules(struct rules **r_r, const char *file)
 	return 0;
 }
 
-/*
- * Open the maildir and its Junk folder.  The maildir itself may be a
- * symbolic link (the user named it, or $HOME/Maildir points to a mail
- * disk).  So may the Junk folder, as deliver follows one (a .Junk on
- * another disk), but only when the link and the directory it names both
- * belong to the owner of the maildir: the one rule of every command.
- * Nothing below the folder is followed.  A missing Junk folder is not an
- * error: f->fd is then -1.  Returns 0 or -1 (said on stderr).
- */
+/* The maildir and its Junk folder (junk_open()), said on stderr. */
 static int
-folder_open(struct folder *f, const char *root, const char *junk)
+folder_open(struct junk_folder *f, const char *root, const char *junk)
 {
-	struct stat	 st, lst, rst;
-	const char	*why = NULL;
+	char	 err[JUNK_SHOWN + 256];
 
-	f->rootfd = f->fd = -1;
-	/* rules.c allows only one name; check again, this is what keeps
-	 * expire inside the folder whatever a rule file says */
-	if (junk == NULL || junk[0] != '.' || strchr(junk, '/') != NULL ||
-	    strstr(junk, "..") != NULL || strcmp(junk, ".") == 0) {
-		warnx_("junk folder '%s' is not one Maildir++ folder name, "
-		    "refused", junk ? junk : "(null)");
+	if (junk_open(f, root, junk, err, sizeof(err)) == -1) {
+		warnx_("%s", err);
 		return -1;
-	}
-	if ((size_t)snprintf(f->root, sizeof(f->root), "%s", root) >=
-	    sizeof(f->root) || (size_t)snprintf(f->path, sizeof(f->path),
-	    "%s/%s", root, junk) >= sizeof(f->path)) {
-		warnx_("%s: path too long", root);
-		return -1;
-	}
-	if ((f->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1 || fstat(f->rootfd, &rst) == -1) {
-		warnx_("maildir %s: %s", root, strerror(errno));
-		folder_close(f);
-		return -1;
-	}
-	if (fstatat(f->rootfd, junk, &lst, AT_SYMLINK_NOFOLLOW) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		goto fail;
-	}
-	if (S_ISLNK(lst.st_mode) && lst.st_uid != rst.st_uid) {
-		why = "a symbolic link of another owner than the maildir's, "
-		    "refused";
-		goto fail;
-	}
-	f->fd = openat(f->rootfd, junk, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    (S_ISLNK(lst.st_mode) ? 0 : O_NOFOLLOW));
-	if (f->fd == -1 && errno == ENOENT && !S_ISLNK(lst.st_mode))
-		return 0;	/* removed meanwhile */
-	if (f->fd == -1 || fstat(f->fd, &st) == -1)
-		goto fail;
-	if (S_ISLNK(lst.st_mode) && st.st_uid != rst.st_uid) {
-		why = "a symbolic link to a directory of another owner than "
-		    "the maildir's, refused";
-		goto fail;
 	}
 	return 0;
-fail:
-	warnx_("%s: %s", f->path, why != NULL ? why : strerror(errno));
-	folder_close(f);
-	return -1;
-}
-
-static void
-folder_close(struct folder *f)
-{
-	if (f->fd != -1)
-		close(f->fd);
-	if (f->rootfd != -1)
-		close(f->rootfd);
-	f->fd = f->rootfd = -1;
-}
-
-static void
-free_entries(struct entry *e, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(e[i].name);
-	free(e);
 }
 
 /*
- * The entries of directory dfd (shown as label), dot names skipped, each
- * with its lstat; entries that vanish meanwhile are left out.  Names are
- * read to the end before anything is removed, so that unlinking cannot
- * make readdir skip an entry.  Returns 0 or -1 (said on stderr).
+ * The entries of dfd (shown as label, escaped), each with its lstat;
+ * those whose lstat failed are said on stderr and left out.  0 or -1
+ * (said on stderr).
  */
 static int
-read_entries(int dfd, const char *label, struct entry **ents_r, size_t *n_r)
+read_entries(int dfd, const char *label, struct junk_entry **ents_r, size_t *n_r)
 {
-	DIR		*d;
-	struct dirent	*de;
-	struct entry	*ents = NULL;
-	size_t		 n = 0, cap = 0, i, o;
-	int		 fd, e;
+	char	 shown[ESCAPED_MAX];
+	size_t	 i, o;
 
-	*ents_r = NULL;
-	*n_r = 0;
-	if ((fd = dup(dfd)) == -1) {
+	if (junk_entries(dfd, ents_r, n_r) == -1) {
 		warnx_("%s: %s", label, strerror(errno));
 		return -1;
 	}
-	if ((d = fdopendir(fd)) == NULL) {
-		e = errno;
-		close(fd);
-		warnx_("%s: %s", label, strerror(e));
-		return -1;
-	}
-	rewinddir(d);
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(d)) == NULL)
-			break;
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			ents = xrealloc(ents, cap * sizeof(*ents));
-		}
-		ents[n].name = xstrdup(de->d_name);
-		n++;
-	}
-	e = errno;
-	closedir(d);
-	if (e != 0) {
-		warnx_("%s: %s", label, strerror(e));
-		free_entries(ents, n);
-		return -1;
-	}
-	for (i = o = 0; i < n; i++) {
-		if (fstatat(dfd, ents[i].name, &ents[i].st,
-		    AT_SYMLINK_NOFOLLOW) == -1) {
-			if (errno != ENOENT)	/* ENOENT: moved away */
-				warnx_("%s/%s: %s", label, ents[i].name,
-				    strerror(errno));
-			free(ents[i].name);
+	for (i = o = 0; i < *n_r; i++) {
+		if ((*ents_r)[i].err != 0) {
+			path_escape(shown, sizeof(shown), (*ents_r)[i].name,
+			    strlen((*ents_r)[i].name));
+			warnx_("%s/%s: %s", label, shown,
+			    strerror((*ents_r)[i].err));
+			free((*ents_r)[i].name);
 			continue;
 		}
-		ents[o++] = ents[i];
+		(*ents_r)[o++] = (*ents_r)[i];
 	}
-	*ents_r = ents;
 	*n_r = o;
 	return 0;
+}
+
+/*
+ * cur/ new/ tmp/ of the folder (label: the folder, escaped), said on
+ * stderr when it cannot be opened: -1, and errno ENOENT when absent.
+ */
+static int
+sub_open(const struct junk_folder *f, const char *sub, const char *label)
+{
+	char	 err[256];
+	int	 fd;
+
+	if ((fd = junk_subdir(f->fd, sub, err, sizeof(err))) == -1 &&
+	    errno != ENOENT)
+		warnx_("%s: %s", label, err);
+	return fd;
 }
 
 static int
 cmp_name(const void *a, const void *b)
 {
-	return strcmp(((const struct entry *)a)->name,
-	    ((const struct entry *)b)->name);
+	return strcmp(((const struct junk_entry *)a)->name,
+	    ((const struct junk_entry *)b)->name);
 }
 
 static int
 cmp_mtime(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct junk_entry *x = a, *y = b;
 
 	if (x->st.st_mtime != y->st.st_mtime)
 		return x->st.st_mtime < y->st.st_mtime ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
-/*
- * The size the quota counted: ",S=<bytes>" in the unique part of the name
- * (Maildir++, written by Courier, Dovecot and maildrop), else the length.
- */
-static unsigned long long
-name_size(const char *name, const struct stat *st)
-{
-	const char		*p, *end = strchr(name, ':');
-	unsigned long long	 v;
-
-	if (end == NULL)
-		end = name + strlen(name);
-	for (p = name; p + 3 < end; p++) {
-		if (p[0] != ',' || p[1] != 'S' || p[2] != '=' ||
-		    p[3] < '0' || p[3] > '9')
-			continue;
-		for (v = 0, p += 3; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (v > (ULLONG_MAX - 9) / 10)
-				goto length;
-			v = v * 10 + (unsigned long long)(*p - '0');
-		}
-		if (p == end || *p == ',')
-			return v;
-		break;
-	}
-length:
-	return st->st_size > 0 ? (unsigned long long)st->st_size : 0;
-}
-
-/*
- * The filing time in a name that backstop gave (maildir_unique()):
- * "<sec>.M<usec>P<pid>Q<n>R<16 hex>.<host>", then perhaps ",S=..." and
- * ":2,FLAGS".  Returns 0 with the seconds, or -1 for any other name.
- */
+/* Do the open files a and b hold the same bytes?  1, 0, or -1. */
 static int
-name_time(const char *name, time_t *t_r)
+same_bytes(int a, int b)
 {
-	const char		*p = name;
-	unsigned long long	 v = 0;
-	int			 i;
-	static const char	 tags[] = "MPQ";
+	struct stat	 sa, sb;
+	char		 x[16384], y[sizeof(x)];
+	off_t		 off = 0;
+	ssize_t		 n, m;
 
-	if (*p < '0' || *p > '9')
+	if (fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
 		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > 100000000000ULL)
-			return -1;
-		v = v * 10 + (unsigned long long)(*p - '0');
-	}
-	if (*p++ != '.')
-		return -1;
-	for (i = 0; tags[i] != '\0'; i++) {
-		if (*p++ != tags[i] || *p < '0' || *p > '9')
-			return -1;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p++ != 'R')
-		return -1;
-	for (i = 0; i < 16; i++, p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return -1;
-	if (*p != '.' || p[1] == '\0')
-		return -1;
-	*t_r = (time_t)v;
-	return 0;
-}
-
-/*
- * The top header block of the file open on fd, read until its end or
- * LIM_HEADER_BYTES.  Returns 0 (a buffer to free) or -1.
- */
-static int
-read_header(int fd, char **buf_r, size_t *len_r)
-{
-	size_t	 len = 0, cap = LIM_HEADER_BYTES, step;
-	ssize_t	 k;
-	char	*buf = xmalloc(cap);
-
-	while (len < cap) {
-		step = cap - len < 16384 ? cap - len : 16384;
-		k = read(fd, buf + len, step);
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k == -1) {
-			free(buf);
-			return -1;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-		if (hdr_block_len(buf, len) < len)
-			break;		/* the blank line is in */
-	}
-	*buf_r = buf;
-	*len_r = len;
-	return 0;
-}
-
-/*
- * Whether the file name of directory dfd, which readdir saw as st, carries
- * backstop's X-Backstop: field in its top header block.  Returns 0 with
- * *ours_r, or -1 when it could not be read (ENOENT: moved away).
- */
-static int
-filed_by_us(int dfd, const char *name, const struct stat *st, int *ours_r)
-{
-	struct stat	 fst;
-	struct slice	 block, v;
-	char		*buf;
-	size_t		 len;
-	int		 fd, e;
-
-	*ours_r = 0;
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &fst) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if (fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
-		close(fd);	/* not the file readdir saw: not ours */
+	if (sa.st_size != sb.st_size)
 		return 0;
+	for (;;) {
+		if ((n = pread(a, x, sizeof(x), off)) == -1 ||
+		    (m = pread(b, y, sizeof(y), off)) == -1)
+			return -1;
+		if (n != m || memcmp(x, y, (size_t)n) != 0)
+			return 0;
+		if (n == 0)
+			return 1;
+		off += n;
 	}
-	if (read_header(fd, &buf, &len) == -1) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	close(fd);
-	block.p = buf;
-	block.n = hdr_block_len(buf, len);
-	*ours_r = hdr_find(block, "X-Backstop", &v);
-	free(buf);
-	return 0;
 }
 
 /*
- * A claim of a restore in Junk tmp/ ("restoring.cur.NAME") that is older
- * than any restore takes: the restore was interrupted.  If the inbox has
- * NAME, the message was published and the claim is a leftover; else it
- * goes back into the Junk folder under its own name.
+ * A claim of a restore in Junk tmp/ ("restoring.SUB.NAME", see struct
+ * claim) that no process holds: the restore was interrupted.  If the
+ * inbox's SUB/NAME holds the same bytes, the copy was published and the
+ * claim is a leftover; otherwise (no copy, or another message of that
+ * name) it goes back into the Junk folder's SUB/, under NAME or a fresh
+ * name.  Never does a claim go without its copy in the inbox.
  */
 static void
-recover_claim(struct folder *f, int tmpfd, const char *claim, time_t now,
-    const struct stat *st)
+recover_claim(struct junk_folder *f, int tmpfd, const char *claim)
 {
 	const char	*sub = claim + sizeof(CLAIM_PREFIX) - 1, *name;
-	char		 in[PATH_MAX], shown[ESCAPED_MAX];
-	struct stat	 ist;
-	int		 dfd;
+	char		 in[PATH_MAX], shown[ESCAPED_MAX], fresh[NAME_MAX + 1];
+	struct stat	 a, b;
+	int		 fd, ifd, dfd, same = 0;
 
-	if (now - st->st_ctime < CLAIM_STALE_SECS ||
-	    (strncmp(sub, "cur.", 4) != 0 && strncmp(sub, "new.", 4) != 0))
+	if (strncmp(sub, "cur.", 4) != 0 && strncmp(sub, "new.", 4) != 0)
 		return;
 	name = sub + 4;
-	if (*name == '\0' || *name == '.')
+	if (*name == '\0' || *name == '.' || (size_t)snprintf(in, sizeof(in),
+	    "%.3s/%s", sub, name) >= sizeof(in))
 		return;
+	if ((fd = openat(tmpfd, claim, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
+		return;
+	/* a restore at work holds it; and it must still be this file */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 || fstat(fd, &a) == -1 ||
+	    fstatat(tmpfd, claim, &b, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(fd);
+		return;
+	}
 	path_escape(shown, sizeof(shown), name, strlen(name));
-	if ((size_t)snprintf(in, sizeof(in), "%.3s/%s", sub, name) >=
-	    sizeof(in))
-		return;
-	if (fstatat(f->rootfd, in, &ist, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(ist.st_mode)) {
+	if ((ifd = openat(f->rootfd, in, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) != -1) {
+		same = same_bytes(fd, ifd) == 1;
+		close(ifd);
+	}
+	if (same) {
 		if (unlinkat(tmpfd, claim, 0) == 0)
 			log_msg(LOG_INFO, "expire: restored %s was in the "
 			    "inbox, its claim removed", shown);
+		close(fd);
 		return;
 	}
 	if ((dfd = openat(f->fd, sub[0] == 'c' ? "cur" : "new", O_RDONLY |
-	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return;
-	if (renameat2(tmpfd, claim, dfd, name, RENAME_NOREPLACE) == 0) {
-		warnx_("%s/%.3s/%s: an interrupted restore, put back", f->path,
-		    sub, shown);
-		log_msg(LOG_WARNING, "expire: interrupted restore of %s put "
-		    "back into %s", shown, f->path);
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		snprintf(fresh, sizeof(fresh), "%s", name);
+		if (rename_noreplace(tmpfd, claim, dfd, fresh) == 0 ||
+		    (errno == EEXIST && fresh_name(name, fresh,
+		    sizeof(fresh)) == 0 &&
+		    rename_noreplace(tmpfd, claim, dfd, fresh) == 0)) {
+			path_escape(shown, sizeof(shown), fresh,
+			    strlen(fresh));
+			warnx_("%s/%.3s/%s: an interrupted restore, put back",
+			    f->shown, sub, shown);
+			log_msg(LOG_WARNING, "expire: interrupted restore of %s "
+			    "put back into %s", shown, f->shown);
+		}
+		close(dfd);
 	}
-	close(dfd);
+	close(fd);
+}
+
+/* One run of expire over the Junk folder. */
+struct run {
+	struct junk_folder *f;
+	time_t		 now;
+	long		 maxage;	/* seconds; negative: never */
+	int		 all, dry;
+	int		 unquoted;	/* junk.quota: ignore */
+	struct tally	 t;
+};
+
+#define KEEP_QUIET	0	/* not a message of ours to count */
+#define KEEP		1	/* kept, counted */
+#define REMOVE		2
+
+/*
+ * What expire does with the entry e of tmp/: a claim of an interrupted
+ * restore is put back (recover_claim), a file neither written (mtime)
+ * nor read (atime) for 36 hours is an abandoned delivery, removed; a
+ * delivery in progress keeps writing.  (ctime cannot be set back, so it
+ * would make the rule untestable, and it says no more than mtime here.)
+ */
+static int
+expire_tmp(struct run *x, int dfd, const struct junk_entry *e)
+{
+	time_t	 touched;
+
+	if (strncmp(e->name, CLAIM_PREFIX, sizeof(CLAIM_PREFIX) - 1) == 0) {
+		if (!x->dry)
+			recover_claim(x->f, dfd, e->name);
+		return KEEP_QUIET;
+	}
+	touched = e->st.st_mtime > e->st.st_atime ? e->st.st_mtime :
+	    e->st.st_atime;
+	return x->now - touched < EXPIRE_TMP_SECS ? KEEP_QUIET : REMOVE;
+}
+
+/*
+ * What expire does with the entry e of cur/ or new/ (label: the
+ * directory, escaped): REMOVE what backstop filed (or anything, with
+ * --all) at least maxage ago, KEEP the rest; KEEP_QUIET what moved away
+ * meanwhile; -1 when it could not be read (said on stderr).
+ */
+static int
+expire_msg(struct run *x, int dfd, const char *label,
+    const struct junk_entry *e)
+{
+	char	 shown[ESCAPED_MAX];
+	time_t	 filed;
+	int	 ours;
+
+	if (junk_filed_by_us(dfd, e->name, &e->st, &ours) == -1) {
+		if (errno == ENOENT)	/* moved away */
+			return KEEP_QUIET;
+		path_escape(shown, sizeof(shown), e->name, strlen(e->name));
+		warnx_("%s/%s: %s", label, shown, strerror(errno));
+		return -1;
+	}
+	if (!ours && !x->all)	/* the user's: not ours */
+		return KEEP;
+	/* when it entered the folder, see the top of the file: backstop's
+	 * name and mtime, the later */
+	if (ours && maildir_name_time(e->name, &filed) == 0) {
+		if (e->st.st_mtime > filed)
+			filed = e->st.st_mtime;
+	} else
+		filed = e->st.st_ctime;
+	/* "older than AGE": entered AGE or more ago; a future time (clock
+	 * step) is young; a negative AGE is "never" (expire_after: 0) */
+	if (x->maxage < 0 || filed > x->now ||
+	    x->now - filed < (time_t)x->maxage)
+		return KEEP;
+	return REMOVE;
+}
+
+/* Remove (or with --dry-run, list) e of dfd; 1 done, 0 gone, -1. */
+static int
+expire_remove(struct run *x, int dfd, const char *label,
+    const struct junk_entry *e)
+{
+	char	 shown[ESCAPED_MAX];
+
+	path_escape(shown, sizeof(shown), e->name, strlen(e->name));
+	if (x->dry) {
+		printf("%s/%s\n", label, shown);
+		return 1;
+	}
+	if (unlinkat(dfd, e->name, 0) == 0)
+		return 1;
+	/* moved by the mail client, or removed by another expire, which
+	 * counts it: not counted twice */
+	if (errno == ENOENT)
+		return 0;
+	warnx_("unlink %s/%s: %s", label, shown, strerror(errno));
+	return -1;
 }
 
 /*
@@ -524,28 +416,21 @@ recover_claim(struct folder *f, int tmpfd, const char *claim, time_t now,
  * when something could not be done (said on stderr; the rest goes on).
  */
 static int
-expire_sub(struct folder *f, const char *sub, time_t now, long maxage,
-    int all, int dry, struct tally *t)
+expire_sub(struct run *x, const char *sub)
 {
-	struct entry		*ents;
-	size_t			 n, i;
-	char			 label[ESCAPED_MAX + 8], shown[ESCAPED_MAX];
-	int			 dfd, rc = 0, tmp = strcmp(sub, "tmp") == 0, ours;
-	time_t			 touched, filed;
+	struct junk_entry	*ents;
+	size_t			 n, i, k;
+	char			 label[ESCAPED_MAX + 8];
+	int			 dfd, rc = 0, tmp = strcmp(sub, "tmp") == 0, what;
 	unsigned long long	 sz;
-	size_t			 k;
+	time_t			 filed;
 
 	/* label: the directory as shown, escaped (room kept for "/sub") */
-	path_escape(label, sizeof(label) - 8, f->path, strlen(f->path));
+	snprintf(label, sizeof(label), "%s", x->f->shown);
 	k = strlen(label);
 	snprintf(label + k, sizeof(label) - k, "/%s", sub);
-	if ((dfd = openat(f->fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		warnx_("%s: %s", label, strerror(errno));
-		return -1;
-	}
+	if ((dfd = sub_open(x->f, sub, label)) == -1)
+		return errno == ENOENT ? 0 : -1;
 	if (read_entries(dfd, label, &ents, &n) == -1) {
 		close(dfd);
 		return -1;
@@ -556,83 +441,33 @@ expire_sub(struct folder *f, const char *sub, time_t now, long maxage,
 		/* a link, a directory, a fifo: not a message, not ours */
 		if (!S_ISREG(ents[i].st.st_mode))
 			continue;
-		if (tmp) {
-			if (strncmp(ents[i].name, CLAIM_PREFIX,
-			    sizeof(CLAIM_PREFIX) - 1) == 0) {
-				if (!dry)
-					recover_claim(f, dfd, ents[i].name,
-					    now, &ents[i].st);
-				continue;
-			}
-			/* an abandoned delivery: neither written (mtime) nor
-			 * read (atime) for 36 hours; a delivery in progress
-			 * keeps writing.  ctime cannot be set back, so it
-			 * would make the rule untestable, and it says no
-			 * more than mtime here. */
-			touched = ents[i].st.st_mtime > ents[i].st.st_atime ?
-			    ents[i].st.st_mtime : ents[i].st.st_atime;
-			if (now - touched < EXPIRE_TMP_SECS)
-				continue;
-			sz = ents[i].st.st_size > 0 ?
-			    (unsigned long long)ents[i].st.st_size : 0;
-		} else {
-			if (filed_by_us(dfd, ents[i].name, &ents[i].st,
-			    &ours) == -1) {
-				if (errno == ENOENT)	/* moved away */
-					continue;
-				path_escape(shown, sizeof(shown),
-				    ents[i].name, strlen(ents[i].name));
-				warnx_("%s/%s: %s", label, shown,
-				    strerror(errno));
-				rc = -1;
-				t->kept++;
-				continue;
-			}
-			if (!ours && !all) {	/* the user's: not ours */
-				t->kept++;
-				continue;
-			}
-			/* when it entered the folder, see the top of the
-			 * file: backstop's name and mtime, the later */
-			if (ours && name_time(ents[i].name, &filed) == 0) {
-				if (ents[i].st.st_mtime > filed)
-					filed = ents[i].st.st_mtime;
-			} else
-				filed = ents[i].st.st_ctime;
-			/* "older than AGE": entered AGE or more ago; a
-			 * future time (clock step) is young; a negative
-			 * AGE is "never" (expire_after: 0) */
-			if (maxage < 0 || filed > now ||
-			    now - filed < (time_t)maxage) {
-				t->kept++;
-				continue;
-			}
-			sz = name_size(ents[i].name, &ents[i].st);
-		}
-		path_escape(shown, sizeof(shown), ents[i].name,
-		    strlen(ents[i].name));
-		if (dry) {
-			printf("%s/%s\n", label, shown);
-		} else if (unlinkat(dfd, ents[i].name, 0) == -1) {
-			/* moved by the mail client, or removed by another
-			 * expire, which counts it: not counted twice */
-			if (errno == ENOENT)
-				continue;
-			warnx_("unlink %s/%s: %s", label, shown,
-			    strerror(errno));
-			rc = -1;
-			if (!tmp)
-				t->kept++;
+		what = tmp ? expire_tmp(x, dfd, &ents[i]) :
+		    expire_msg(x, dfd, label, &ents[i]);
+		if (what != REMOVE) {
+			x->t.kept += what != KEEP_QUIET;
+			rc |= what == -1 ? -1 : 0;
 			continue;
 		}
-		t->removed++;
-		t->freed += sz;
-		if (!tmp) {
-			t->qbytes += sz;
-			t->qcount++;
+		sz = tmp ? (unsigned long long)ents[i].st.st_size :
+		    maildir_name_size(ents[i].name, &ents[i].st);
+		if ((what = expire_remove(x, dfd, label, &ents[i])) != 1) {
+			rc |= what;
+			x->t.kept += what == -1 && !tmp;
+			continue;
+		}
+		x->t.removed++;
+		x->t.freed += sz;
+		if (!tmp && !x->unquoted) {
+			x->t.qbytes += sz;
+			x->t.qcount++;
+		}
+		/* the ledger counts backstop's names (junk.c) */
+		if (!tmp && maildir_name_time(ents[i].name, &filed) == 0) {
+			x->t.lbytes += sz;
+			x->t.lcount++;
 		}
 	}
-	free_entries(ents, n);
+	junk_entries_free(ents, n);
 	if (close(dfd) == -1) {
 		warnx_("%s: %s", label, strerror(errno));
 		rc = -1;
@@ -641,53 +476,20 @@ expire_sub(struct folder *f, const char *sub, time_t now, long maxage,
 }
 
 /*
- * Maildir++ quota: one line "-bytes -count" appended in a single write,
- * only to a maildirsize that exists (no quota, no file: nothing to keep
- * consistent).  It lives in the maildir itself, for all folders.
+ * Maildir++ quota: one line "-bytes -count" appended by maildir.c's one
+ * writer, only to a maildirsize that exists (no quota, no file: nothing
+ * to keep true).  It lives in the maildir itself, for all folders.
  */
 static int
-quota_update(struct folder *f, const struct tally *t)
+quota_update(struct junk_folder *f, const struct tally *t)
 {
-	char		 line[64], last;
-	struct stat	 st;
-	int		 fd, n;
-	ssize_t		 k;
-
+	junk_ledger_add(f, -(long long)t->lbytes, -(long long)t->lcount);
 	if (t->qcount == 0)
 		return 0;
-	fd = openat(f->rootfd, "maildirsize", O_RDWR | O_APPEND |
-	    O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 0;
-		warnx_("%s/maildirsize: %s", f->root, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		warnx_("%s/maildirsize: not a regular file, not updated",
-		    f->root);
-		close(fd);
-		return -1;
-	}
-	/* a file cut short by a crash must not glue our line to its last */
-	n = snprintf(line, sizeof(line), "%s-%llu -%llu\n",
-	    st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 &&
-	    last != '\n' ? "\n" : "", t->qbytes, t->qcount);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
-		close(fd);
-		return -1;
-	}
-	do
-		k = write(fd, line, (size_t)n);
-	while (k == -1 && errno == EINTR);
-	if (k != n) {
-		warnx_("%s/maildirsize: %s", f->root,
-		    k == -1 ? strerror(errno) : "short write");
-		close(fd);
-		return -1;
-	}
-	if (close(fd) == -1) {
-		warnx_("%s/maildirsize: %s", f->root, strerror(errno));
+	if (maildir_size_add(f->rootfd, "maildirsize", -(long long)t->qbytes,
+	    -(long long)t->qcount) == -1) {
+		warnx_("%s/maildirsize: %s, not updated", f->shownroot,
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -697,32 +499,31 @@ int
 cmd_expire(int argc, char **argv)
 {
 	struct rules	*r;
-	struct folder	 f;
-	struct tally	 t;
-	const char	*rulesfile = NULL, *agearg = NULL;
-	char		 root[PATH_MAX], shown[ESCAPED_MAX];
-	long		 maxage = 0;
-	time_t		 now;
-	int		 dry = 0, all = 0, force = 0, rc = EXIT_OK;
+	struct rules_junk j;
+	struct junk_folder f;
+	struct run	 x;
+	const char	*agearg = NULL;
+	char		 root[PATH_MAX];
+	int		 force = 0, rc = EXIT_OK;
 	const struct opt own[] = {
 		{ 0, "older-than", NULL, &agearg },
-		{ 0, "all", &all, NULL },
+		{ 0, "all", &x.all, NULL },
 		{ 0, "force", &force, NULL },
-		{ 'n', "dry-run", &dry, NULL },
+		{ 'n', "dry-run", &x.dry, NULL },
 		{ 0, NULL, NULL, NULL }
 	};
 	struct opts	 o;
 
+	memset(&x, 0, sizeof(x));
 	if (opts_parse(&o, "expire", "r:", own, argc, argv, 0, 1) == -1)
 		return o.rc;
-	rulesfile = o.rules;
-	if (agearg != NULL && parse_age(agearg, &maxage) == -1) {
+	if (agearg != NULL && parse_age(agearg, &x.maxage) == -1) {
 		warnx_("--older-than: '%s' is not an age such as 30d, 12h or "
 		    "2w", agearg);
 		return EXIT_USAGE;
 	}
 	/* an age of 0 empties the folder at once: only when asked twice */
-	if (agearg != NULL && maxage == 0 && !force && !dry) {
+	if (agearg != NULL && x.maxage == 0 && !force && !x.dry) {
 		warnx_("--older-than %s would remove every message now; add "
 		    "--force to mean it", agearg);
 		return EXIT_USAGE;
@@ -735,121 +536,39 @@ cmd_expire(int argc, char **argv)
 	    sizeof(root)) == -1)
 		return EXIT_TEMPFAIL;
 	/* the folder name comes from the rules: no rules, no expiry */
-	if (load_rules(&r, rulesfile) == -1) {
+	if (load_rules(&r, o.rules) == -1) {
 		warnx_("nothing expired, temporary failure");
 		return EXIT_TEMPFAIL;
 	}
 	/* junk.expire_after: 0 is "never expire" */
-	if (agearg == NULL && (maxage = rules_expire_secs(r)) == 0)
-		maxage = -1;
+	if (agearg == NULL && (x.maxage = rules_expire_secs(r)) == 0)
+		x.maxage = -1;
+	/* Junk outside the quota: nothing of it to subtract */
+	rules_junk(r, &j);
+	x.unquoted = j.quota_ignore;
 	if (folder_open(&f, root, rules_junk_folder(r)) == -1) {
 		rules_free(r);
 		return EXIT_TEMPFAIL;
 	}
 	rules_free(r);
-
-	memset(&t, 0, sizeof(t));
-	now = time(NULL);
-	if (f.fd != -1) {
-		if (expire_sub(&f, "new", now, maxage, all, dry, &t) == -1)
-			rc = EXIT_TEMPFAIL;
-		if (expire_sub(&f, "cur", now, maxage, all, dry, &t) == -1)
-			rc = EXIT_TEMPFAIL;
-		if (expire_sub(&f, "tmp", now, maxage, all, dry, &t) == -1)
-			rc = EXIT_TEMPFAIL;
-		if (!dry && quota_update(&f, &t) == -1)
-			rc = EXIT_TEMPFAIL;
-	}
-	path_escape(shown, sizeof(shown), f.path, strlen(f.path));
-	folder_close(&f);
-
-	if (dry)
+	x.f = &f;
+	x.now = time(NULL);
+	if (f.fd != -1 && (expire_sub(&x, "new") | expire_sub(&x, "cur") |
+	    expire_sub(&x, "tmp") | (x.dry ? 0 : quota_update(&f, &x.t))))
+		rc = EXIT_TEMPFAIL;
+	if (x.dry)
 		printf("would remove %llu, keep %llu, free %llu bytes\n",
-		    t.removed, t.kept, t.freed);
+		    x.t.removed, x.t.kept, x.t.freed);
 	else {
 		printf("removed %llu, kept %llu, freed %llu bytes\n",
-		    t.removed, t.kept, t.freed);
+		    x.t.removed, x.t.kept, x.t.freed);
 		log_msg(rc == EXIT_OK ? LOG_INFO : LOG_ERR,
 		    "expire %s: removed %llu, kept %llu, freed %llu bytes%s",
-		    shown, t.removed, t.kept, t.freed,
+		    f.shown, x.t.removed, x.t.kept, x.t.freed,
 		    rc == EXIT_OK ? "" : ", with errors");
 	}
-	if (stdout_flushed() == -1)
-		rc = EXIT_TEMPFAIL;
-	return rc;
-}
-
-/* A field's value on one line for a person: runs of blanks as one. */
-static size_t
-field_line(struct slice v, char *buf, size_t sz)
-{
-	size_t	 n, i, o;
-
-	n = hdr_unfold(v, buf, sz);
-	for (i = o = 0; i < n; i++)
-		if (buf[i] != ' ' || o == 0 || buf[o - 1] != ' ')
-			buf[o++] = buf[i];
-	buf[o] = '\0';
-	return o;
-}
-
-/* An unfolded, terminal-safe header value, or "-". */
-static void
-field(struct slice v, char *out, size_t outsz)
-{
-	char	 buf[LIM_FIELD_BYTES];
-	size_t	 o = field_line(v, buf, sizeof(buf));
-
-	if (o == 0) {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	sanitize(out, outsz, buf, o);
-}
-
-/* The same for Subject and From: RFC 2047 words decoded, UTF-8 shown. */
-static void
-field_words(struct slice v, char *out, size_t outsz)
-{
-	char	 buf[LIM_FIELD_BYTES];
-
-	field_line(v, buf, sizeof(buf));
-	hdr_decode_words(buf, sizeof(buf));
-	if (buf[0] == '\0') {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	/* a tab or line end decoded from a word must not split the line */
-	sanitize_utf8(out, outsz, buf, strlen(buf));
-}
-
-/*
- * Split the X-Backstop: value that deliver wrote,
- *	<verdict>; kind=<k>; original=<id>; rule=<r>
- * into the original id and the reason (the rest).  The id was sanitized
- * but may hold ';', so the rule is taken from the last "; rule=".
- */
-static void
-why(const char *v, char *id, size_t idsz, char *reason, size_t reasonsz)
-{
-	const char	*o, *rl, *p;
-	size_t		 vlen;
-
-	snprintf(id, idsz, "-");
-	if ((o = strstr(v, "; original=")) == NULL) {
-		snprintf(reason, reasonsz, "%s", v);
-		return;
-	}
-	for (rl = NULL, p = o; (p = strstr(p, "; rule=")) != NULL; p++)
-		rl = p;
-	vlen = (size_t)(o - v);
-	if (rl == NULL) {
-		snprintf(id, idsz, "%s", o + 11);
-		snprintf(reason, reasonsz, "%.*s", (int)vlen, v);
-		return;
-	}
-	snprintf(id, idsz, "%.*s", (int)(rl - (o + 11)), o + 11);
-	snprintf(reason, reasonsz, "%.*s%s", (int)vlen, v, rl);
+	junk_close(&f);
+	return stdout_flushed() == -1 ? EXIT_IOERR : rc;
 }
 
 /*
@@ -858,88 +577,114 @@ why(const char *v, char *id, size_t idsz, char *reason, size_t reasonsz)
  * restore --stdin can read it back):
  *	DATE  ORIGINAL-ID  FROM  SUBJECT  WHY  FILE
  */
-static void
-junk_line(int dfd, const char *label, const struct entry *e)
+static int
+junk_line(int dfd, const char *label, const struct junk_entry *e)
 {
-	char		*buf, date[32], from[JUNK_FIELD + 1];
-	char		 subj[JUNK_FIELD + 1], xb[1024], id[LIM_MSGID + 1];
-	char		 reason[1024], name[ESCAPED_MAX];
-	struct slice	 block, v;
+	struct junk_item it;
+	char		 date[32], name[ESCAPED_MAX];
 	struct tm	 tm;
-	size_t		 len;
-	int		 fd;
 
-	fd = openat(dfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC);
-	if (fd == -1)
-		return;		/* moved away since readdir */
-	/* the header block only: deliver put X-Backstop: first */
-	if (read_header(fd, &buf, &len) == -1) {
-		close(fd);
-		return;
+	path_escape(name, sizeof(name), e->name, strlen(e->name));
+	if (junk_item_read(dfd, e->name, &e->st, &it) == -1) {
+		if (errno == ENOENT)
+			return 0;	/* moved away since readdir */
+		warnx_("%s/%s: %s", label, name, strerror(errno));
+		return -1;
 	}
-	close(fd);
-	block.p = buf;
-	block.n = hdr_block_len(buf, len);
-	snprintf(from, sizeof(from), "-");
-	snprintf(subj, sizeof(subj), "-");
-	snprintf(id, sizeof(id), "-");
-	snprintf(reason, sizeof(reason), "-");
-	if (hdr_find(block, "From", &v))
-		field_words(v, from, sizeof(from));
-	if (hdr_find(block, "Subject", &v))
-		field_words(v, subj, sizeof(subj));
-	if (hdr_find(block, "X-Backstop", &v)) {
-		field(v, xb, sizeof(xb));
-		why(xb, id, sizeof(id), reason, sizeof(reason));
-	}
-	free(buf);
 	if (localtime_r(&e->st.st_mtime, &tm) == NULL ||
 	    strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(date, sizeof(date), "-");
-	path_escape(name, sizeof(name), e->name, strlen(e->name));
-	printf("%s\t%s\t%s\t%s\t%s\t%s/%s\n", date, id, from, subj, reason,
-	    label, name);
+	printf("%s\t%s\t%s\t%s\t%s\t%s/%s\n", date, it.original, it.from,
+	    it.subject, it.reason, label, name);
+	return 0;
 }
 
-int
-cmd_junk(int argc, char **argv)
+/* "WHAT\tKEY\tCOUNT" for each key of t (by key, or most first). */
+static void
+summary_lines(const char *what, const struct junk_tally *t, int by_key,
+    unsigned long least)
+{
+	struct junk_count *v;
+	size_t		 n, i;
+
+	n = junk_tally_sorted(t, by_key, &v);
+	for (i = 0; i < n; i++)
+		if (v[i].n >= least)
+			printf("%s\t%s\t%lu\n", what, v[i].key, v[i].n);
+	if (t->other > 0)
+		printf("%s\t(other)\t%lu\n", what, t->other);
+	free(v);
+}
+
+/*
+ * junk --summary: the flood at a glance, one "WHAT\tKEY\tCOUNT" line a
+ * fact (docs/output.md): the messages, what backstop filed by day (UTC),
+ * kind and reporting domain, the forged Message-ID domains that recur
+ * (the fingerprint of the spam run), and what pruning removed.  0, or
+ * -1 when a message could not be read (said on stderr).
+ */
+static int
+junk_summary(struct junk_folder *f, const struct junk_entry *all,
+    size_t nall, const int dfd[2], char label[2][ESCAPED_MAX + 8])
+{
+	struct junk_summary s;
+	struct junk_item it;
+	char		 name[ESCAPED_MAX];
+	size_t		 i;
+	int		 rc = 0;
+
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < nall; i++) {
+		if (!S_ISREG(all[i].st.st_mode))
+			continue;
+		if (junk_item_read(dfd[all[i].sub], all[i].name, &all[i].st,
+		    &it) == -1) {
+			if (errno == ENOENT)
+				continue;
+			path_escape(name, sizeof(name), all[i].name,
+			    strlen(all[i].name));
+			warnx_("%s/%s: %s", label[all[i].sub], name,
+			    strerror(errno));
+			rc = -1;
+			continue;
+		}
+		junk_summary_add(&s, &it);
+	}
+	if (f->fd != -1)
+		(void)junk_pruned_count(f, 0, (time_t)1 << 62, &s.pruned);
+	printf("messages\tall\t%lu\nmessages\tbackstop\t%lu\n"
+	    "messages\tother\t%lu\nbytes\tall\t%llu\n", s.total, s.ours,
+	    s.other, s.bytes);
+	summary_lines("day", &s.days, 1, 1);
+	summary_lines("kind", &s.kinds, 0, 1);
+	summary_lines("reporter", &s.rdomains, 0, 1);
+	summary_lines("forged", &s.odomains, 0, 2);
+	summary_lines("pruned", &s.pruned, 1, 1);
+	junk_summary_free(&s);
+	return rc;
+}
+
+/*
+ * The messages of the Junk folder's new/ and cur/ (dfd[], shown as
+ * label[]), in *all_r.  EXIT_OK, or EXIT_TEMPFAIL when a directory could
+ * not be read (said on stderr).
+ */
+static int
+junk_gather(struct junk_folder *f, int dfd[2], char label[2][ESCAPED_MAX + 8],
+    struct junk_entry **all_r, size_t *nall_r)
 {
 	static const char *const subs[] = { "new", "cur" };
-	struct rules	*r;
-	struct folder	 f;
-	struct entry	*all = NULL, *ents;
-	const char	*rulesfile = NULL;
-	char		 root[PATH_MAX], label[2][ESCAPED_MAX + 8];
-	size_t		 nall = 0, n, i;
-	int		 s, dfd[2] = { -1, -1 }, rc = EXIT_OK;
-	struct opts	 o;
+	struct junk_entry *ents;
+	size_t		 n, i;
+	int		 s, rc = EXIT_OK;
 
-	if (opts_parse(&o, "junk", "r:", NULL, argc, argv, 0, 1) == -1)
-		return o.rc;
-	rulesfile = o.rules;
-	if (root_path(optind < argc ? argv[optind] : NULL, root,
-	    sizeof(root)) == -1)
-		return EXIT_TEMPFAIL;
-	if (load_rules(&r, rulesfile) == -1)
-		return EXIT_TEMPFAIL;
-	s = folder_open(&f, root, rules_junk_folder(r));
-	rules_free(r);
-	if (s == -1)
-		return EXIT_TEMPFAIL;
-	for (s = 0; s < 2 && f.fd != -1; s++) {
+	for (s = 0; s < 2 && f->fd != -1; s++) {
 		/* the directory as shown, escaped as the names are */
-		path_escape(label[s], sizeof(label[s]) - 8, f.path,
-		    strlen(f.path));
-		i = strlen(label[s]);
-		snprintf(label[s] + i, sizeof(label[s]) - i, "/%s", subs[s]);
-		dfd[s] = openat(f.fd, subs[s], O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC);
-		if (dfd[s] == -1) {
-			if (errno != ENOENT) {
-				warnx_("%s: %s", label[s], strerror(errno));
+		snprintf(label[s], sizeof(label[s]), "%s/%s", f->shown,
+		    subs[s]);
+		if ((dfd[s] = sub_open(f, subs[s], label[s])) == -1) {
+			if (errno != ENOENT)
 				rc = EXIT_TEMPFAIL;
-			}
 			continue;
 		}
 		if (read_entries(dfd[s], label[s], &ents, &n) == -1) {
@@ -947,26 +692,61 @@ cmd_junk(int argc, char **argv)
 			continue;
 		}
 		if (n > 0)
-			all = xrealloc(all, (nall + n) * sizeof(*all));
+			*all_r = xrealloc(*all_r, (*nall_r + n) *
+			    sizeof(**all_r));
 		for (i = 0; i < n; i++) {
 			ents[i].sub = s;
-			all[nall++] = ents[i];
+			(*all_r)[(*nall_r)++] = ents[i];
 		}
 		free(ents);
 	}
+	return rc;
+}
+
+int
+cmd_junk(int argc, char **argv)
+{
+	struct rules	*r;
+	struct junk_folder f;
+	struct junk_entry *all = NULL;
+	char		 root[PATH_MAX], label[2][ESCAPED_MAX + 8];
+	size_t		 nall = 0, i;
+	int		 s, dfd[2] = { -1, -1 }, rc, unread = 0, summary = 0;
+	const struct opt own[] = {
+		{ 0, "summary", &summary, NULL },
+		{ 0, NULL, NULL, NULL }
+	};
+	struct opts	 o;
+
+	if (opts_parse(&o, "junk", "r:", own, argc, argv, 0, 1) == -1)
+		return o.rc;
+	if (root_path(optind < argc ? argv[optind] : NULL, root,
+	    sizeof(root)) == -1)
+		return EXIT_TEMPFAIL;
+	if (load_rules(&r, o.rules) == -1)
+		return EXIT_TEMPFAIL;
+	s = folder_open(&f, root, rules_junk_folder(r));
+	rules_free(r);
+	if (s == -1)
+		return EXIT_TEMPFAIL;
+	rc = junk_gather(&f, dfd, label, &all, &nall);
 	/* in the order they were filed */
 	if (nall > 1)
 		qsort(all, nall, sizeof(*all), cmp_mtime);
-	for (i = 0; i < nall; i++)
-		if (S_ISREG(all[i].st.st_mode))
-			junk_line(dfd[all[i].sub], label[all[i].sub], &all[i]);
-	free_entries(all, nall);
+	if (summary)
+		unread = junk_summary(&f, all, nall, dfd, label) == -1;
+	for (i = 0; !summary && i < nall; i++)
+		if (S_ISREG(all[i].st.st_mode) && junk_line(dfd[all[i].sub],
+		    label[all[i].sub], &all[i]) == -1)
+			unread = 1;
+	junk_entries_free(all, nall);
 	for (s = 0; s < 2; s++)
 		if (dfd[s] != -1)
 			close(dfd[s]);
-	folder_close(&f);
-	if (stdout_flushed() == -1)
-		rc = EXIT_TEMPFAIL;
+	junk_close(&f);
+	/* a message that could not be read, or stdout: 74, as scan */
+	if (stdout_flushed() == -1 || (unread && rc == EXIT_OK))
+		rc = EXIT_IOERR;
 	return rc;
 }
 
@@ -974,7 +754,7 @@ cmd_junk(int argc, char **argv)
  * restore: the Junk folder's cur/ and new/, the inbox's, opened once.
  */
 struct restore {
-	struct folder	 f;
+	struct junk_folder	 f;
 	int		 jd[2];		/* Junk cur/ new/, or -1 */
 	struct stat	 jst[2];
 	int		 jtmp;		/* Junk tmp/, for a claim; -1 */
@@ -1022,92 +802,188 @@ fresh_name(const char *old, char *out, size_t outsz)
 }
 
 /*
- * Publish the claimed file tmp/claim of the Junk folder as sub/name of
- * the inbox, which is on another filesystem: a copy by the Maildir
- * protocol (a unique name in tmp/, every byte, the times kept, fsync,
- * link, the tmp name unlinked, fsync of the directory).  name_r gets the
- * name used.  Returns 0 or -1 (err says why).
+ * A claim of restore_one() across filesystems: the message renamed into
+ * the Junk folder's tmp/ as "restoring.SUB.DNAME", DNAME the name it is
+ * to take in the inbox's SUB/ (its own, or a fresh one when that is
+ * taken), so that whoever finds the claim after a crash knows where its
+ * copy would be.  While a restore works on it, it holds the claim open
+ * and flock()ed: expire puts back only a claim that no process holds.
+ */
+struct claim {
+	char	 name[NAME_MAX + 1];	/* in Junk tmp/ */
+	char	 dname[NAME_MAX + 1];	/* in the inbox's SUB/ */
+	int	 fd;			/* the claim, locked; or -1 */
+};
+
+static int
+claim_name(struct claim *c, int s)
+{
+	if ((size_t)snprintf(c->name, sizeof(c->name), CLAIM_PREFIX "%s.%s",
+	    restore_subs[s], c->dname) >= sizeof(c->name)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* A rename in dfd's place that never replaces (plain where unsupported). */
+static int
+rename_noreplace(int from, const char *a, int to, const char *b)
+{
+	if (renameat2(from, a, to, b, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	if (faccessat(to, b, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(from, a, to, b);
+}
+
+/*
+ * Take sub/name of the Junk folder: renamed into its tmp/ as a claim
+ * (the claim is what makes two restores at once move it only once),
+ * opened and locked, and checked to be still the file under that name
+ * (expire may have put it back meanwhile).  0, or -1 (err says why).
  */
 static int
-copy_claim(struct restore *rs, int s, const char *claim, const char *name,
-    char *name_r, size_t namesz, char *err, size_t errsz)
+claim_take(struct restore *rs, int s, const char *name, struct claim *c,
+    char *err, size_t errsz)
+{
+	struct stat	 a, b;
+
+	c->fd = -1;
+	snprintf(c->dname, sizeof(c->dname), "%s", name);
+	if ((fstatat(rs->in[s], name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fresh_name(name, c->dname, sizeof(c->dname)) == -1) ||
+	    claim_name(c, s) == -1) {
+		snprintf(err, errsz, "name too long to restore");
+		return -1;
+	}
+	if (rs->jtmp == -1 && (rs->jtmp = open_sub(rs->f.fd, "tmp")) == -1) {
+		snprintf(err, errsz, "%s/tmp: %s", rs->f.shown,
+		    strerror(errno));
+		return -1;
+	}
+	if (rename_noreplace(rs->jd[s], name, rs->jtmp, c->name) == -1) {
+		snprintf(err, errsz, "%s%s", strerror(errno), errno == ENOENT ?
+		    " (restored or moved meanwhile?)" : "");
+		return -1;
+	}
+	if ((c->fd = openat(rs->jtmp, c->name, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    flock(c->fd, LOCK_EX) == -1 || fstat(c->fd, &a) == -1 ||
+	    fstatat(rs->jtmp, c->name, &b, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		snprintf(err, errsz, "its claim was taken meanwhile (by "
+		    "expire?)");
+		if (c->fd != -1)
+			close(c->fd);
+		c->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Publish the claim as sub/dname of the inbox, on another filesystem:
+ * a copy by maildir.c's publisher (a unique name in the inbox's tmp/,
+ * every byte, the times kept, fsync, link that never replaces, fsync of
+ * the directory).  When dname was taken meanwhile, the claim is renamed
+ * first to name the fresh one.  Returns 0 or -1 (err says why).
+ */
+static int
+claim_copy(struct restore *rs, int s, struct claim *c, const char *name,
+    char *err, size_t errsz)
 {
 	struct stat		 st;
 	struct timespec		 ts[2];
-	char			 u[1024];
-	int			 in, out = -1, tries, e, rc = -1;
+	char			 u[1024], old[NAME_MAX + 1];
+	off_t			 size;
+	int			 out = -1, tries;
 
-	u[0] = '\0';
-	if ((rs->intmp == -1 && (rs->intmp = open_sub(rs->f.rootfd,
-	    "tmp")) == -1) || (in = openat(rs->jtmp, claim, O_RDONLY |
-	    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1) {
-		snprintf(err, errsz, "%s", strerror(errno));
+	if (rs->intmp == -1 && (rs->intmp = open_sub(rs->f.rootfd, "tmp")) ==
+	    -1) {
+		snprintf(err, errsz, "the inbox's tmp/: %s", strerror(errno));
 		return -1;
 	}
-	if (fstat(in, &st) == -1 || (!S_ISREG(st.st_mode) &&
-	    (errno = EINVAL))) {
-		snprintf(err, errsz, "claimed copy: %s", strerror(errno));
-		close(in);
-		return -1;
-	}
-	for (tries = 0; tries < 5 && out == -1; tries++) {
-		if (maildir_unique(u, sizeof(u)) == -1)
+	for (tries = 0; tries < 5 && out == -1; tries++)
+		if (maildir_unique(u, sizeof(u)) == -1 ||
+		    ((out = maildir_tmp_open(rs->intmp, u)) == -1 &&
+		    errno != EEXIST))
 			break;
-		out = openat(rs->intmp, u, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (out == -1 && errno != EEXIST)
-			break;
-	}
 	if (out == -1) {
 		snprintf(err, errsz, "create in the inbox's tmp/: %s",
 		    strerror(errno));
-		close(in);
 		return -1;
 	}
-	ts[0] = st.st_atim;
-	ts[1] = st.st_mtim;
-	if (copy_fd(out, in) == -1 || futimens(out, ts) == -1 ||
-	    fsync(out) == -1) {
-		e = errno;
-		close(out);
+	if (fstat(c->fd, &st) == 0) {
+		ts[0] = st.st_atim;
+		ts[1] = st.st_mtim;
+	}
+	if (st.st_nlink == 0 || maildir_tmp_fill(out, NULL, 0, c->fd) == -1 ||
+	    futimens(out, ts) == -1) {
 		snprintf(err, errsz, "copy into the inbox's tmp/: %s",
-		    strerror(e));
-		goto done;
-	}
-	if (close(out) == -1) {
-		snprintf(err, errsz, "close in the inbox's tmp/: %s",
 		    strerror(errno));
-		goto done;
+		close(out);
+		goto fail;
 	}
-	snprintf(name_r, namesz, "%s", name);
+	if (maildir_tmp_seal(out, &size) == -1) {
+		snprintf(err, errsz, "fsync in the inbox's tmp/: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	for (tries = 0;; tries++) {
-		if (linkat(rs->intmp, u, rs->in[s], name_r, 0) == 0)
+		if (maildir_publish(rs->intmp, u, rs->in[s], c->dname, 0) == 0)
+			return 0;
+		snprintf(old, sizeof(old), "%s", c->name);
+		if (errno != EEXIST || tries == 4 ||
+		    fresh_name(name, c->dname, sizeof(c->dname)) == -1 ||
+		    claim_name(c, s) == -1 ||
+		    rename_noreplace(rs->jtmp, old, rs->jtmp, c->name) == -1)
 			break;
-		/* no hard links here (as in maildir.c): a rename that
-		 * never replaces */
-		if ((errno == EPERM || errno == ENOSYS || errno == EOPNOTSUPP)
-		    && renameat2(rs->intmp, u, rs->in[s], name_r,
-		    RENAME_NOREPLACE) == 0)
-			break;
-		if (errno == EEXIST && tries < 4 &&
-		    fresh_name(name, name_r, namesz) == 0)
-			continue;
-		snprintf(err, errsz, "link into the inbox: %s",
-		    strerror(errno));
-		goto done;
 	}
-	if (fsync_dirfd(rs->in[s]) == -1) {
-		snprintf(err, errsz, "fsync of the inbox: %s",
-		    strerror(errno));
-		unlinkat(rs->in[s], name_r, 0);
-		goto done;
+	snprintf(err, errsz, "link into the inbox: %s", strerror(errno));
+fail:
+	maildir_tmp_drop(rs->intmp, u);
+	return -1;
+}
+
+/*
+ * Restore sub/name of a Junk folder on another filesystem: claim, copy,
+ * then remove the claim.  A crash in between leaves the claim, never the
+ * message in two places nor lost: expire removes a claim only when its
+ * copy is in the inbox under the name it gives, and puts it back into
+ * the Junk folder otherwise.  0, or -1 (said on stderr).
+ */
+static int
+restore_across(struct restore *rs, int s, const char *name,
+    const char *shown, char *dname_r, size_t dnamesz)
+{
+	struct claim	 c;
+	char		 err[JUNK_SHOWN + 256];
+
+	if (claim_take(rs, s, name, &c, err, sizeof(err)) == -1) {
+		warnx_("%s: not restored: %s", shown, err);
+		return -1;
 	}
-	rc = 0;
-done:
-	close(in);
-	if (unlinkat(rs->intmp, u, 0) == -1 && rc == 0)
-		warnx_("%s/tmp/%s: %s", rs->f.root, u, strerror(errno));
-	return rc;
+	if (claim_copy(rs, s, &c, name, err, sizeof(err)) == -1) {
+		/* not published: the claim goes back where it was */
+		if (rename_noreplace(rs->jtmp, c.name, rs->jd[s], name) == -1)
+			warnx_("%s: not restored (%s) and left in %s/tmp/: %s",
+			    shown, err, rs->f.shown, strerror(errno));
+		else
+			warnx_("%s: not restored: %s", shown, err);
+		close(c.fd);
+		return -1;
+	}
+	if (unlinkat(rs->jtmp, c.name, 0) == -1)
+		warnx_("%s: restored, but its claim in %s/tmp/ stays: %s",
+		    shown, rs->f.shown, strerror(errno));
+	close(c.fd);
+	snprintf(dname_r, dnamesz, "%s", c.dname);
+	return 0;
 }
 
 /*
@@ -1115,20 +991,19 @@ done:
  * its own name (a fresh one if the inbox has that name), so that flags,
  * mtime and bytes stay what they were and the quota (one Maildir++ tree)
  * does not change.  The rename is the claim: of two restores at once one
- * moves the file and the other finds it gone.  When the Junk folder is on
- * another filesystem (a symbolic link to another disk), it is claimed by a
- * rename into its own tmp/ ("restoring.SUB.NAME"), copied, and the claim
- * removed; a crash in between leaves it there, never in two places nor
- * lost, and the next expire puts it back.  Returns 0, -1 for a transient
- * failure, -2 for a refusal (said on stderr).
+ * moves the file and the other finds it gone.  A Junk folder on another
+ * filesystem (a symbolic link to another disk) takes restore_across().
+ * Returns 0, -1 for a transient failure, -2 for a refusal (said on
+ * stderr).
  */
 static int
 restore_one(struct restore *rs, int s, const char *name, const char *shown)
 {
 	struct stat	 st;
-	char		 dname[NAME_MAX + 1], claim[NAME_MAX + 1];
-	char		 err[PATH_MAX + 256], newp[PATH_MAX + NAME_MAX + 8];
+	char		 dname[NAME_MAX + 1], err[PATH_MAX + 256];
+	char		 newp[PATH_MAX + NAME_MAX + 8];
 	char		 shownnew[4 * sizeof(newp) + 1];
+	time_t		 filed;
 	int		 tries, copied = 0;
 
 	if (fstatat(rs->jd[s], name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
@@ -1136,12 +1011,9 @@ restore_one(struct restore *rs, int s, const char *name, const char *shown)
 		    " (restored or moved meanwhile?)" : "");
 		return -1;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		warnx_("%s: a symbolic link, not restored", shown);
-		return -2;
-	}
 	if (!S_ISREG(st.st_mode)) {
-		warnx_("%s: not a regular file, not restored", shown);
+		warnx_("%s: %s, not restored", shown, S_ISLNK(st.st_mode) ?
+		    "a symbolic link" : "not a regular file");
 		return -2;
 	}
 	if (!rs->inbox_ok) {
@@ -1153,7 +1025,7 @@ restore_one(struct restore *rs, int s, const char *name, const char *shown)
 	}
 	if (rs->in[s] == -1 && (rs->in[s] = open_sub(rs->f.rootfd,
 	    restore_subs[s])) == -1) {
-		warnx_("%s: not restored: %s/%s: %s", shown, rs->f.root,
+		warnx_("%s: not restored: %s/%s: %s", shown, rs->f.shownroot,
 		    restore_subs[s], strerror(errno));
 		return -1;
 	}
@@ -1162,57 +1034,30 @@ restore_one(struct restore *rs, int s, const char *name, const char *shown)
 		if (renameat2(rs->jd[s], name, rs->in[s], dname,
 		    RENAME_NOREPLACE) == 0)
 			goto moved;
-		if (errno == EEXIST && tries < 4 &&
-		    fresh_name(name, dname, sizeof(dname)) == 0)
-			continue;
-		break;
+		if (errno != EEXIST || tries == 4 ||
+		    fresh_name(name, dname, sizeof(dname)) == -1)
+			break;
 	}
 	/* no RENAME_NOREPLACE here, or another filesystem */
-	if (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-	    errno == EOPNOTSUPP)
-		goto claim;
-	warnx_("%s: not restored: %s%s", shown, strerror(errno),
-	    errno == ENOENT ? " (restored or moved meanwhile?)" : "");
-	return -1;
-
-claim:
-	if ((size_t)snprintf(claim, sizeof(claim), CLAIM_PREFIX "%s.%s",
-	    restore_subs[s], name) >= sizeof(claim)) {
-		warnx_("%s: name too long to restore", shown);
-		return -1;
-	}
-	if (rs->jtmp == -1 && (rs->jtmp = open_sub(rs->f.fd, "tmp")) == -1) {
-		warnx_("%s: not restored: %s/tmp: %s", shown, rs->f.path,
-		    strerror(errno));
-		return -1;
-	}
-	if (renameat(rs->jd[s], name, rs->jtmp, claim) == -1) {
+	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+	    errno != EOPNOTSUPP) {
 		warnx_("%s: not restored: %s%s", shown, strerror(errno),
 		    errno == ENOENT ? " (restored or moved meanwhile?)" : "");
 		return -1;
 	}
-	if (copy_claim(rs, s, claim, name, dname, sizeof(dname), err,
-	    sizeof(err)) == -1) {
-		/* not published: the claim goes back where it was */
-		if (renameat(rs->jtmp, claim, rs->jd[s], name) == -1)
-			warnx_("%s: not restored (%s) and left in %s/tmp/%s: "
-			    "%s", shown, err, rs->f.path, claim,
-			    strerror(errno));
-		else
-			warnx_("%s: not restored: %s", shown, err);
+	if (restore_across(rs, s, name, shown, dname, sizeof(dname)) == -1)
 		return -1;
-	}
-	if (unlinkat(rs->jtmp, claim, 0) == -1)
-		warnx_("%s: restored, but its claim %s/tmp/%s stays: %s",
-		    shown, rs->f.path, claim, strerror(errno));
 	copied = 1;
-
 moved:
 	errno = 0;
 	if (fsync_dirfd(rs->in[s]) == -1 || fsync_dirfd(rs->jd[s]) == -1 ||
 	    (copied && fsync_dirfd(rs->jtmp) == -1))
 		warnx_("%s: restored, but fsync of a directory: %s", shown,
 		    strerror(errno));
+	/* out of Junk: the ledger counts backstop's names (junk.c) */
+	if (maildir_name_time(name, &filed) == 0)
+		junk_ledger_add(&rs->f, -(long long)maildir_name_size(name,
+		    &st), -1);
 	snprintf(newp, sizeof(newp), "%s/%s/%s", rs->f.root, restore_subs[s],
 	    dname);
 	path_escape(shownnew, sizeof(shownnew), newp, strlen(newp));
@@ -1246,7 +1091,7 @@ restore_which(struct restore *rs, const char *arg, const char *shown,
 	}
 	if (rs->f.fd == -1) {
 		warnx_("%s: there is no Junk folder %s, not restored", shown,
-		    rs->f.path);
+		    rs->f.shown);
 		return -2;
 	}
 	if (slash == NULL) {
@@ -1255,7 +1100,7 @@ restore_which(struct restore *rs, const char *arg, const char *shown,
 			    AT_SYMLINK_NOFOLLOW) == 0)
 				return s;
 		warnx_("%s: not in the Junk folder %s (restored or moved "
-		    "meanwhile?)", shown, rs->f.path);
+		    "meanwhile?)", shown, rs->f.shown);
 		return -1;
 	}
 	if ((size_t)snprintf(dir, sizeof(dir), "%.*s", slash == arg ? 1 :
@@ -1268,7 +1113,7 @@ restore_which(struct restore *rs, const char *arg, const char *shown,
 		if (dfd != -1)
 			close(dfd);
 		warnx_("%s: not a message of the Junk folder %s, not restored",
-		    shown, rs->f.path);
+		    shown, rs->f.shown);
 		return -2;
 	}
 	close(dfd);
@@ -1277,7 +1122,7 @@ restore_which(struct restore *rs, const char *arg, const char *shown,
 		    st.st_ino == rs->jst[s].st_ino)
 			return s;
 	warnx_("%s: not a message of the Junk folder %s (its cur/ or new/), "
-	    "not restored", shown, rs->f.path);
+	    "not restored", shown, rs->f.shown);
 	return -2;
 }
 
@@ -1295,15 +1140,94 @@ restore_arg(struct restore *rs, const char *arg)
 	return restore_one(rs, s, name, shown);
 }
 
+/*
+ * --stdin: one path_escape()d name or path a line, as junk and scan
+ * print them.  Sets *temp and *refused as restore_arg() answers.
+ */
+static void
+restore_stdin(struct restore *rs, int *temp, int *refused)
+{
+	char	*line = NULL, *arg, *shown;
+	size_t	 cap = 0;
+	ssize_t	 k;
+	int	 s;
+
+	while (!*temp && (k = getline(&line, &cap, stdin)) != -1) {
+		if (k > 0 && line[k - 1] == '\n')
+			line[--k] = '\0';
+		if (k == 0)
+			continue;
+		arg = xmalloc((size_t)k + 1);
+		if (path_unescape(arg, (size_t)k + 1, line) == -1) {
+			/* shown as given, escaped whole: 4 bytes a byte */
+			shown = xmalloc(4 * (size_t)k + 1);
+			path_escape(shown, 4 * (size_t)k + 1, line, (size_t)k);
+			warnx_("--stdin: '%s': not a name as junk prints it, "
+			    "not restored", shown);
+			free(shown);
+			*refused = 1;
+		} else {
+			s = restore_arg(rs, arg);
+			*temp |= s == -1;
+			*refused |= s == -2;
+		}
+		free(arg);
+	}
+	if (ferror(stdin)) {
+		warnx_("reading standard input: %s", strerror(errno));
+		*temp = 1;
+	}
+	free(line);
+}
+
+/* The Junk folder's cur/ and new/, once; 0, or -1 (said on stderr). */
+static int
+restore_open(struct restore *rs)
+{
+	char	 label[ESCAPED_MAX + 8];
+	int	 s, rc = 0;
+
+	for (s = 0; s < 2 && rs->f.fd != -1; s++) {
+		snprintf(label, sizeof(label), "%s/%s", rs->f.shown,
+		    restore_subs[s]);
+		rs->jd[s] = sub_open(&rs->f, restore_subs[s], label);
+		if (rs->jd[s] == -1 && errno != ENOENT)
+			rc = -1;
+		else if (rs->jd[s] != -1 && fstat(rs->jd[s], &rs->jst[s]) ==
+		    -1) {
+			warnx_("%s: %s", label, strerror(errno));
+			close(rs->jd[s]);
+			rs->jd[s] = -1;
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static void
+restore_close(struct restore *rs)
+{
+	int	 s;
+
+	for (s = 0; s < 2; s++) {
+		if (rs->jd[s] != -1)
+			close(rs->jd[s]);
+		if (rs->in[s] != -1)
+			close(rs->in[s]);
+	}
+	if (rs->jtmp != -1)
+		close(rs->jtmp);
+	if (rs->intmp != -1)
+		close(rs->intmp);
+	junk_close(&rs->f);
+}
+
 int
 cmd_restore(int argc, char **argv)
 {
 	struct restore	 rs;
 	struct rules	*r;
-	const char	*maildir = NULL, *rulesfile = NULL;
-	char		 root[PATH_MAX], *line = NULL, *arg;
-	size_t		 cap = 0;
-	ssize_t		 k;
+	char		 root[PATH_MAX];
 	int		 i, s, fromstdin = 0, temp = 0, refused = 0;
 	const struct opt own[] = {
 		{ 0, "stdin", &fromstdin, NULL },
@@ -1315,12 +1239,10 @@ cmd_restore(int argc, char **argv)
 		return o.rc;
 	if ((optind == argc) != (fromstdin != 0))
 		return opts_usage("restore");
-	maildir = o.maildir;
-	rulesfile = o.rules;
-	if (root_path(maildir, root, sizeof(root)) == -1)
+	if (root_path(o.maildir, root, sizeof(root)) == -1)
 		return EXIT_TEMPFAIL;
 	/* the folder name comes from the rules, as for junk and expire */
-	if (load_rules(&r, rulesfile) == -1)
+	if (load_rules(&r, o.rules) == -1)
 		return EXIT_TEMPFAIL;
 	memset(&rs, 0, sizeof(rs));
 	rs.jd[0] = rs.jd[1] = rs.in[0] = rs.in[1] = -1;
@@ -1329,64 +1251,16 @@ cmd_restore(int argc, char **argv)
 	rules_free(r);
 	if (s == -1)
 		return EXIT_TEMPFAIL;
-	for (s = 0; s < 2 && rs.f.fd != -1; s++) {
-		rs.jd[s] = openat(rs.f.fd, restore_subs[s], O_RDONLY |
-		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (rs.jd[s] == -1 && errno != ENOENT) {
-			warnx_("%s/%s: %s", rs.f.path, restore_subs[s],
-			    strerror(errno));
-			temp = 1;
-		} else if (rs.jd[s] != -1 && fstat(rs.jd[s], &rs.jst[s]) == -1) {
-			warnx_("%s/%s: %s", rs.f.path, restore_subs[s],
-			    strerror(errno));
-			close(rs.jd[s]);
-			rs.jd[s] = -1;
-			temp = 1;
-		}
+	temp = restore_open(&rs) == -1;
+	for (i = optind; !temp && !fromstdin && i < argc; i++) {
+		s = restore_arg(&rs, argv[i]);
+		temp |= s == -1;
+		refused |= s == -2;
 	}
-	if (!temp && !fromstdin)
-		for (i = optind; i < argc; i++) {
-			s = restore_arg(&rs, argv[i]);
-			temp |= s == -1;
-			refused |= s == -2;
-		}
-	/* --stdin: one path_escape()d name or path a line, as junk and
-	 * scan print them */
-	while (!temp && fromstdin && (k = getline(&line, &cap, stdin)) != -1) {
-		if (k > 0 && line[k - 1] == '\n')
-			line[--k] = '\0';
-		if (k == 0)
-			continue;
-		arg = xmalloc((size_t)k + 1);
-		if (path_unescape(arg, (size_t)k + 1, line) == -1) {
-			path_escape(arg, (size_t)k + 1, line, (size_t)k);
-			warnx_("--stdin: '%s': not a name as junk prints it, "
-			    "not restored", arg);
-			refused = 1;
-		} else {
-			s = restore_arg(&rs, arg);
-			temp |= s == -1;
-			refused |= s == -2;
-		}
-		free(arg);
-	}
-	if (fromstdin && ferror(stdin)) {
-		warnx_("reading standard input: %s", strerror(errno));
-		temp = 1;
-	}
-	free(line);
-	for (s = 0; s < 2; s++) {
-		if (rs.jd[s] != -1)
-			close(rs.jd[s]);
-		if (rs.in[s] != -1)
-			close(rs.in[s]);
-	}
-	if (rs.jtmp != -1)
-		close(rs.jtmp);
-	if (rs.intmp != -1)
-		close(rs.intmp);
-	folder_close(&rs.f);
+	if (!temp && fromstdin)
+		restore_stdin(&rs, &temp, &refused);
+	restore_close(&rs);
 	if (stdout_flushed() == -1)
-		temp = 1;
+		return EXIT_IOERR;
 	return temp ? EXIT_TEMPFAIL : refused ? EXIT_USAGE : EXIT_OK;
 }

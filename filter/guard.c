@@ -6,17 +6,19 @@
  * Before classification starts, everything needed to store the message
  * unclassified is prepared and frozen: the message bytes read so far sit in
  * pages made read-only (a stray write into them is itself a crash, caught
- * here), and this file's rescue plan (paths of a unique tmp/ and new/ name
- * in the inbox, or "standard output" for filter, the qmail lines, the exit
- * code) lives in a page of its own, also read-only.  Then SIGSEGV, SIGBUS,
- * SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP, SIGXCPU and the classification
- * deadline's SIGALRM are caught on an alternate stack (a stack overflow
- * still runs the handler).  The handler trusts nothing of the heap: with
- * system calls only (open, write, read, fsync, link, rename, unlink, socket,
- * sendmsg; all async-signal-safe) it stores the message by the Maildir
- * protocol, logs one line to syslog by hand, and exits 0 (99 under qmail),
- * or exits 75 when it cannot, so the MTA keeps the message and retries.
- * Out of memory during classification (xmalloc) takes the same way out.
+ * here), and this file's rescue plan (the path of a unique tmp/ name and
+ * of new/ in the inbox, or "standard output" for filter, the qmail lines,
+ * the exit code) lives in a page of its own, also read-only.  Then
+ * SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS, SIGTRAP, SIGXCPU and
+ * the classification deadline's SIGALRM are caught on an alternate stack
+ * (a stack overflow still runs the handler).  The handler trusts nothing
+ * of the heap: it stores the message with the core of maildir.c's
+ * publisher, the one every delivery uses, which makes system calls only
+ * (open, write, read, fsync, link, rename, unlink, sigprocmask; all
+ * async-signal-safe), logs one line to syslog by hand (socket, sendmsg),
+ * and exits 0 (99 under qmail), or exits 75 when it cannot, so the MTA
+ * keeps the message and retries.  Out of memory during classification
+ * (xmalloc) takes the same way out.
  *
  * This replaces a fork() per bounce: the same guarantee (crash or hang ->
  * inbox, logged) without the fork and its copy-on-write faults (README,
@@ -59,7 +61,7 @@ struct plan {
 	size_t		 memlimit;		/* RLIMIT_AS set, or 0 */
 	size_t		 niov;
 	struct slice	 iov[GUARD_IOV];
-	const char	*tmp, *newp, *newdir;	/* in str[] */
+	const char	*tmp, *uniq, *newdir;	/* in str[] */
 	const char	*mdsize;		/* root/maildirsize */
 	char		 syslog_pre[64];	/* "<19>backstop[PID]: " */
 	size_t		 used;			/* of str[] */
@@ -75,7 +77,8 @@ static union {
 _Static_assert(sizeof(plan_page.p) <= PLAN_PAGES * 4096,
     "the plan must fit its pages: mprotect() must not reach beyond");
 
-static char		 altstack[64 * 1024] __attribute__((aligned(16)));
+/* the rescue copies stdin through copy_fd()'s 64 KiB buffer on it */
+static char		 altstack[192 * 1024] __attribute__((aligned(16)));
 static volatile sig_atomic_t armed;	/* classification is running */
 static volatile sig_atomic_t installed;	/* on_fault() is the handler */
 static volatile sig_atomic_t done, done_code;
@@ -125,59 +128,6 @@ s_num(char *buf, size_t sz, size_t *o, unsigned long v)
 	s_cat(buf, sz, o, d + i);
 }
 
-static int
-s_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t	 k;
-
-	while (n > 0) {
-		k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int
-s_copy_rest(int to, int from, unsigned long *size_r)
-{
-	char	 b[16384];
-	ssize_t	 k;
-
-	for (;;) {
-		k = read(from, b, sizeof(b));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0)
-			return 0;
-		if (s_write_all(to, b, (size_t)k) == -1)
-			return -1;
-		*size_r += (unsigned long)k;
-	}
-}
-
-static int
-s_emit(int fd, unsigned long *size_r)
-{
-	size_t	 i;
-
-	*size_r = 0;
-	for (i = 0; i < plan.niov; i++) {
-		if (s_write_all(fd, plan.iov[i].p, plan.iov[i].n) == -1)
-			return -1;
-		*size_r += plan.iov[i].n;
-	}
-	if (plan.tail_fd >= 0 && s_copy_rest(fd, plan.tail_fd, size_r) == -1)
-		return -1;
-	return 0;
-}
-
 /* One line to syslog (log_datagram: system calls only) and stderr. */
 static void
 s_log(const char *line)
@@ -190,6 +140,11 @@ s_log(const char *line)
 	log_datagram(plan.syslog_pre, line);
 }
 
+/*
+ * The rescue's own deadline: before the message is published its tmp/
+ * file goes and the exit is 75; once it is published the rescue goes on
+ * to its success code (maildir_abort_inflight()).
+ */
 static void
 s_deadline(int sig)
 {
@@ -197,89 +152,69 @@ s_deadline(int sig)
 	    "temporary failure\n";
 
 	(void)sig;
-	if (plan.sink == GUARD_MAILDIR && plan.tmp != NULL)
-		unlink(plan.tmp);
+	if (maildir_abort_inflight())
+		return;
 	(void)!write(2, m, sizeof(m) - 1);
 	_exit(EXIT_TEMPFAIL);
 }
 
 /*
- * Store the message as planned; 0 or -1 (with what failed in *what).  The
- * name in new/ (put in newp, size newsz) is the planned one plus
- * ",S=<size>", as maildir.c names it; a maildirsize in the inbox gets the
- * size (the quota itself is not checked here: the message was accepted
- * into the inbox before classification began).
+ * Store the message as planned, with the core of maildir.c's publisher
+ * (system calls only): 0 or -1 (with what failed in *what).  The name in
+ * new/ (put in name, size namesz) is the planned one plus ",S=<size>",
+ * as maildir_put() names it; a maildirsize in the inbox gets the size
+ * (the quota itself is not checked here: the message was accepted into
+ * the inbox before classification began).  The tmp/ file is in flight
+ * for deliver's signal handlers from its creation to its publication:
+ * SIGTERM during an out-of-memory rescue (which runs outside a handler)
+ * removes it, and after the link changes nothing.
  */
 static int
-s_store(const char **what, char *newp, size_t newsz)
+s_store(const char **what, char *name, size_t namesz)
 {
-	sigset_t	 set;
-	unsigned long	 size = 0;
-	char		 line[48];
-	size_t		 o = 0;
-	int		 fd;
+	off_t	 size;
+	int	 fd, nfd, e;
 
 	if (plan.sink == GUARD_STDOUT) {
 		*what = "write to standard output";
-		return s_emit(1, &size);
+		return maildir_tmp_fill(1, plan.iov, plan.niov, plan.tail_fd);
 	}
 	*what = "create";
-	fd = open(plan.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd == -1)
+	if ((fd = maildir_tmp_open(AT_FDCWD, plan.tmp)) == -1)
 		return -1;
 	*what = "write";
-	if (s_emit(fd, &size) == -1)
-		goto fail;
-	*what = "fsync";
-	if (fsync(fd) == -1)
-		goto fail;
-	*what = "close";
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	*what = "name";
-	s_cat(newp, newsz, &o, plan.newp);
-	s_cat(newp, newsz, &o, ",S=");
-	s_num(newp, newsz, &o, size);
-	if (o + 1 >= newsz)
-		goto fail;
-	/* from the link on, the deadline may no longer remove the file nor
-	 * turn the delivery into a failure (a second delivery on retry) */
-	sigemptyset(&set);
-	sigaddset(&set, SIGALRM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	*what = "link";
-	if (link(plan.tmp, newp) == -1) {
-		if (errno != EXDEV && errno != EPERM && errno != ENOSYS &&
-		    errno != EOPNOTSUPP)
-			goto fail;
-		if (rename(plan.tmp, newp) == -1)
-			goto fail;
-	} else
-		unlink(plan.tmp);
-	*what = "fsync new/";
-	if (fsync_dir(plan.newdir) == -1) {
-		unlink(newp);
-		return -1;
-	}
-	alarm(0);
-	if (plan.mdsize != NULL &&
-	    (fd = open(plan.mdsize, O_WRONLY | O_APPEND | O_NOFOLLOW |
-	    O_CLOEXEC)) != -1) {
-		o = 0;
-		s_num(line, sizeof(line), &o, size);
-		s_cat(line, sizeof(line), &o, " 1\n");
-		(void)!write(fd, line, o);
+	if (maildir_tmp_fill(fd, plan.iov, plan.niov, plan.tail_fd) == -1) {
+		e = errno;
 		close(fd);
+		errno = e;
+		goto fail;
 	}
+	*what = "fsync";
+	if (maildir_tmp_seal(fd, &size) == -1)
+		goto fail;
+	*what = "name";
+	if (maildir_name_sized(name, namesz, plan.uniq,
+	    (unsigned long long)size) == 0) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	*what = "link";
+	if ((nfd = open(plan.newdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		goto fail;
+	if (maildir_publish(AT_FDCWD, plan.tmp, nfd, name,
+	    MAILDIR_UNIQUE) == -1) {
+		e = errno;
+		close(nfd);
+		errno = e;
+		goto fail;
+	}
+	close(nfd);
+	alarm(0);
+	(void)maildir_size_add(AT_FDCWD, plan.mdsize, (long long)size, 1);
 	return 0;
 fail:
-	if (fd != -1)
-		close(fd);
-	unlink(plan.tmp);
+	maildir_tmp_drop(AT_FDCWD, plan.tmp);
 	return -1;
 }
 
@@ -289,7 +224,7 @@ rescue(const char *why, int sig)
 {
 	struct sigaction sa;
 	sigset_t	 set;
-	char		 line[512], newp[PATH_MAX + 32];
+	char		 line[512], name[NAME_MAX + 1];
 	size_t		 o = 0;
 	const char	*what = "store";
 	int		 e;
@@ -321,7 +256,7 @@ rescue(const char *why, int sig)
 		s_num(line, sizeof(line), &o, (unsigned long)sig);
 	}
 	s_cat(line, sizeof(line), &o, "), ");
-	if (s_store(&what, newp, sizeof(newp)) == 0) {
+	if (s_store(&what, name, sizeof(name)) == 0) {
 		/* stored: no deadline and no blocking log line (util.c)
 		 * may change the exit code now */
 		memset(&sa, 0, sizeof(sa));
@@ -330,7 +265,9 @@ rescue(const char *why, int sig)
 		if (plan.sink == GUARD_MAILDIR) {
 			s_cat(line, sizeof(line), &o, "delivered as not-bounce "
 			    "to the inbox: ");
-			s_cat(line, sizeof(line), &o, newp);
+			s_cat(line, sizeof(line), &o, plan.newdir);
+			s_cat(line, sizeof(line), &o, "/");
+			s_cat(line, sizeof(line), &o, name);
 		} else
 			s_cat(line, sizeof(line), &o, "passed on "
 			    "unclassified");
@@ -493,11 +430,11 @@ guard_arm(const struct guard_req *q)
 		plan.iov[i] = q->iov[i];
 	log_prefix(LOG_ERR, plan.syslog_pre, sizeof(plan.syslog_pre));
 	plan.used = 0;
-	plan.tmp = plan.newp = plan.newdir = plan.mdsize = NULL;
+	plan.tmp = plan.uniq = plan.newdir = plan.mdsize = NULL;
 	if (q->sink == GUARD_MAILDIR &&
 	    (maildir_unique(uniq, sizeof(uniq)) == -1 ||
 	    (plan.tmp = plan_path(q->root, "tmp", uniq)) == NULL ||
-	    (plan.newp = plan_path(q->root, "new", uniq)) == NULL ||
+	    (plan.uniq = plan_str(uniq, strlen(uniq))) == NULL ||
 	    (plan.newdir = plan_path(q->root, "new", NULL)) == NULL ||
 	    (plan.mdsize = plan_path(q->root, "maildirsize", NULL)) == NULL)) {
 		errno = ENAMETOOLONG;

@@ -36,7 +36,8 @@ static const struct {
 	{ "expire", "[-r RULES] [--older-than AGE [--force]] [--all] "
 	    "[--dry-run] [MAILDIR]", "purge old Junk (only what backstop "
 	    "filed, unless --all)", EXIT_USAGE },
-	{ "junk", "[-r RULES] [MAILDIR]", "list what is in the Junk folder",
+	{ "junk", "[-r RULES] [--summary] [MAILDIR]", "list what is in the "
+	    "Junk folder (--summary: counted by day, kind, domain)",
 	    EXIT_USAGE },
 	{ "restore", "[-r RULES] [-d MAILDIR] FILE... | --stdin",
 	    "move messages from Junk back to the inbox (--stdin: escaped "
@@ -85,6 +86,55 @@ opts_usage_all(FILE *f)
 	    "See backstop(1) and backstop.yaml(5).\n");
 }
 
+/*
+ * What --help and --version print went out: 0, or 74 (EX_IOERR) when
+ * standard output could not be written (said on stderr), as every
+ * command answers a write error.
+ */
+static int
+printed(void)
+{
+	return stdout_flushed() == -1 ? EXIT_IOERR : EXIT_OK;
+}
+
+/* `backstop --help`: the usage of every command; the exit code. */
+int
+opts_help_all(void)
+{
+	opts_usage_all(stdout);
+	return printed();
+}
+
+/* `backstop --version`; the exit code. */
+int
+opts_version(void)
+{
+	printf("backstop %s\n", BACKSTOP_VERSION);
+	return printed();
+}
+
+/*
+ * A bad option or argument: the usage of cmd on stderr, in one line with
+ * what was wrong for the commands an MTA runs (the docs promise one line
+ * for any failure of deliver and filter: procmail, maildrop and Postfix
+ * log it), else the message and the usage line; the exit code of a
+ * usage error.
+ */
+static int
+bad_option(const char *cmd, const char *what)
+{
+	size_t	 i = find(cmd);
+
+	if (usages[i].bad_rc == EXIT_TEMPFAIL) {
+		warnx_("%s: bad option or missing argument: %s; usage: "
+		    "backstop %s %s, temporary failure", cmd, what,
+		    usages[i].cmd, usages[i].args);
+		return usages[i].bad_rc;
+	}
+	warnx_("%s: bad option or missing argument: %s", cmd, what);
+	return opts_usage(cmd);
+}
+
 /* The usage of cmd on stderr; returns the exit code of a usage error. */
 int
 opts_usage(const char *cmd)
@@ -130,7 +180,7 @@ int
 opts_parse(struct opts *o, const char *cmd, const char *common,
     const struct opt *own, int argc, char **argv, int min, int max)
 {
-	char		 shorts[64];
+	char		 shorts[64], bad[3] = "-?";
 	struct option	 longs[16];
 	size_t		 i, n = 0, k, u = find(cmd);
 	int		 ch;
@@ -177,21 +227,18 @@ opts_parse(struct opts *o, const char *cmd, const char *common,
 			printf("usage: backstop %s %s\n  %s\n\nSee "
 			    "backstop(1).\n", usages[u].cmd, usages[u].args,
 			    usages[u].what);
-			o->rc = EXIT_OK;
+			o->rc = printed();
 			return -1;
 		case 'V':
-			printf("backstop %s\n", BACKSTOP_VERSION);
-			o->rc = EXIT_OK;
+			o->rc = opts_version();
 			return -1;
 		case '?':
 		case ':':
-			if (optopt != 0 && optopt < OPTS_LONG)
-				warnx_("%s: bad option or missing argument: "
-				    "-%c", cmd, optopt);
-			else
-				warnx_("%s: bad option or missing argument: "
-				    "%s", cmd, argv[optind - 1]);
-			o->rc = opts_usage(cmd);
+			if (optopt != 0 && optopt < OPTS_LONG) {
+				bad[1] = (char)optopt;
+				o->rc = bad_option(cmd, bad);
+			} else
+				o->rc = bad_option(cmd, argv[optind - 1]);
 			return -1;
 		}
 		for (i = 0; own != NULL && (own[i].ch != 0 ||

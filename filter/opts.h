@@ -23,5 +23,7 @@ int	 opts_parse(struct opts *, const char *, const char *,
 int	 opts_usage(const char *);
 const char *opts_user(const struct opts *);
 void	 opts_usage_all(FILE *);
+int	 opts_help_all(void);
+int	 opts_version(void);
 
 #endif

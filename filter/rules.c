@@ -88,6 +88,10 @@ struct rules {
 	char		*folder[V_COUNT];	/* NULL: default */
 	char		*junk;
 	long		 expire;
+	long long	 junk_max_msgs;		/* junk.max_messages, 0: none */
+	long long	 junk_max_bytes;	/* junk.max_size, 0: none */
+	int		 junk_digest;		/* junk.digest: daily */
+	int		 junk_quota_ignore;	/* junk.quota: ignore */
 	size_t		 parse_bytes;
 	unsigned	 timeout;
 	char		*files[4];		/* files loaded, owned */
@@ -124,6 +128,8 @@ rules_new(const char *user)
 		user = getenv("USER");
 	r->user = user != NULL && *user != '\0' ? xstrdup(user) : NULL;
 	r->expire = 30L * 86400;
+	r->junk_max_msgs = RULES_JUNK_MAX_MESSAGES;
+	r->junk_max_bytes = RULES_JUNK_MAX_BYTES;
 	r->parse_bytes = LIM_PARSE_BYTES;
 	r->timeout = LIM_TIMEOUT;
 	r->rcpt_junk = 1;
@@ -550,23 +556,79 @@ on_outbound(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 	return fail(c, k, "unknown key 'outbound.%s' (known: %s)", key, known);
 }
 
+/*
+ * A count or a size of the junk section: digits, for a size with k, M or
+ * G (1024-based); 0 is "no bound".  At most 2^40, so that no sum of them
+ * can overflow.
+ */
+static int
+junk_number(const char *s, int size, long long *n_r)
+{
+	unsigned long long	 n = 0, mul = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		n = n * 10 + (unsigned long long)(*s - '0');
+		if (n > (1ULL << 40))
+			return -1;
+	}
+	if (size && (*s == 'k' || *s == 'K'))
+		mul = 1024, s++;
+	else if (size && *s == 'M')
+		mul = 1024 * 1024, s++;
+	else if (size && *s == 'G')
+		mul = 1024 * 1024 * 1024, s++;
+	if (*s != '\0' || n > (1ULL << 40) / mul)
+		return -1;
+	*n_r = (long long)(n * mul);
+	return 0;
+}
+
 static int
 on_junk(struct ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v)
 {
 	const char *s;
+	char	    what[64];
 
 	if (strcmp(key, "folder") == 0)
 		return set_folder(c, v, &c->r->junk, 0);
+	snprintf(what, sizeof(what), "junk.%.40s", key);
+	if ((s = scalar(c, v, what)) == NULL)
+		return -1;
 	if (strcmp(key, "expire_after") == 0) {
-		if ((s = scalar(c, v, "junk.expire_after")) == NULL)
-			return -1;
 		if (parse_age(s, &c->r->expire) == -1)
 			return fail(c, v, "junk.expire_after: '%s' is not an "
 			    "age such as 30d, 12h or 2w", s);
 		return 0;
 	}
+	if (strcmp(key, "max_messages") == 0) {
+		if (junk_number(s, 0, &c->r->junk_max_msgs) == -1)
+			return fail(c, v, "junk.max_messages: '%s' is not a "
+			    "number (0: no bound)", s);
+		return 0;
+	}
+	if (strcmp(key, "max_size") == 0) {
+		if (junk_number(s, 1, &c->r->junk_max_bytes) == -1)
+			return fail(c, v, "junk.max_size: '%s' is not a size "
+			    "such as 100M, 512k or 1G (0: no bound)", s);
+		return 0;
+	}
+	if (strcmp(key, "digest") == 0 || strcmp(key, "quota") == 0) {
+		if (strcmp(key, "digest") == 0 && (strcmp(s, "daily") == 0 ||
+		    strcmp(s, "off") == 0))
+			c->r->junk_digest = strcmp(s, "daily") == 0;
+		else if (strcmp(key, "quota") == 0 && (strcmp(s, "count") ==
+		    0 || strcmp(s, "ignore") == 0))
+			c->r->junk_quota_ignore = strcmp(s, "ignore") == 0;
+		else
+			return fail(c, v, "junk.%s: '%s' is neither %s", key,
+			    s, strcmp(key, "digest") == 0 ? "daily nor off" :
+			    "count nor ignore");
+		return 0;
+	}
 	return fail(c, k, "unknown key 'junk.%s' (known: folder, "
-	    "expire_after)", key);
+	    "expire_after, max_messages, max_size, digest, quota)", key);
 }
 
 static int
@@ -1070,6 +1132,16 @@ long
 rules_expire_secs(const struct rules *r)
 {
 	return r->expire;
+}
+
+/* The junk section's bounds, digest and quota (see struct rules_junk). */
+void
+rules_junk(const struct rules *r, struct rules_junk *j)
+{
+	j->max_messages = r->junk_max_msgs;
+	j->max_bytes = r->junk_max_bytes;
+	j->digest = r->junk_digest;
+	j->quota_ignore = r->junk_quota_ignore;
 }
 
 size_t

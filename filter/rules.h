@@ -30,6 +30,15 @@ int	 rules_has_evidence(const struct rules *);
 const char *rules_folder(const struct rules *, enum verdict);
 const char *rules_junk_folder(const struct rules *);
 long	 rules_expire_secs(const struct rules *);
+#define RULES_JUNK_MAX_MESSAGES	10000		/* junk.max_messages */
+#define RULES_JUNK_MAX_BYTES	(100LL << 20)	/* junk.max_size: 100M */
+struct rules_junk {
+	long long	 max_messages;	/* junk.max_messages; 0: no bound */
+	long long	 max_bytes;	/* junk.max_size; 0: no bound */
+	int		 digest;	/* junk.digest: daily */
+	int		 quota_ignore;	/* junk.quota: ignore */
+};
+void	 rules_junk(const struct rules *, struct rules_junk *);
 size_t	 rules_parse_bytes(const struct rules *);
 unsigned rules_timeout(const struct rules *);
 int	 rules_relay_match(const struct rules *, const char *, size_t,

@@ -51,6 +51,16 @@ read_file(const char *path, char **buf_r, size_t *len_r)
 	return rc;
 }
 
+/* "PATH: what errno says" on stderr, the path escaped (path_shown()). */
+static void
+warn_path(const char *path, int e)
+{
+	char	*shown = path_shown(path);
+
+	warnx_("%s: %s", shown, strerror(e));
+	free(shown);
+}
+
 /* PATH escaped by path_escape() (\t \n \\ \ooo): one line, reversible */
 /*
  * The 6th column: the counterpart addresses, comma-separated, lower
@@ -321,7 +331,7 @@ scan_one(size_t i, void *arg)
 	int		 maybe;
 
 	if (read_file(l->path[i], &buf, &len) == -1) {
-		warnx_("%s: %s", l->path[i], strerror(errno));
+		warn_path(l->path[i], errno);
 		return -1;
 	}
 	skip = msg_from_line_len(buf, len);
@@ -378,7 +388,7 @@ scan_dir(const char *dir, const struct rules *r)
 	struct stat	 st;
 
 	if ((d = opendir(dir)) == NULL) {
-		warnx_("%s: %s", dir, strerror(errno));
+		warn_path(dir, errno);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -411,7 +421,7 @@ scan_path(const char *path, const struct rules *r)
 	size_t		 i;
 
 	if (stat(path, &st) == -1) {
-		warnx_("%s: %s", path, strerror(errno));
+		warn_path(path, errno);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -432,10 +442,12 @@ scan_path(const char *path, const struct rules *r)
 static int
 load_rules(struct rules *r, const char *file)
 {
-	char	 err[512];
+	char	 err[512], shown[512];
 
 	if (rules_load_default(r, file, err, sizeof(err)) == -1) {
-		warnx_("%s", err);
+		/* it names the file, and may quote it: printable only */
+		sanitize(shown, sizeof(shown), err, strlen(err));
+		warnx_("%s", shown);
 		return -1;
 	}
 	return 0;
@@ -642,7 +654,7 @@ cmd_explain(int argc, char **argv)
 	file = optind < argc ? argv[optind] : NULL;
 	if ((file ? read_file(file, &buf, &len) :
 	    read_all_fd(0, &buf, &len, 0)) == -1) {
-		warnx_("%s: %s", file ? file : "stdin", strerror(errno));
+		warn_path(file ? file : "stdin", errno);
 		return EXIT_IOERR;
 	}
 	r = rules_new(NULL);

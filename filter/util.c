@@ -809,6 +809,21 @@ path_escape(char *dst, size_t dstsz, const char *s, size_t n)
 	dst[o] = '\0';
 }
 
+/*
+ * A file name or path for a message on stderr or in the log:
+ * path_escape()d whole into a string of its own (free() it), so that a
+ * name with control bytes cannot rewrite the terminal or split a line.
+ */
+char *
+path_shown(const char *s)
+{
+	size_t	 n = strlen(s);
+	char	*p = xmalloc(4 * n + 1);
+
+	path_escape(p, 4 * n + 1, s, n);
+	return p;
+}
+
 /* The inverse of path_escape().  Returns 0, or -1 for a malformed line. */
 int
 path_unescape(char *dst, size_t dstsz, const char *s)

@@ -57,6 +57,7 @@ size_t	 msg_from_line_len(const char *, size_t);
 void	 sanitize(char *, size_t, const char *, size_t);
 void	 sanitize_utf8(char *, size_t, const char *, size_t);
 void	 path_escape(char *, size_t, const char *, size_t);
+char	*path_shown(const char *);
 int	 path_unescape(char *, size_t, const char *);
 
 /* A growable text buffer for explain's trace; NULL means "no trace". */

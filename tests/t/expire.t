@@ -224,13 +224,40 @@ out=$("$BACKSTOP" expire -r "$T/never.yaml" "$T/mn"); rc=$?
 is "$rc:$out" "0:removed 1, kept 6, freed 5 bytes" \
     "junk.expire_after: 0 is never: no message removed (an abandoned tmp/ file is)"
 
-# a restore's claim in Junk tmp/ (across filesystems, in progress: its
-# mtime is the message's, old) is not an abandoned delivery
+# a restore's claim in Junk tmp/ ("restoring.SUB.NAME": across
+# filesystems, NAME the name its copy takes in the inbox) is not an
+# abandoned delivery, however old its mtime (the message's): while a
+# restore holds it (flock) it is left alone
 rm -rf "$T/mk"; build "$T/mk"
-mk "$T/mk/.Junk/tmp/restoring.cur.1700000000.M1P2.h:2,S" "40 days" "being restored"
-"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mk" >/dev/null
-test -f "$T/mk/.Junk/tmp/restoring.cur.1700000000.M1P2.h:2,S"
-ok $? "expire leaves a restore's fresh claim in tmp/ alone, however old its mtime"
+C=$T/mk/.Junk/tmp/restoring.cur.1700000000.M1P2.h:2,S
+mk "$C" "40 days" "being restored"
+flock -o "$C" sleep 5 & holder=$!
+sleep 0.5
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mk" >/dev/null 2>&1
+test -f "$C"
+ok $? "expire leaves a claim that a restore holds alone, however old its mtime"
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+# a claim nobody holds: the restore was interrupted.  Its copy is in the
+# inbox only if the inbox's SUB/NAME holds the same bytes; another
+# message of that name is not its copy, and the claim goes back to Junk
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mk" >/dev/null 2>"$T/err"
+test ! -e "$C" && [ "$(cat "$T/mk/.Junk/cur/1700000000.M1P2.h:2,S")" = "being restored" ]
+ok $? "an interrupted restore's claim without its copy is put back into Junk"
+grep -q 'an interrupted restore, put back' "$T/err"; ok $? "... and said on stderr"
+mk "$C" "40 days" "the claimed message"
+printf 'another message of that name\n' > "$T/mk/cur/1700000000.M1P2.h:2,S"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mk" >/dev/null 2>&1
+n=0; for f in "$T"/mk/.Junk/cur/*; do [ "$(cat "$f")" = "the claimed message" ] && n=$((n + 1)); done
+is "$n:$(cat "$T/mk/cur/1700000000.M1P2.h:2,S")" "1:another message of that name" \
+    "a claim whose name the inbox holds with other bytes: never removed, put back (a fresh name)"
+mk "$C" "40 days" "copied already"
+printf 'copied already' > "$T/mk/new/1700000000.M1P2.h:2,S"
+mv "$C" "$T/mk/.Junk/tmp/restoring.new.1700000000.M1P2.h:2,S"
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mk" >/dev/null 2>&1
+test ! -e "$T/mk/.Junk/tmp/restoring.new.1700000000.M1P2.h:2,S" &&
+    [ "$(cat "$T/mk/new/1700000000.M1P2.h:2,S")" = "copied already" ] &&
+    ! grep -rqs 'copied already' "$T/mk/.Junk"
+ok $? "a claim whose copy the inbox holds (same bytes): the leftover claim goes"
 
 # two expires at once over the same folder: each message is removed and
 # subtracted from the quota once
@@ -295,10 +322,22 @@ chown root "$T/elsewhere"
 rm -rf "$T/mc"; mkdir -p "$T/mc/.Junk" "$T/elsewhere2"
 mk "$T/elsewhere2/precious40" "40 days"
 ln -s "$T/elsewhere2" "$T/mc/.Junk/cur"
-"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mc" >/dev/null 2>&1; rc=$?
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/mc" >/dev/null 2>"$T/err"; rc=$?
 is "$rc" 75 "cur/ a symbolic link: temporary failure"
 test -f "$T/elsewhere2/precious40"
 ok $? "... and its target directory is left alone"
+is "$(cat "$T/err")" "backstop: $T/mc/.Junk/cur: a symbolic link, not followed" \
+    "... and stderr says it is a link (not 'Not a directory')"
+# names with control bytes are escaped in what is said on stderr
+"$BACKSTOP" expire -r "$T/empty.yaml" "$T/no$(printf '\033')[2Jsuch" >/dev/null 2>"$T/err"
+is "$?:$(cat "$T/err")" "75:backstop: maildir $T/no\\033[2Jsuch: No such file or directory" \
+    "expire: a maildir name with control bytes is escaped on stderr"
+mkdir -p "$T/esc/.Junk"; ln -s "$T/elsewhere2" "$T/esc/.Junk/new"
+mv "$T/esc/.Junk" "$T/esc/.Ju$(printf '\t')nk"
+printf 'junk:\n  folder: ".Ju\\tnk"\n' > "$T/escj.yaml"; chmod 600 "$T/escj.yaml"
+"$BACKSTOP" expire -r "$T/escj.yaml" "$T/esc" >/dev/null 2>"$T/err"
+is "$(cat "$T/err")" "backstop: $T/esc/.Ju\\tnk/new: a symbolic link, not followed" \
+    "expire: a folder name with a tab is escaped on stderr"
 
 mkdir -p "$T/nojunk/cur"
 out=$("$BACKSTOP" expire -r "$T/empty.yaml" "$T/nojunk"); rc=$?
@@ -436,6 +475,26 @@ is "$(echo "$out" | sed -n 1p)" "mj/.Junk/cur/2.host:2,S" "the FILE column can b
 mkdir -p "$T/mj-home/Maildir/new"
 out=$(HOME="$T/mj-home" "$BACKSTOP" junk -r "$T/ours.yaml"); rc=$?
 is "$rc:$out" "0:" "no maildir Junk folder: empty list, exit 0"
+"$BACKSTOP" junk -r "$T/ours.yaml" "$MJ" > /dev/full 2>"$T/err"
+is "$?" 74 "junk: stdout unwritable: 74, as scan, explain and learn"
+grep -q 'write error' "$T/err"; ok $? "... and said on stderr"
+# a message that cannot be read is said, not skipped in silence; the
+# others are listed; 74 as scan for a file it cannot read
+U=$(mktemp -d /tmp/backstop-unread.XXXXXX)
+mkdir -p "$U/m/.Junk/cur"; cp "$MJ/.Junk/cur/3.host:2," "$U/m/.Junk/cur/"
+printf 'Subject: secret\n\nx\n' > "$U/m/.Junk/cur/9.host:2,"
+cp "$T/ours.yaml" "$U/r.yaml"
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+	cp "$BACKSTOP" "$U/backstop"; chmod -R a+rX "$U"; chown -R nobody "$U/m" "$U/r.yaml"
+	as_other() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$U/backstop" "$@"; }
+else
+	as_other() { "$BACKSTOP" "$@"; }
+fi
+chmod 000 "$U/m/.Junk/cur/9.host:2,"
+out=$(cd / && HOME=/nonexistent as_other junk -r "$U/r.yaml" "$U/m" 2>"$T/err"); rc=$?
+is "$rc:$(echo "$out" | wc -l | tr -d ' ')" "74:1" "junk: an unreadable message: 74, the others listed"
+is "$(cat "$T/err")" "backstop: $U/m/.Junk/cur/9.host:2,: Permission denied" "... and it is named on stderr"
+rm -rf "$U"
 "$BACKSTOP" junk -r "$T/ours.yaml" a b >/dev/null 2>&1
 is "$?" 64 "junk: usage error"
 

@@ -179,6 +179,21 @@ int open(const char *path, int flags, ...)
 	squat(path, flags);
 	return real(path, flags, mode);
 }
+int openat(int dfd, const char *path, int flags, ...)
+{
+	int (*real)(int, const char *, int, ...) =
+	    (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
+	va_list ap;
+	int mode = 0;
+	if (flags & O_CREAT) {
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	if (dfd == AT_FDCWD)
+		squat(path, flags);
+	return real(dfd, path, flags, mode);
+}
 int open64(const char *path, int flags, ...)
 {
 	va_list ap;
@@ -460,6 +475,47 @@ else
 	diag "no tmpfs for a read-only inbox: that case not run"
 fi
 [ -z "$(ls -A "$M/tmp")" ]; ok $? "injected faults: nothing left in tmp/"
+
+# --- SIGTERM during the guard's out-of-memory rescue ------------------------
+# Out of memory in classification (xmalloc) stores the message outside a
+# signal handler, so deliver's SIGTERM handler can run in the middle of
+# it: it must remove the rescue's tmp/ file (its publisher registers it)
+# and, once the message is in new/, change nothing.  (Under ASan the
+# allocator has no limit and the deadline rescues instead, inside a
+# handler, where SIGTERM waits: the same outcome.)
+M=$T/oomterm/Maildir
+mkmaildir "$M"
+perl -e 'print "x" x 76, "\n" for 1 .. 13000' | cat "$FORGED" - > "$T/oomterm.eml"
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+{ cat "$T/oomterm.eml"; sleep 30; } > "$T/fifo" &
+feeder=$!
+BACKSTOP_TEST_INJECT=oom env --default-signal=INT "$BACKSTOP" deliver \
+    -d "$M" -r "$T/small.yaml" < "$T/fifo" 2> "$T/err" &
+pid=$!
+i=0
+while [ $i -lt 150 ] && [ -z "$(ls -A "$M/tmp")" ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.3
+kill -TERM $pid
+wait $pid; rc=$?
+pkill -P $feeder 2>/dev/null; kill $feeder 2>/dev/null; wait $feeder 2>/dev/null
+nnew=$(ls -A "$M/new" | wc -l | tr -d ' '); ntmp=$(ls -A "$M/tmp" | wc -l | tr -d ' ')
+ok "$({ [ $rc = 75 ] && [ "$nnew$ntmp" = 00 ]; } ||
+    { [ $rc = 0 ] && [ "$nnew$ntmp" = 10 ]; }; echo $?)" \
+    "SIGTERM in the out-of-memory rescue: exit 75 with nothing left, or 0 stored once (exit $rc, $nnew in new/, $ntmp in tmp/)"
+rm -f "$M"/new/* "$M"/tmp/*
+# ... and after the link: the rescue, stored, counts the message in a
+# maildirsize that is a fifo: never waited on, and SIGTERM then (if it
+# comes) changes nothing: exit 0, stored once, never 75 (a duplicate)
+mkfifo "$M/maildirsize"
+BACKSTOP_TEST_INJECT=oom env --default-signal=INT "$BACKSTOP" deliver \
+    -d "$M" -r "$T/timeout.yaml" < "$FORGED" 2> "$T/err" &
+pid=$!
+sleep 3
+kill -TERM $pid 2>/dev/null
+wait $pid; rc=$?
+nnew=$(ls -A "$M/new" | wc -l | tr -d ' ')
+is "$rc:$nnew" "0:1" "rescue stored, maildirsize a fifo, SIGTERM: exit 0, stored once"
+rm -f "$M/maildirsize" "$M"/new/* "$T/fifo"
 
 # --- out of memory at every step of a delivery ------------------------------
 # An address-space limit a few KiB apart each run, from where deliver

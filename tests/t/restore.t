@@ -149,6 +149,9 @@ line" && cmp -s "$Q/new/x\\tnot a tab" "$T/q.new/x\\tnot a tab"
 ok $? "... every message in the inbox under its own name, byte for byte"
 printf 'bad\\q\n' | "$BACKSTOP" restore -d "$Q" --stdin >/dev/null 2>&1
 is "$?" 64 "restore --stdin: a malformed escape is refused"
+printf 'bad\\q\001\001\001\001\n' | "$BACKSTOP" restore -d "$Q" --stdin >/dev/null 2>"$T/err"
+is "$(cat "$T/err")" "backstop: --stdin: 'bad\\\\q\\001\\001\\001\\001': not a name as junk prints it, not restored" \
+    "... and quoted whole, escaped as junk prints names"
 "$BACKSTOP" restore -d "$Q" --stdin x >/dev/null 2>&1
 is "$?" 64 "restore: --stdin and FILE arguments together: usage error"
 
