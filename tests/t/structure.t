@@ -60,6 +60,22 @@ for c in deliver scan expire learn checkconfig; do
 	[ -z "$hits" ]; ok $? "$c.c includes no other command's header${hits:+ ($hits)}"
 done
 
+# No mutable global crosses modules: no object exports data but util.o's
+# progname, which nothing assigns after its definition.
+globals=$(for o in "$O"/*.o; do nm "$o" | awk -v o="${o##*/}" '$2 ~ /^[BDCGS]$/ { print o ":" $3 }'; done | tr '\n' ' ')
+is "$globals" "util.o:progname " "no module exports data but progname"
+! grep -n 'progname[[:space:]]*=' "$TOP"/filter/*.c | grep -v 'filter/util.c:.*const char \*progname = '
+ok $? "nothing assigns progname"
+
+# No function over 100 lines in filter/, unless a comment in it says why
+# ("longer than 100 lines because").
+long=$(for f in "$TOP"/filter/*.c; do
+	awk -v f="${f##*/}" '/^[a-z_][a-z0-9_]*\(/ { name = $0; sub(/\(.*/, "", name); start = NR; why = 0 }
+	    start && /longer than 100 lines because/ { why = 1 }
+	    /^}/ && start { if (NR - start > 100 && !why) print f ":" name "(" NR - start ")"; start = 0 }' "$f"
+done | tr '\n' ' ')
+[ -z "$long" ]; ok $? "no function over 100 lines without a reason${long:+ ($long)}"
+
 # The subject is folded to lower case once and compared byte for byte
 # (extract.c, match_folded): every subject phrase must be lower case, or
 # it never matches.
