@@ -188,6 +188,18 @@ tmp_empty() {
 	[ -z "$left" ] || diag "$left"
 }
 
+# by_record LABEL HOME ORIGINAL: the X-Backstop: field of $F says ours, of
+# the original Message-ID ORIGINAL (a glob), by the sent index in HOME
+# alone: what backstop record or backstop sendmail wrote
+by_record() {
+	local x
+	x=$(xb "${F:-/dev/null}")
+	case $x in
+	"ours; "*"original="$3";"*"rule=sent index $2/.backstop-sent.idx"*) ok 0 "$1" ;;
+	*) ok 1 "$1"; diag "X-Backstop: $x" ;;
+	esac
+}
+
 # set_writable USER yes|no: the user's whole maildir writable or not
 set_writable() {
 	local m=u-w
@@ -495,12 +507,8 @@ exim_record_tests() {
 		sed -n "s/^.\{19\} \([^ ]*\) <= <> R=$id .*/\1/p" | head -1)
 	exim_status "$bid" "$n0" > /dev/null
 	filed "Exim record: Exim's bounce of it, no sent copy anywhere" $u "" "$tg" ours
-	case $(xb "${F:-/dev/null}") in
-	*"original=<E$id@"*"rule=sent index $h/.backstop-sent.idx"*) r=0 ;;
-	*) r=1 ;;
-	esac
-	ok $r "Exim record: ... ours by the record alone (Exim's Message-ID <E$id@...> matches no pattern)"
-	[ $r -eq 0 ] || diag "$(xb "${F:-/dev/null}")"
+	by_record "Exim record: ... ours by the record alone (Exim's Message-ID <E$id@...> matches no pattern)" \
+		"$h" "<E$id@*>"
 	[ -z "$(find "$h" -ipath '*sent*' ! -name '.backstop-sent.idx*')" ]
 	ok $? "Exim record: $u has no sent folder"
 	exim_gone "$id" && exim_gone "$bid"
@@ -954,12 +962,8 @@ pf_record_tests() {
 		as_user $u "$E2E_BIN" sendmail -oem -oi -- away@remote.example
 	ok $? "backstop sendmail -oem -oi -- RCPT (as mutt calls sendmail): exit 0, Postfix took it"
 	F=$(find_msg "$h/Maildir" "$tg")
-	case $(xb "${F:-/dev/null}") in
-	"ours;"*"original=<$tg@laptop.example>;"*"rule=sent index $h/.backstop-sent.idx"*) r=0 ;;
-	*) r=1 ;;
-	esac
-	ok $r "backstop sendmail: Postfix's bounce of it is ours, by what backstop sendmail recorded (no sent folder)"
-	[ $r -eq 0 ] || diag "$(xb "${F:-/dev/null}")"
+	by_record "backstop sendmail: Postfix's bounce of it is ours, by what backstop sendmail recorded (no sent folder)" \
+		"$h" "<$tg@laptop.example>"
 
 	# the recipe
 	record_prepare && run_recipe record-postfix
@@ -984,12 +988,8 @@ pf_record_tests() {
 	ok $? "record: the remote MX refused lost@remote.example at RCPT TO"
 	bq=$(pf_bounce "$q"); pf_sent "$bq"
 	F=$(find_msg "$h/Maildir" "$tg")
-	case $(xb "${F:-/dev/null}") in
-	"ours;"*"original=$mid;"*"rule=sent index $h/.backstop-sent.idx"*) r=0 ;;
-	*) r=1 ;;
-	esac
-	ok $r "record: Postfix's bounce of it is ours, by the record alone (no pattern matches $mid)"
-	[ $r -eq 0 ] || diag "$(xb "${F:-/dev/null}")"
+	by_record "record: Postfix's bounce of it is ours, by the record alone (no pattern matches $mid)" \
+		"$h" "$mid"
 	[ -n "$F" ] && [ "$(all_with "$h/Maildir" "$tg" | grep -c .)" -eq 1 ] &&
 		[ ! -e "/var/mail/$u" ] &&
 		[ -z "$(find "$h" -ipath '*sent*' ! -name '.backstop-sent.idx*')" ]

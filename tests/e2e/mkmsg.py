@@ -86,19 +86,27 @@ Shall we meet at noon?
 """
 
 
-def dsn(tag, rcpt, orig):
-    b = f'4Zq1Jk3m9Tz9sWq.{tag}/mx.remote.example'
+def report_head(date, mx, tag, rcpt, b):
+    # The header of a Postfix-style report from MAILER-DAEMON at mx, up to
+    # its boundary
     return f"""\
-Received: by mx.remote.example (Postfix)
-\tid 4Zq1Jk5r2Lz9sWr; Sat, 28 Nov 2026 09:14:07 +0000 (UTC)
-Date: {DATE}
-From: MAILER-DAEMON@mx.remote.example (Mail Delivery System)
+Date: {date}
+From: MAILER-DAEMON@{mx} (Mail Delivery System)
 Subject: Undelivered Mail Returned to Sender {tag}
 To: <{rcpt}>
 Auto-Submitted: auto-replied
 MIME-Version: 1.0
 Content-Type: multipart/report; report-type=delivery-status;
 \tboundary="{b}"
+"""
+
+
+def dsn(tag, rcpt, orig):
+    b = f'4Zq1Jk3m9Tz9sWq.{tag}/mx.remote.example'
+    return f"""\
+Received: by mx.remote.example (Postfix)
+\tid 4Zq1Jk5r2Lz9sWr; Sat, 28 Nov 2026 09:14:07 +0000 (UTC)
+{report_head(DATE, 'mx.remote.example', tag, rcpt, b)}\
 Content-Transfer-Encoding: 8bit
 Message-Id: <{tag}@mx.remote.example>
 
@@ -166,16 +174,10 @@ def noid(tag, rcpt, failed):
     # Dated now: the recipient evidence asks whom the user wrote to in
     # the days before the report's own Date.
     b = f'noid.{tag}/mx.partner.example'
+    mx = 'mx.partner.example'
     return f"""\
-Date: {email.utils.formatdate()}
-From: MAILER-DAEMON@mx.partner.example (Mail Delivery System)
-Subject: Undelivered Mail Returned to Sender {tag}
-To: <{rcpt}>
-Auto-Submitted: auto-replied
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=delivery-status;
-\tboundary="{b}"
-Message-Id: <{tag}@mx.partner.example>
+{report_head(email.utils.formatdate(), mx, tag, rcpt, b)}\
+Message-Id: <{tag}@{mx}>
 
 --{b}
 Content-Description: Delivery report
