@@ -99,6 +99,8 @@ for f in /usr/bin/backstop /usr/share/man/man1/backstop.1.gz \
     /usr/share/doc/backstop/examples/dovecot-lmtp.conf \
     /usr/share/doc/backstop/examples/backstop.sieve \
     /usr/share/doc/backstop/examples/exim-transport \
+    /usr/share/doc/backstop/examples/exim-record.filter \
+    /usr/share/doc/backstop/examples/postfix-record.forward \
     /usr/share/doc/backstop/examples/crontab.example \
     /usr/share/doc/backstop/README.Debian \
     /usr/share/doc/backstop/docs/hosts.md.gz \
