@@ -7,7 +7,8 @@
 # Needs root and a Debian machine that may be reconfigured: it installs
 # missing packages (tests/e2e/install.sh), swaps Postfix for Exim and back
 # (the two conflict as packages; Postfix stays installed), starts Postfix
-# and Exim on 127.0.0.1:2525 and a private Dovecot on 127.0.0.1:1143, adds
+# and Exim on 127.0.0.1:2525 (and a second Postfix smtpd on :2526, a
+# remote MX that refuses) and a private Dovecot on 127.0.0.1:1143, adds
 # the users bse2e*, puts its own /etc/backstop/rules.yaml in place, and
 # undoes all of it at the end, also when a test fails.  It skips when a
 # mail system it did not start is running.  BACKSTOP_E2E=skip skips it.
@@ -21,9 +22,14 @@
 # Debian's own configuration: the real /etc/exim4, /etc/postfix and
 # /etc/dovecot, saved before and put back after.  Only five names are
 # the suite's (common.sh, to_test_paths), and systemctl and apt are
-# answered by the suite.  Then backstop learn, on this Postfix host with
-# no sent folder, must propose a pattern that matches every Message-ID
-# Postfix wrote in the run, with short and with long queue IDs.
+# answered by the suite.  So are the recipes that make Postfix and Exim
+# hand each message a local user sends to backstop record: its real
+# bounce, with a Message-ID the MTA wrote and no sent copy anywhere, must
+# be ours, and the copy must end in no mailbox and no queue; and backstop
+# sendmail, as mutt runs it, with Postfix's sendmail.  Then backstop
+# learn, on this Postfix host with no sent folder, must propose a pattern
+# that matches every Message-ID Postfix wrote in the run, with short and
+# with long queue IDs.
 
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/e2e/common.sh"
@@ -46,7 +52,7 @@ since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; 
 e2e_teardown	# what a killed run left behind
 
 listening() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in 25 587 "$SMTP_PORT" "$IMAP_PORT"; do
+for port in 25 587 "$SMTP_PORT" "$SINK_PORT" "$IMAP_PORT"; do
 	listening "$port" && skip_all "something listens on 127.0.0.1:$port: a mail system runs here, and this suite reconfigures and swaps the MTA"
 done
 if command -v postfix >/dev/null && postfix status >/dev/null 2>&1; then
@@ -77,7 +83,9 @@ done
 # The mail host's files, with the package's paths (readme_conf)
 sect=$(sed -n '/^<!-- section: admin -->$/,/^<!-- \/section: admin -->$/p' "$TOP/docs/hosts.md")
 for f in main.cf-mailbox_command exim-router exim-transport main.cf-lmtp \
-    main.cf-pipe master.cf-pipe dovecot-lmtp.conf backstop.sieve; do
+    main.cf-pipe master.cf-pipe dovecot-lmtp.conf backstop.sieve \
+    postfix-record.forward postfix-record-refuse exim-record-main \
+    exim-record.filter exim-record-router exim-record-transport; do
 	want=$(readme_conf "$f")
 	case $sect in *"$want"*) r=0 ;; *) r=1 ;; esac
 	ok $r "docs/hosts.md shows tests/e2e/conf/$f verbatim"
@@ -88,7 +96,7 @@ blocks=$(echo "$sect" | grep -c '^```sh$')
 recipes=$(echo "$sect" | grep -c '^<!-- recipe: [a-z_-]* -->$')
 is "$blocks" "$recipes" "docs/hosts.md: every block of commands is a recipe the tests run"
 for rc_ in package mailbox_command exim virtual lmtp lmtp-link lmtp-check \
-    pipe pipe-check; do
+    pipe pipe-check record-postfix record-exim; do
 	[ -n "$(recipe_text $rc_)" ]; ok $? "docs/hosts.md has the recipe $rc_"
 done
 
@@ -101,8 +109,9 @@ ok $? "packages installed: common ones and Exim ($(since "$t") s)"
 install -D -m 755 "$BACKSTOP" "$E2E_BIN"
 ok $? "backstop under test installed as $E2E_BIN"
 
-rules_for() {	# ~/.backstop.yaml: our outgoing Message-IDs
-	printf "outbound:\n  message_id:\n    - '%s'\n" "$OUR_MID_RE" |
+rules_for() {	# rules_for USER [LINE]: ~/.backstop.yaml: our outgoing Message-IDs
+	{ printf "outbound:\n  message_id:\n    - '%s'\n" "$OUR_MID_RE"
+	  [ -z "${2:-}" ] || printf '%s\n' "$2"; } |
 		put "$1" 600 "$(home_of "$1")/.backstop.yaml"
 }
 bad=0
@@ -110,6 +119,8 @@ for u in $E2E_USERS; do
 	case $u in
 	$VMAIL_USER)	# made by the recipe of docs/hosts.md
 		;;
+	bse2erec)	# its bounces: also what backstop record saw leave
+		useradd -m -s /bin/sh "$u" && rules_for "$u" "  record: true" || bad=1 ;;
 	bse2emc2)	# no ~/.backstop.yaml: the system rules alone
 		useradd -m -s /bin/sh "$u" || bad=1 ;;
 	*)	useradd -m -s /bin/sh "$u" && rules_for "$u" || bad=1 ;;
@@ -175,6 +186,18 @@ tmp_empty() {
 	left=$(find "$(home_of "$2")/Maildir" -path '*/tmp/*' -type f 2>/dev/null)
 	[ -z "$left" ]; ok $? "$1: nothing left in tmp/"
 	[ -z "$left" ] || diag "$left"
+}
+
+# by_record LABEL HOME ORIGINAL: the X-Backstop: field of $F says ours, of
+# the original Message-ID ORIGINAL (a glob), by the sent index in HOME
+# alone: what backstop record or backstop sendmail wrote
+by_record() {
+	local x
+	x=$(xb "${F:-/dev/null}")
+	case $x in
+	"ours; "*"original="$3";"*"rule=sent index $2/.backstop-sent.idx"*) ok 0 "$1" ;;
+	*) ok 1 "$1"; diag "X-Backstop: $x" ;;
+	esac
 }
 
 # set_writable USER yes|no: the user's whole maildir writable or not
@@ -423,6 +446,147 @@ exim_eu_tests() {
 }
 if [ -n "${exim_eu_up:-}" ]; then exim_eu_tests
 else diag "Exim did not start with backstop's router: no Exim every user tests"; fi
+
+# =============================================================================
+# Exim: record what leaves (docs/hosts.md): the system filter sends a copy
+# of each message a listed local user submits to USER+record, which a
+# router hands to backstop record as that user
+# =============================================================================
+
+# exim_sent_id N0 USER: the id of the first message USER submitted after
+# line N0 of the main log
+exim_sent_id() {
+	tail -n +$(($1 + 1)) "$EXIM_LOG" |
+		sed -n "s/^.\{19\} \([^ ]*\) <= $2@$DOMAIN .*/\1/p" | head -1
+}
+# exim_lines N0 ID: the main log's lines of message ID after line N0
+exim_lines() { tail -n +$(($1 + 1)) "$EXIM_LOG" | grep -E "^.{19} $2 "; }
+# exim_gone ID: Exim completed ID, and its queue no longer holds it
+exim_gone() {
+	wait_for "$WAIT" grep -q " $1 Completed" "$EXIM_LOG" &&
+		! exim4 -bp | grep -q " $1 "
+}
+# exim_own USER RCPT TAG [ENVELOPE-RCPT...]: USER sends a message without
+# a Message-ID to RCPT with sendmail (to the envelope recipients given,
+# else RCPT); Exim delivers before sendmail returns (-odi)
+exim_own() {
+	local u=$1 rcpt=$2 tg=$3
+	shift 3
+	printf 'From: <%s@%s>\nTo: <%s>\nSubject: record %s\n\nExim writes the Message-ID.\n' \
+		"$u" "$DOMAIN" "$rcpt" "$tg" |
+		as_user "$u" /usr/sbin/sendmail -odi "${@:-$rcpt}"
+}
+
+# (The suite's forged bounces name nobody@remote.example: no recorded
+# message of these tests goes there.)
+exim_record_tests() {
+	local u=bse2erec h J tg m n0 id bid n r line lu=bse2eeu rec
+	h=$(home_of $u); J=$h/.backstop-sent.idx.journal
+	rec="R=backstop_record T=backstop_record_pipe"
+	run_recipe record-exim
+	ok $? "Exim record: the recipe record-exim of docs/hosts.md runs as written"
+	grep -q '^backstop_record:' /var/lib/exim4/config.autogenerated 2>/dev/null &&
+		[ "$(exim4 -bP system_filter)" = "system_filter = /etc/exim4/backstop-record.filter" ] &&
+		listening "$SMTP_PORT"
+	ok $? "Exim record: Exim runs with the system filter and the record router" ||
+		return 1
+
+	# sendmail, no Message-ID, to an address in To: and one only in the
+	# envelope; Exim writes the Message-ID and bounces both (no remote
+	# delivery here)
+	tg=$(tag); n0=$(exim_loglines)
+	exim_own $u gone@remote.example "$tg" gone@remote.example hidden@remote.example
+	id=$(exim_sent_id "$n0" $u)
+	[ "$(exim_lines "$n0" "$id" | grep -c " => $u <system-filter> $rec")" -eq 1 ]
+	r=$?
+	ok $r "Exim record: the message (${id:-none}) went once to backstop record, through $u+record"
+	[ $r -eq 0 ] || exim_lines "$n0" "$id" | sed 's/^/#   /'
+	[ "$(stat -c %U:%G "$J" 2>/dev/null)" = "$u:$(id -gn $u)" ]
+	ok $? "Exim record: ... run as the user (the journal in $u's home is $u's)"
+	bid=$(tail -n +$((n0 + 1)) "$EXIM_LOG" |
+		sed -n "s/^.\{19\} \([^ ]*\) <= <> R=$id .*/\1/p" | head -1)
+	exim_status "$bid" "$n0" > /dev/null
+	filed "Exim record: Exim's bounce of it, no sent copy anywhere" $u "" "$tg" ours
+	by_record "Exim record: ... ours by the record alone (Exim's Message-ID <E$id@...> matches no pattern)" \
+		"$h" "<E$id@*>"
+	[ -z "$(find "$h" -ipath '*sent*' ! -name '.backstop-sent.idx*')" ]
+	ok $? "Exim record: $u has no sent folder"
+	exim_gone "$id" && exim_gone "$bid"
+	ok $? "Exim record: the message and its bounce have left the queue"
+	! exim_lines "$n0" "$bid" | grep -q 'R=backstop_record'
+	ok $? "Exim record: the bounce itself is not recorded"
+
+	tg=$(tag); m=$(mkmsg noid "$tg" "$u@$DOMAIN" gone@remote.example)
+	id=$(send "" "$u@$DOMAIN" "$m"); exim_status "$id" > /dev/null
+	filed "Exim record: a bounce quoting no Message-ID, naming the message's To:" $u "" "$tg" ours
+	tg=$(tag); m=$(mkmsg noid "$tg" "$u@$DOMAIN" hidden@remote.example)
+	id=$(send "" "$u@$DOMAIN" "$m"); exim_status "$id" > /dev/null
+	filed "Exim record: ... one naming the recipient only the envelope had: not recorded (the header's are)" \
+		$u "" "$tg" unknown
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$u@$DOMAIN" "$(forged_mid)")
+	id=$(send "" "$u@$DOMAIN" "$m"); exim_status "$id" > /dev/null
+	filed "Exim record: a forged bounce, recording begun minutes ago (outbound.record: true): nothing is 'not sent' yet" \
+		$u "" "$tg" unknown
+
+	# SMTP from this host is a submission; a local sender the list does
+	# not name is not recorded; from outside, USER+record is refused
+	tg=$(tag); m=$(mkmsg ham "$tg" "$lu@$DOMAIN"); n0=$(exim_loglines)
+	id=$(send "$u@$DOMAIN" "$lu@$DOMAIN" "$m"); exim_gone "$id"
+	exim_lines "$n0" "$id" | grep -q " => $u <system-filter> $rec"
+	ok $? "Exim record: SMTP from the host itself (127.0.0.1) is recorded"
+	id=$(send "root@$DOMAIN" "$lu@$DOMAIN" "$m"); exim_gone "$id"
+	! exim_lines "$n0" "$id" | grep -q 'R=backstop_record'
+	ok $? "Exim record: a local sender the list does not name (root) is not"
+	line=$(printf 'HELO mx.example\r\nMAIL FROM:<carol@sender.example>\r\nRCPT TO:<%s+record@%s>\r\nQUIT\r\n' \
+		$u "$DOMAIN" | exim4 -bh 192.0.2.7 2>/dev/null | grep '^[0-9]' | sed -n 4p)
+	case $line in "550 "*) r=0 ;; *) r=1 ;; esac
+	ok $r "Exim record: RCPT TO:<$u+record@...> from another host refused (exim4 -bh: ${line%%$'\r'})"
+
+	# record cannot write: deferred, the recipient has the message once;
+	# exim4 -M records it after the fix, and delivers nothing twice
+	chmod 000 "$J"
+	tg=$(tag); n0=$(exim_loglines)
+	exim_own $u "$lu@$DOMAIN" "$tg"
+	id=$(exim_sent_id "$n0" $u)
+	exim_lines "$n0" "$id" | grep -q " == $u@$DOMAIN <system-filter> $rec defer .*returned 75"
+	ok $? "Exim record: an unwritable journal: the record deferred (75)"
+	exim4 -bp | grep -q " $id "; ok $? "Exim record: ... the message stays queued for it"
+	is "$(count_with "$(home_of $lu)/Maildir" "$tg")" 1 "Exim record: ... its recipient has it, once"
+	chmod 600 "$J"; n0=$(exim_loglines)
+	exim4 -M "$id" > /dev/null 2>&1
+	exim_lines "$n0" "$id" | grep -q " => $u <system-filter> $rec" && exim_gone "$id"
+	ok $? "Exim record: after the fix, exim4 -M records it and the message leaves the queue"
+	is "$(count_with "$(home_of $lu)/Maildir" "$tg")" 1 "Exim record: ... its recipient still has it once"
+
+	# a record that never gets through is dropped, never returned to the
+	# user: a retry rule of the suite's that gives up after a second
+	# (Debian's gives up after four days)
+	sed -i 's/^\*[[:space:]].*F,2h,15m.*$/*  *  F,1s,1s/' /etc/exim4/conf.d/retry/30_exim4-config &&
+		update-exim4.conf && exim_stop && exim_start
+	ok $? "Exim record: Exim restarted with a retry rule that gives up after a second"
+	chmod 000 "$J"
+	n=$(msg_count "$h/Maildir")
+	tg=$(tag); n0=$(exim_loglines)
+	exim_own $u "$lu@$DOMAIN" "$tg"
+	id=$(exim_sent_id "$n0" $u)
+	sleep 2
+	exim4 -M "$id" > /dev/null 2>&1
+	chmod 600 "$J"
+	line=$(exim_lines "$n0" "$id")
+	echo "$line" | grep -q " \*\* $u+record@$DOMAIN <system-filter>: retry timeout exceeded" &&
+		echo "$line" | grep -q " $u+record@$DOMAIN <system-filter>: error ignored" && exim_gone "$id"
+	r=$?
+	ok $r "Exim record: a record that never got through: 'error ignored' (noerror), the message left the queue"
+	[ $r -eq 0 ] || echo "$line" | sed 's/^/#   /'
+	sleep 1
+	! grep -q " <= <> R=$id " "$EXIM_LOG" && [ "$(msg_count "$h/Maildir")" -eq "$n" ]
+	ok $? "Exim record: ... and nothing was returned to the user"
+}
+if [ -n "${exim_eu_up:-}" ]; then
+	t2=$EPOCHREALTIME
+	exim_record_tests
+	diag "Exim record: $(since "$t2") s"
+fi
 
 exim_stop
 ! listening "$SMTP_PORT"; ok $? "Exim every user: Exim stopped"
@@ -761,6 +925,160 @@ mailbox_command_tests() {
 	postqueue -i "$q"
 	pf_sent "$q" 2; ok $? "mailbox_command: after the fix, the flush delivers it"
 	filed "mailbox_command: deferred forged DSN" $u .Junk "$tg" backscatter
+}
+
+# =============================================================================
+# Postfix: record what leaves (docs/hosts.md), and backstop sendmail
+# =============================================================================
+
+# pf_field QID TEXT: the first log line of QID that contains TEXT
+pf_field() { grep -F " $1: " "$PF_LOG" | grep -F -- "$2" | head -1; }
+# pf_gone QID: Postfix removed QID from its queue
+pf_gone() { wait_for "$WAIT" grep -q " $1: removed" "$PF_LOG" && ! pf_queued "$1"; }
+# pf_bounce QID: the queue id of Postfix's bounce of QID
+pf_bounce() {
+	wait_for "$WAIT" grep -q " $1: sender non-delivery notification: " "$PF_LOG" &&
+		sed -n "s/.* $1: sender non-delivery notification: //p" "$PF_LOG" | head -1
+}
+
+pf_record_tests() {
+	local u=bse2erec h J tg m q bq r line n mid u2=bse2emc2
+	h=$(home_of $u); J=$h/.backstop-sent.idx.journal
+	# a remote MX on loopback for remote.example: a second smtpd of this
+	# Postfix (its own name, so no "loops back to myself") that refuses
+	# every recipient at RCPT TO
+	printf '/./  550 5.1.1 User unknown\n' > "$W/sink-access"
+	postconf -e "transport_maps = inline:{remote.example=smtp:[127.0.0.1]:$SINK_PORT}" &&
+		postconf -M "127.0.0.1:$SINK_PORT/inet = 127.0.0.1:$SINK_PORT inet n - n - - smtpd" &&
+		postconf -P "127.0.0.1:$SINK_PORT/inet/myhostname=mx.remote.example" \
+		    "127.0.0.1:$SINK_PORT/inet/smtpd_recipient_restrictions=check_recipient_access,regexp:$W/sink-access" &&
+		postfix reload >> "$LOG" 2>&1 && wait_for 15 listening "$SINK_PORT"
+	ok $? "record: a loopback MX for remote.example (127.0.0.1:$SINK_PORT) that refuses every recipient at RCPT TO"
+
+	# a user without an admin: backstop sendmail as mutt runs sendmail
+	tg=$(tag)
+	printf 'From: <%s@%s>\nTo: <away@remote.example>\nSubject: record %s\nMessage-ID: <%s@laptop.example>\n\nmutt wrote the Message-ID.\n' \
+		$u "$DOMAIN" "$tg" "$tg" |
+		as_user $u "$E2E_BIN" sendmail -oem -oi -- away@remote.example
+	ok $? "backstop sendmail -oem -oi -- RCPT (as mutt calls sendmail): exit 0, Postfix took it"
+	F=$(find_msg "$h/Maildir" "$tg")
+	by_record "backstop sendmail: Postfix's bounce of it is ours, by what backstop sendmail recorded (no sent folder)" \
+		"$h" "<$tg@laptop.example>"
+
+	# the recipe
+	record_prepare && run_recipe record-postfix
+	ok $? "record: the recipe record-postfix of docs/hosts.md runs as written"
+
+	# SMTP submission of a message without a Message-ID
+	tg=$(tag); m=$W/record-$tg
+	printf 'From: <%s@%s>\nTo: <lost@remote.example>\nCc: <dora@partner.example>\nSubject: record %s\n\nPostfix writes the Message-ID.\n' \
+		$u "$DOMAIN" "$tg" > "$m"
+	q=$(send "$u@$DOMAIN" lost@remote.example "$m")
+	mid=$(wait_for "$WAIT" grep -q " $q: message-id=" "$PF_LOG" &&
+		sed -n "s/.* $q: message-id=\(<.*>\)$/\1/p" "$PF_LOG" | head -1)
+	case $mid in "<"[0-9]*".$q@$DOMAIN>") r=0 ;; *) r=1 ;; esac
+	ok $r "record: submitted over SMTP without one, the message got the Message-ID $mid from Postfix"
+	line=$(pf_status "$q" 1; pf_status "$q" 2)
+	echo "$line" | grep -q " $q: to=<$u+record@$DOMAIN>, relay=local, .*status=sent (delivered to command: $E2E_BIN record)" &&
+		[ "$(grep -c " $q: to=<$u+record@" "$PF_LOG")" -eq 1 ]
+	r=$?
+	ok $r "record: its copy to $u+record went once to backstop record, through the forward file"
+	[ $r -eq 0 ] || echo "$line" | sed 's/^/#   /'
+	echo "$line" | grep -q " $q: to=<lost@remote.example>, relay=127.0.0.1\[127.0.0.1\]:$SINK_PORT, .*status=bounced (host .* said: 550 5.1.1 "
+	ok $? "record: the remote MX refused lost@remote.example at RCPT TO"
+	bq=$(pf_bounce "$q"); pf_sent "$bq"
+	F=$(find_msg "$h/Maildir" "$tg")
+	by_record "record: Postfix's bounce of it is ours, by the record alone (no pattern matches $mid)" \
+		"$h" "$mid"
+	[ -n "$F" ] && [ "$(all_with "$h/Maildir" "$tg" | grep -c .)" -eq 1 ] &&
+		[ ! -e "/var/mail/$u" ] &&
+		[ -z "$(find "$h" -ipath '*sent*' ! -name '.backstop-sent.idx*')" ]
+	ok $? "record: $u's mailbox holds the bounce alone: no sent folder, no copy of the record's"
+	pf_gone "$q" && pf_gone "$bq"
+	ok $? "record: the message and its bounce have left the queue"
+	! grep -q " $bq: to=<$u+record@" "$PF_LOG"
+	ok $? "record: the bounce (null sender) is not recorded"
+
+	tg=$(tag); m=$(mkmsg noid "$tg" "$u@$DOMAIN" dora@partner.example)
+	q=$(send "" "$u@$DOMAIN" "$m"); pf_sent "$q"
+	filed "record: a bounce quoting no Message-ID, naming the message's Cc:" $u "" "$tg" ours
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$u@$DOMAIN" "$(forged_mid)")
+	q=$(send "" "$u@$DOMAIN" "$m"); pf_sent "$q"
+	filed "record: a forged bounce, recording begun minutes ago (outbound.record: true): nothing is 'not sent' yet" \
+		$u "" "$tg" unknown
+
+	# sendmail, by a user on the list whose rules leave outbound.record
+	# off: recorded, and a forged bounce is still junked by the host's
+	# patterns
+	tg=$(tag)
+	printf 'From: <%s@%s>\nTo: <gone@remote.example>\nSubject: record %s\n\nx\n' $u2 "$DOMAIN" "$tg" |
+		as_user $u2 /usr/sbin/sendmail gone@remote.example
+	q=$(wait_for "$WAIT" grep -q "uid=$(id -u $u2) from=<$u2>" "$PF_LOG" &&
+		sed -n "s/.* \([0-9A-F]*\): uid=$(id -u $u2) from=<$u2>.*/\1/p" "$PF_LOG" | tail -1)
+	pf_status "$q" 2 > /dev/null
+	[ -n "$q" ] && pf_field "$q" "to=<$u2+record@$DOMAIN>" | grep -q 'status=sent' &&
+		[ -s "$(home_of $u2)/.backstop-sent.idx.journal" ]
+	ok $? "record: mail sent with the sendmail command is recorded ($u2)"
+	# its bounce (Postfix's Message-ID, which the suite's patterns do not
+	# know): the record is not asked without outbound.record or .sent
+	bq=$(pf_bounce "$q"); pf_sent "$bq"	# delivered: stored by now
+	F=$(all_with "$(home_of $u2)/Maildir" "$tg" | head -1)
+	[ "$(xb "${F:-/dev/null}" | cut -d';' -f1)" = ours ]
+	todo_ok $? "record: the bounce of a recorded message, for a user without outbound.record: ours" \
+		"backstop reads the record only with outbound.record or outbound.sent (tests/t/record.t)"
+	tg=$(tag); m=$(mkmsg dsn "$tg" "$u2@$DOMAIN" "$(forged_mid)")
+	q=$(send "" "$u2@$DOMAIN" "$m"); pf_sent "$q"
+	filed "record: a forged bounce to a recorded user without outbound.record: junked by the host's patterns" \
+		$u2 .Junk "$tg" backscatter
+
+	m=$(mkmsg ham "$(tag)" "$u+record@$DOMAIN")
+	out=$(send carol@sender.example "$u+record@$DOMAIN" "$m" 2>&1); r=$?
+	case "$r $out" in "1 RCPT TO refused: 554 5.7.1 "*) r=0 ;; *) r=1 ;; esac
+	ok $r "record: mail from outside to $u+record refused at RCPT TO"
+	[ $r -eq 0 ] || diag "$out"
+
+	# record cannot write: deferred (4.3.0), the local recipient has the
+	# message once; the flush records it once the journal can be written
+	chmod 000 "$J"
+	tg=$(tag); m=$(mkmsg ham "$tg" "$u2@$DOMAIN")
+	q=$(send "$u@$DOMAIN" "$u2@$DOMAIN" "$m")
+	wait_for "$WAIT" eval "pf_field $q 'to=<$u+record@' | grep -q status="
+	line=$(pf_field "$q" "to=<$u+record@")
+	case $line in *"dsn=4.3.0, status=deferred"*"Command output: backstop: record: "*"temporary failure"*) r=0 ;; *) r=1 ;; esac
+	ok $r "record: an unwritable journal: the copy deferred (4.3.0), backstop's line in the log"
+	[ $r -eq 0 ] || diag "$line"
+	pf_queued "$q"; ok $? "record: ... it stays queued"
+	filed "record: ... and the recipient has the message, once" $u2 "" "$tg" -
+	chmod 600 "$J"
+	postqueue -i "$q"
+	wait_for "$WAIT" eval "[ \$(grep -c ' $q: to=<$u+record@.*status=' '$PF_LOG') -ge 2 ]"
+	grep " $q: to=<$u+record@" "$PF_LOG" | tail -1 | grep -q 'status=sent' && pf_gone "$q"
+	ok $? "record: after the fix, the flush records it and the message leaves the queue"
+	is "$(count_with "$(home_of $u2)/Maildir" "$tg")" 1 "record: ... the recipient still has it once"
+
+	# a copy that never gets through is dropped, never returned to the
+	# user: NOTIFY=NONE (Postfix gives up after maximal_queue_lifetime;
+	# 0 here: after the next attempt)
+	chmod 000 "$J"
+	n=$(msg_count "$h/Maildir")
+	tg=$(tag); m=$(mkmsg ham "$tg" "$u2@$DOMAIN")
+	q=$(send "$u@$DOMAIN" "$u2@$DOMAIN" "$m")
+	wait_for "$WAIT" eval "pf_field $q 'to=<$u+record@' | grep -q status=deferred"
+	postconf -e 'maximal_queue_lifetime = 0' && postfix reload >> "$LOG" 2>&1
+	sleep 1
+	postqueue -i "$q"
+	wait_for "$WAIT" grep -q " $q: from=<$u@$DOMAIN>, status=expired" "$PF_LOG" && pf_gone "$q"
+	r=$?
+	chmod 600 "$J"
+	postconf -X maximal_queue_lifetime && postfix reload >> "$LOG" 2>&1
+	ok $r "record: a copy that never got through: Postfix gave up (status=expired), the queue is empty"
+	sleep 1
+	! grep -q " $q: sender non-delivery notification" "$PF_LOG" &&
+		[ "$(msg_count "$h/Maildir")" -eq "$n" ]
+	ok $? "record: ... and returned nothing to the user (NOTIFY=NONE)"
+	cp -p "$W/postfix-base/main.cf" "$W/postfix-base/master.cf" /etc/postfix/ &&
+		postfix reload >> "$LOG" 2>&1 && record_undo
+	ok $? "record: Postfix back to the suite's settings, the recipe's files removed"
 }
 
 # vrules OWNER MODE USER: the user's rule file of the virtual domain (the
@@ -1106,6 +1424,9 @@ if [ -n "${postfix_up:-}" ]; then
 	else diag "Dovecot did not start: no IMAP tests"; fi
 	t2=$EPOCHREALTIME
 	mailbox_command_tests
+	t3=$EPOCHREALTIME
+	pf_record_tests
+	diag "record: $(since "$t3") s"
 	pipe_tests
 	lmtp_tests
 	mta_learn_tests

@@ -4,7 +4,8 @@
 # Everything the suite creates lives under $W, a fixed path so that a run
 # that was killed leaves state the next run finds and removes (e2e_teardown
 # runs first and last).  Ports are on 127.0.0.1 only: SMTP 2525 (Exim, then
-# Postfix), IMAP 1143 (Dovecot).
+# Postfix), IMAP 1143 (Dovecot), and 2526, a second Postfix smtpd standing
+# for a remote MX that refuses every recipient (the record tests).
 
 E2E=$TOP/tests/e2e
 W=/tmp/backstop-e2e
@@ -12,6 +13,7 @@ E2E_LOCK=/tmp/backstop-e2e.lock
 E2E_DIR=/usr/local/lib/backstop-e2e	# the binary under test, for all users
 E2E_BIN=$E2E_DIR/backstop
 SMTP_PORT=2525
+SINK_PORT=2526
 IMAP_PORT=1143
 DOMAIN=backstop-e2e.test
 IMAP_PASS=e2e-imap-secret
@@ -28,8 +30,9 @@ WAIT=${E2E_WAIT:-30}	# seconds to wait for one delivery
 # pm: procmail   md: maildrop   sv: dovecot-lda + Sieve   q: qmail harness
 # mc, mc2: Postfix's mailbox_command for every local user (mc2 without
 # ~/.backstop.yaml)   eu: Exim's router and transport for every local user
+# rec: sends mail that the MTA hands to backstop record (docs/hosts.md)
 # vmail: the one account of the virtual users
-E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq bse2emc bse2emc2 bse2eeu bse2evmail"
+E2E_USERS="bse2efwd bse2eex bse2epm bse2emd bse2esv bse2eq bse2emc bse2emc2 bse2eeu bse2erec bse2evmail"
 VMAIL_USER=bse2evmail
 # Virtual users (no account, no home): delivered by Dovecot LMTP with a
 # global Sieve script, or by Postfix's pipe(8) to backstop deliver; the
@@ -44,6 +47,9 @@ LMTP_SOCKET=/var/spool/postfix/private/dovecot-lmtp
 # Outgoing Message-IDs of the host's own server, listed in the system
 # rules (every user's bounces of these are ours)
 SYS_MID_RE='^<[0-9]{14}\.[0-9A-Z]{6,20}@smtp\.backstop-e2e\.test>$'
+# The files of the recipe record-postfix (docs/hosts.md); what was there
+# before is saved in $W/postfix-record.saved and put back (record_undo)
+PF_RECORD_FILES="/etc/postfix/backstop+record.forward /etc/postfix/backstop-record /etc/postfix/backstop-record.db /etc/postfix/backstop-record-refuse"
 # Outgoing Message-IDs of the test users' own server: what ~/.backstop.yaml
 # lists, and what "ours" bounces return.
 OUR_MID_RE='^<[0-9]{14}\.[0-9A-Z]{6,20}@out\.backstop-e2e\.test>$'
@@ -266,6 +272,28 @@ virtual_undo() {
 	fi
 }
 
+# Before the recipe record-postfix: the files it writes, saved
+record_prepare() {
+	local f
+	mkdir -p "$W/postfix-record.saved" || return 1
+	for f in $PF_RECORD_FILES; do
+		[ -e "$f" ] && cp -p "$f" "$W/postfix-record.saved/"
+	done
+	return 0
+}
+
+# ... and after it: its files removed, what was there put back
+record_undo() {
+	local f
+	[ -d "$W/postfix-record.saved" ] || return 0
+	for f in $PF_RECORD_FILES; do
+		rm -f "$f"
+		[ -e "$W/postfix-record.saved/${f##*/}" ] &&
+			cp -p "$W/postfix-record.saved/${f##*/}" "$f"
+	done
+	rm -rf "$W/postfix-record.saved"
+}
+
 # Before the virtual users' recipe: what it will overwrite, saved
 virtual_prepare() {
 	if [ -e /etc/postfix/vmailbox ]; then
@@ -309,6 +337,10 @@ count_with() { msgs_with "$1" "$2" | wc -l; }
 # messages (files in new/ or cur/ of any folder) under maildir DIR with TAG;
 # not Dovecot's index files, which cache header fields
 all_with() { grep -rlsF -- "$2" "$1" | grep -E '/(new|cur)/[^/]+$'; }
+# msg_count DIR: the number of messages under maildir DIR, in any folder
+msg_count() {
+	find "$1" -type f \( -path '*/new/*' -o -path '*/cur/*' \) 2>/dev/null | wc -l
+}
 
 # find_msg DIR TAG: wait until exactly one file in DIR holds TAG; print it
 find_msg() {
@@ -436,6 +468,7 @@ e2e_teardown() {
 			/etc/postfix/
 	fi
 	virtual_undo
+	record_undo
 	exim_etc_restore
 	if command -v exiqgrep >/dev/null 2>&1; then
 		for q in $(exiqgrep -i -r "(bse2e|nosuchuser)" 2>/dev/null) \

@@ -9,12 +9,16 @@
                                        remote MX, returning a message that says
                                        it was from RCPT with Message-ID ORIG-MSGID
   mkmsg.py qmail TAG RCPT ORIG-MSGID   a qmail-send style bounce (inline copy)
+  mkmsg.py noid TAG RCPT FAILED        a bounce, dated now, of a message RCPT
+                                       sent to FAILED, that quotes no
+                                       Message-ID (only some of its header)
 
 TAG appears in each message's own Message-ID and Subject (or body) so the
 tests find the stored file by it, never by "the newest file".  A dsn or
 qmail bounce is "ours" or "backscatter" only through ORIG-MSGID, matched
 against the user's ~/.backstop.yaml: the same shape serves both cases.
 """
+import email.utils
 import sys
 
 DATE = 'Sat, 28 Nov 2026 09:14:07 +0000'
@@ -82,19 +86,27 @@ Shall we meet at noon?
 """
 
 
-def dsn(tag, rcpt, orig):
-    b = f'4Zq1Jk3m9Tz9sWq.{tag}/mx.remote.example'
+def report_head(date, mx, tag, rcpt, b):
+    # The header of a Postfix-style report from MAILER-DAEMON at mx, up to
+    # its boundary
     return f"""\
-Received: by mx.remote.example (Postfix)
-\tid 4Zq1Jk5r2Lz9sWr; Sat, 28 Nov 2026 09:14:07 +0000 (UTC)
-Date: {DATE}
-From: MAILER-DAEMON@mx.remote.example (Mail Delivery System)
+Date: {date}
+From: MAILER-DAEMON@{mx} (Mail Delivery System)
 Subject: Undelivered Mail Returned to Sender {tag}
 To: <{rcpt}>
 Auto-Submitted: auto-replied
 MIME-Version: 1.0
 Content-Type: multipart/report; report-type=delivery-status;
 \tboundary="{b}"
+"""
+
+
+def dsn(tag, rcpt, orig):
+    b = f'4Zq1Jk3m9Tz9sWq.{tag}/mx.remote.example'
+    return f"""\
+Received: by mx.remote.example (Postfix)
+\tid 4Zq1Jk5r2Lz9sWr; Sat, 28 Nov 2026 09:14:07 +0000 (UTC)
+{report_head(DATE, 'mx.remote.example', tag, rcpt, b)}\
 Content-Transfer-Encoding: 8bit
 Message-Id: <{tag}@mx.remote.example>
 
@@ -158,9 +170,41 @@ Sorry, no mailbox here by that name. (#5.1.1)
 {original(rcpt, orig)}"""
 
 
+def noid(tag, rcpt, failed):
+    # Dated now: the recipient evidence asks whom the user wrote to in
+    # the days before the report's own Date.
+    b = f'noid.{tag}/mx.partner.example'
+    mx = 'mx.partner.example'
+    return f"""\
+{report_head(email.utils.formatdate(), mx, tag, rcpt, b)}\
+Message-Id: <{tag}@{mx}>
+
+--{b}
+Content-Description: Delivery report
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.partner.example
+
+Final-Recipient: rfc822; {failed}
+Action: failed
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <{failed}>: unknown user
+
+--{b}
+Content-Description: Undelivered Message Headers
+Content-Type: text/rfc822-headers
+
+From: <{rcpt}>
+To: <{failed}>
+Subject: See you there
+
+--{b}--
+"""
+
+
 def main(argv):
     kinds = {'ham': (ham, 2), 'own': (own, 4), 'dsn': (dsn, 3),
-             'qmail': (qmail, 3)}
+             'qmail': (qmail, 3), 'noid': (noid, 3)}
     if len(argv) < 2 or argv[1] not in kinds or \
             len(argv) - 2 != kinds[argv[1]][1]:
         sys.exit(__doc__)
