@@ -419,6 +419,25 @@ ask_rcpts(const struct ev_ctx *ctx, const struct rules *r,
 }
 
 /*
+ * Ask the sent index (src) about the original's ids and the addresses, in
+ * the window of ev; the answer is in q.
+ */
+static void
+query_sent(const struct ev_ctx *ctx, const struct sent_src *src,
+    struct sent_query *q, const char *const *ids, size_t nids,
+    const char *const *addrs, size_t n, const struct ev_result *ev)
+{
+	memset(q, 0, sizeof(*q));
+	q->ids = ids;
+	q->nids = nids;
+	q->addrs = addrs;
+	q->naddrs = n;
+	q->from = ev->from;
+	q->to = ev->to;
+	(void)sent_query(src, q, ctx->budget_ms);
+}
+
+/*
  * With neither outbound.sent nor outbound.record, a journal that backstop
  * record wrote (the mail system records for the user, and the rules are
  * a host's patterns alone) still vouches: its ids and recipients are
@@ -441,14 +460,7 @@ ask_record_only(const struct ev_ctx *ctx, const struct rules *r,
 	    "%s.journal", path) >= sizeof(jpath) || lstat(jpath, &st) == -1)
 		return;
 	src.folders_on = 0;
-	memset(&q, 0, sizeof(q));
-	q.ids = ids;
-	q.nids = nids;
-	q.addrs = addrs;
-	q.naddrs = n;
-	q.from = ev->from;
-	q.to = ev->to;
-	(void)sent_query(&src, &q, ctx->budget_ms);
+	query_sent(ctx, &src, &q, ids, nids, addrs, n, ev);
 	if (q.id_hit) {
 		ask_sent_id(ctx, r, ex, &q, path, ev);
 		return;
@@ -528,14 +540,7 @@ evidence_gather(const struct ev_ctx *ctx, const struct rules *r,
 		say(ev, EVS_SENT, EV_NA, "no original Message-ID");
 		say(ev, EVS_RCPT, EV_NA, "it names no address to ask about");
 	} else if (t != NULL || !vouched(ev)) {
-		memset(&q, 0, sizeof(q));
-		q.ids = ids;
-		q.nids = nids;
-		q.addrs = addrs;
-		q.naddrs = n;
-		q.from = ev->from;
-		q.to = ev->to;
-		(void)sent_query(&src, &q, ctx->budget_ms);
+		query_sent(ctx, &src, &q, ids, nids, addrs, n, ev);
 		if (q.state != SENT_CURRENT && q.id_hit == 0 &&
 		    sent_index_foreign(path, why, sizeof(why))) {
 			ev->rules_error = 1;
