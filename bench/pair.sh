@@ -20,7 +20,9 @@
 # BENCH_MAX_LOAD (2.5), a minute at a time, at most ten minutes.
 #
 # env: BACKSTOP (default ./backstop), BASELINE (none: floor and backstop
-#      only), BENCH_OUT (bench/out), BENCH_CORPUS (../shared/corpus),
+#      only), BASELINE_RULES (the baseline's rules file, make bench's by
+#      default: the same binary twice with other rules says what a
+#      setting costs), BENCH_OUT (bench/out), BENCH_CORPUS (../shared/corpus),
 #      BENCH_STORES ("ram disk"), BENCH_SCALE (1), BENCH_BLOCKS (3)
 # output: $BENCH_OUT/pair/results.md, raw runs in $BENCH_OUT/pair/raw/
 set -eu
@@ -79,7 +81,7 @@ while [ "$b" -le "$blocks" ]; do
 			set -- floor "$bin/floor $s/floor" \
 			    backstop "$backstop deliver -d $s/backstop -r $conf/rules.yaml"
 			[ -z "$baseline" ] || set -- "$@" \
-			    baseline "$baseline deliver -d $s/baseline -r $conf/rules.yaml"
+			    baseline "$baseline deliver -d $s/baseline -r ${BASELINE_RULES:-$conf/rules.yaml}"
 			"$bin/pipebench" -r "$n" -w 5 \
 			    -c "find $s -path '*/new/*' -type f -delete" \
 			    -o "$pout/raw/$st-$c-$b.runs" -i "$f" "$@" \
