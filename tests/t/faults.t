@@ -311,8 +311,10 @@ for sig in TERM HUP INT; do
 	rm -f "$T/fifo"; mkfifo "$T/fifo"
 	{ cat "$T/sig.eml"; sleep 30; } > "$T/fifo" &
 	feeder=$!
-	# env: a shell starts background jobs with SIGINT ignored
-	env --default-signal=INT "$BACKSTOP" deliver -d "$M" \
+	# env: a shell starts background jobs with SIGINT ignored, and under
+	# nohup (a CI runner's, a cron job's) SIGHUP comes in ignored; deliver
+	# keeps an ignored signal ignored, as nohup asks, so reset both
+	env --default-signal=INT,HUP "$BACKSTOP" deliver -d "$M" \
 	    -r "$T/small.yaml" < "$T/fifo" 2> "$T/err" &
 	pid=$!
 	# wait for the tmp/ file to hold the whole first part
