@@ -640,20 +640,27 @@ junk_summary_free(struct junk_summary *s)
  * needs no look at the folder); 0 when missing or broken; -1.
  */
 static int
-ledger_read(const struct junk_folder *f, long long *count_r,
+ledger_read_at(int dfd, const char *path, long long *count_r,
     long long *bytes_r)
 {
 	struct maildir_quota q;
 	char		 err[64];
 	int		 r;
 
-	if ((r = maildir_quota_read(f->fd, LEDGER, &q, err, sizeof(err))) != 1)
+	if ((r = maildir_quota_read(dfd, path, &q, err, sizeof(err))) != 1)
 		return r == 0 ? 0 : -1;
 	if (q.lines == 0 || q.bad || q.us < 0 || q.uc < 0)
 		return 0;
 	*count_r = q.uc;
 	*bytes_r = q.us;
 	return q.fsize > 5120 ? 2 : 1;
+}
+
+static int
+ledger_read(const struct junk_folder *f, long long *count_r,
+    long long *bytes_r)
+{
+	return ledger_read_at(f->fd, LEDGER, count_r, bytes_r);
 }
 
 /* Replace the ledger with one line: count and bytes (file_replace). */
@@ -969,6 +976,54 @@ prune(const struct junk_folder *f, const struct junk_policy *p,
 }
 
 /*
+ * The goal of the cap (junk.max_messages, junk.max_size) for a message of
+ * size bytes filed into a Junk folder holding count messages of
+ * backstop's, bytes in all: 1 with g set when it would go over, else 0.
+ */
+static int
+cap_goal(const struct junk_policy *p, off_t size, long long count,
+    long long bytes, struct goal *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->why = "cap";
+	g->keep_count = g->keep_bytes = -1;
+	if (p->max_messages > 0 && count + 1 > p->max_messages)
+		g->keep_count = p->max_messages - 1 - (p->max_messages / 10);
+	if (p->max_bytes > 0 && (long long)size <= p->max_bytes / 2 &&
+	    bytes + (long long)size > p->max_bytes)
+		g->keep_bytes = p->max_bytes - (long long)size -
+		    p->max_bytes / 10;
+	if (g->keep_count == -1 && g->keep_bytes == -1)
+		return 0;
+	if (g->keep_count < -1)
+		g->keep_count = 0;
+	if (g->keep_bytes < -1)
+		g->keep_bytes = 0;
+	return 1;
+}
+
+/*
+ * The cap's common case, decided without opening the folder: the ledger
+ * read by path, as junk_filed() appends to it (this delivery's
+ * maildir_put() checked the folder).  1 when the ledger is whole and
+ * short and the message fits the cap; 0 sends the delivery down the
+ * whole way (junk_open(), the lock, pruning), which decides again.
+ */
+static int
+cap_fits(const struct junk_policy *p, off_t size)
+{
+	struct goal	 g;
+	long long	 count, bytes;
+	char		*path;
+	int		 r;
+
+	path = xstrjoin(p->root, "/", p->folder, "/" LEDGER, (char *)NULL);
+	r = ledger_read_at(AT_FDCWD, path, &count, &bytes);
+	free(path);
+	return r == 1 && !cap_goal(p, size, count, bytes, &g);
+}
+
+/*
  * The cap (junk.max_messages, junk.max_size) for a message of size bytes
  * filed into Junk: when the ledger says it would go over, prune down to
  * 90% of the cap (so that a flood prunes once every tenth of the cap,
@@ -991,21 +1046,8 @@ room_for_cap(const struct junk_folder *f, const struct junk_policy *p,
 		else if (r != 1 && ledger_recount(f, p, &count, &bytes) == -1)
 			return;
 	}
-	memset(&g, 0, sizeof(g));
-	g.why = "cap";
-	g.keep_count = g.keep_bytes = -1;
-	if (p->max_messages > 0 && count + 1 > p->max_messages)
-		g.keep_count = p->max_messages - 1 - (p->max_messages / 10);
-	if (p->max_bytes > 0 && (long long)size <= p->max_bytes / 2 &&
-	    bytes + (long long)size > p->max_bytes)
-		g.keep_bytes = p->max_bytes - (long long)size -
-		    p->max_bytes / 10;
-	if (g.keep_count == -1 && g.keep_bytes == -1)
+	if (!cap_goal(p, size, count, bytes, &g))
 		return;
-	if (g.keep_count < -1)
-		g.keep_count = 0;
-	if (g.keep_bytes < -1)
-		g.keep_bytes = 0;
 	if (!*locked)
 		*locked = flock(f->fd, LOCK_EX) == 0;
 	/* another delivery may have pruned while this one waited */
@@ -1027,22 +1069,43 @@ room_for_cap(const struct junk_folder *f, const struct junk_policy *p,
  * the cap is then exceeded for now, and the quota step refuses what does
  * not fit.  Returns 0.
  */
+static void room_made(const struct junk_policy *, struct maildir_need *, int,
+    int);
+
 int
 junk_room(const struct junk_policy *p, struct maildir_need *n)
 {
-	struct junk_folder f;
-	struct goal	 g;
-	char		 err[JUNK_SHOWN + 256];
-	long long	 fb = 0, fc = 0;
-	int		 capped, quota, locked = 0;
+	int	 capped, quota;
 
 	capped = p->filing && (p->max_messages > 0 || p->max_bytes > 0);
 	quota = !p->quota_ignore && (n->over_bytes > 0 || n->over_count > 0);
 	if (!capped && !quota)
 		return 0;
+	if (!quota && cap_fits(p, n->size))
+		return 0;
+	room_made(p, n, capped, quota);
+	return 0;
+}
+
+/*
+ * junk_room() the whole way: the folder opened by the one rule, locked,
+ * pruned.  Its own frame, not inlined: struct junk_folder and err are
+ * 57 KiB of stack, which every filing into Junk would otherwise pay in
+ * page faults (bench/sent-index.sh).
+ */
+static void __attribute__((noinline))
+room_made(const struct junk_policy *p, struct maildir_need *n, int capped,
+    int quota)
+{
+	struct junk_folder f;
+	struct goal	 g;
+	char		 err[JUNK_SHOWN + 256];
+	long long	 fb = 0, fc = 0;
+	int		 locked = 0;
+
 	if (junk_open(&f, p->root, p->folder, err, sizeof(err)) == -1) {
 		log_msg(LOG_ERR, "cannot make room: %s", err);
-		return 0;
+		return;
 	}
 	if (f.fd != -1 && capped)
 		room_for_cap(&f, p, n->size, &locked, &fb, &fc);
@@ -1066,7 +1129,6 @@ junk_room(const struct junk_policy *p, struct maildir_need *n)
 		n->freed_bytes += fb;
 		n->freed_count += fc;
 	}
-	return 0;
 }
 
 /*
