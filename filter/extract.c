@@ -1499,6 +1499,34 @@ field_addrs(struct slice hb, const char *const *names, size_t nn,
 }
 
 /*
+ * "HH:MM" or "HH:MM:SS" of a Date: as sscanf("%ld:%ld:%ld") reads it (a
+ * sign, digits): how many fields were read.  Numbers past 6 digits stay
+ * at 999999, which no check lets through.  Not sscanf(): its 35 KiB of
+ * scanner would be code every bounce faults in.
+ */
+static int
+clock_fields(const char *t, long *hh, long *mm, long *ss)
+{
+	long	*f[3] = { hh, mm, ss }, v;
+	int	 i, neg, digits;
+
+	for (i = 0; i < 3; i++) {
+		if (i > 0 && *t++ != ':')
+			return i;
+		neg = *t == '-';
+		if (*t == '-' || *t == '+')
+			t++;
+		for (v = 0, digits = 0; *t >= '0' && *t <= '9'; t++, digits++)
+			if (v < 999999)
+				v = v * 10 + (*t - '0');
+		if (digits == 0)
+			return i;
+		*f[i] = neg ? -v : v;
+	}
+	return 3;
+}
+
+/*
  * A date of RFC 5322 3.3, leniently: "[Day,] 1 Jan 2024 10:00[:00]
  * +0100", obsolete zone names, two-digit years.  Seconds since the
  * epoch, or 0 when it cannot be read.
@@ -1539,7 +1567,7 @@ extract_date(const char *s, size_t n)
 			    (char)(w[i] + 32) : w[i];
 		tok[k] = '\0';
 		if (hh < 0 && strchr(tok, ':') != NULL) {
-			if (sscanf(tok, "%ld:%ld:%ld", &hh, &mm, &ss) < 2)
+			if (clock_fields(tok, &hh, &mm, &ss) < 2)
 				return 0;
 		} else if (hh >= 0 && (tok[0] == '+' || tok[0] == '-') &&
 		    k == 5) {
@@ -2559,6 +2587,26 @@ reply_prefixes(const char *s, const char **rest_r)
 }
 
 /*
+ * The byte of "=XX" in a Q-encoded word, as sscanf("%2x") read it: two hex
+ * digits, or one; -1 when none.
+ */
+static int
+hex_pair(const char *x)
+{
+	int	 v = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		if (x[i] >= '0' && x[i] <= '9')
+			v = v * 16 + (x[i] - '0');
+		else if ((x[i] | 0x20) >= 'a' && (x[i] | 0x20) <= 'f')
+			v = v * 16 + ((x[i] | 0x20) - 'a' + 10);
+		else
+			break;
+	}
+	return i == 0 ? -1 : v;
+}
+
+/*
  * The Subject decoded the sloppy way, for what the strict decoder left
  * alone: every encoded word's bytes whatever its charset says (an unknown
  * or wrong charset, a word split inside a character), and text that is
@@ -2573,8 +2621,8 @@ sloppy_subject(const char *in, char *out, size_t outsz)
 	unsigned char	 raw[200];
 	const char	*p, *q, *e, *c;
 	size_t		 r = 0, o = 0, i;
-	unsigned	 acc = 0, bits = 0, hi;
-	int		 utf8 = 1, changed = 0;
+	unsigned	 acc = 0, bits = 0;
+	int		 utf8 = 1, changed = 0, hi;
 
 	out[0] = '\0';
 	for (p = in; *p != '\0' && r < sizeof(raw); ) {
@@ -2600,7 +2648,7 @@ sloppy_subject(const char *in, char *out, size_t outsz)
 				} else if (*c == '_')
 					raw[r++] = ' ';
 				else if (*c == '=' && c + 2 < e &&
-				    sscanf(c + 1, "%2x", &hi) == 1) {
+				    (hi = hex_pair(c + 1)) >= 0) {
 					raw[r++] = (unsigned char)hi;
 					c += 2;
 				} else
