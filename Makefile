@@ -32,6 +32,19 @@ STATIC_LIBS = $(LIBDIR)/libetpan.a $(LIBDIR)/libpcre2-8.a $(LIBDIR)/libyaml.a
 # for RFC 2047 subjects in legacy charsets, and does without them if not.
 BIN_LDFLAGS = -static-pie
 override LDFLAGS += -pie
+# The code a delivery runs, laid out together (filter/hot.order, written
+# by scripts/hot-order.sh): ld.lld places the sections of those functions
+# first, in the order a delivery first runs them, so that it faults in a
+# few pages of text, not one in every 64 KiB of the 1.4 MB (bench: a
+# bounce 0.20 ms faster, docs/performance.md).  Our functions each in its
+# own section; without ld.lld the same binary is linked in the default
+# order.
+override CFLAGS += -ffunction-sections
+LLD	:= $(shell command -v ld.lld 2>/dev/null)
+ifneq ($(LLD),)
+ORDER_LDFLAGS = -fuse-ld=lld -Wl,--symbol-ordering-file=filter/hot.order \
+	-Wl,--no-warn-symbol-ordering
+endif
 
 SRCS	= $(filter-out filter/main.c,$(sort $(wildcard filter/*.c)))
 OBJS	= $(SRCS:.c=.o)
@@ -46,11 +59,16 @@ all: deps backstop
 deps:
 	@scripts/deps.sh build
 
-backstop: $(OBJS) filter/main.o
-	$(CC) $(CFLAGS) $(filter-out -pie,$(LDFLAGS)) $(BIN_LDFLAGS) -o $@ \
-		$(OBJS) filter/main.o $(STATIC_LIBS)
+backstop: $(OBJS) filter/main.o filter/hot.order
+	$(CC) $(CFLAGS) $(filter-out -pie,$(LDFLAGS)) $(BIN_LDFLAGS) \
+		$(ORDER_LDFLAGS) -o $@ $(OBJS) filter/main.o $(STATIC_LIBS)
 
-filter/%.o: filter/%.c $(HDRS)
+# filter/hot.order again, from traced deliveries (after changing the code
+# a delivery runs; needs ptrace)
+hot-order:
+	scripts/hot-order.sh
+
+filter/%.o: filter/%.c $(HDRS) Makefile
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 libbackstop.a: $(OBJS)
@@ -184,5 +202,5 @@ clean:
 	rm -rf backstop filter/*.o libbackstop.a $(UNIT_TESTS) $(ASAN_DIR) $(DYN_DIR) \
 		demo-maildir fuzz/fuzz_classify fuzz/fuzz_rules $(DEB_DIR) $(DEB)
 
-.PHONY: all deps asan check check-deps unit unit-asan check-e2e fuzz demo install uninstall \
+.PHONY: all deps asan hot-order check check-deps unit unit-asan check-e2e fuzz demo install uninstall \
 	deb bench clean

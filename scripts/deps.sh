@@ -2,7 +2,7 @@
 # Install the Debian packages that building and testing backstop need,
 # only those that are missing.  Usage: scripts/deps.sh build|check|deb|e2e|bench
 set -eu
-want_build="gcc make pkg-config libetpan-dev libpcre2-dev libyaml-dev"
+want_build="gcc make pkg-config lld libetpan-dev libpcre2-dev libyaml-dev"
 # make deb: the package's Build-Depends (debian/control) and lintian
 want_deb="$want_build debhelper dpkg-dev fakeroot lintian"
 want_check="$want_deb libcmocka-dev clang libclang-rt-dev valgrind perl man-db mandoc time"
