@@ -443,7 +443,8 @@ query_sent(const struct ev_ctx *ctx, const struct sent_src *src,
  * a host's patterns alone) still vouches: its ids and recipients are
  * asked, and only a hit counts; anything else leaves both sources off.
  */
-static void
+static void __attribute__((noinline))	/* 8 KiB of buffers: not in
+					 * evidence_gather()'s frame */
 ask_record_only(const struct ev_ctx *ctx, const struct rules *r,
     const struct extract *ex, const char *const *ids, size_t nids,
     const char *const *addrs, const size_t *map, size_t n,
