@@ -443,7 +443,7 @@ query_sent(const struct ev_ctx *ctx, const struct sent_src *src,
  * a host's patterns alone) still vouches: its ids and recipients are
  * asked, and only a hit counts; anything else leaves both sources off.
  */
-static void __attribute__((noinline))	/* 8 KiB of buffers: not in
+static void __attribute__((noinline))	/* 4 KiB of path: not in
 					 * evidence_gather()'s frame */
 ask_record_only(const struct ev_ctx *ctx, const struct rules *r,
     const struct extract *ex, const char *const *ids, size_t nids,
@@ -452,13 +452,11 @@ ask_record_only(const struct ev_ctx *ctx, const struct rules *r,
 {
 	struct sent_src	 src;
 	struct sent_query q;
-	struct stat	 st;
-	char		 path[4096], jpath[4200], why[300];
+	char		 path[4096], why[300];
 	size_t		 i;
 
 	if (evidence_sent_src(ctx, r, &src, path, sizeof(path), why,
-	    sizeof(why)) == -1 || (size_t)snprintf(jpath, sizeof(jpath),
-	    "%s.journal", path) >= sizeof(jpath) || lstat(jpath, &st) == -1)
+	    sizeof(why)) == -1 || !sent_has_journal(path))
 		return;
 	src.folders_on = 0;
 	query_sent(ctx, &src, &q, ids, nids, addrs, n, ev);

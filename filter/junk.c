@@ -1003,6 +1003,17 @@ cap_goal(const struct junk_policy *p, off_t size, long long count,
 }
 
 /*
+ * The ledger of a delivery's Junk folder by path, for reading and
+ * appending without opening the folder: this delivery's maildir_put()
+ * checked the folder by the one rule.
+ */
+static char *
+ledger_path(const struct junk_policy *p)
+{
+	return xstrjoin(p->root, "/", p->folder, "/" LEDGER, (char *)NULL);
+}
+
+/*
  * The cap's common case, decided without opening the folder: the ledger
  * read by path, as junk_filed() appends to it (this delivery's
  * maildir_put() checked the folder).  1 when the ledger is whole and
@@ -1017,7 +1028,7 @@ cap_fits(const struct junk_policy *p, off_t size)
 	char		*path;
 	int		 r;
 
-	path = xstrjoin(p->root, "/", p->folder, "/" LEDGER, (char *)NULL);
+	path = ledger_path(p);
 	r = ledger_read_at(AT_FDCWD, path, &count, &bytes);
 	free(path);
 	return r == 1 && !cap_goal(p, size, count, bytes, &g);
@@ -1142,8 +1153,7 @@ junk_filed(const struct junk_policy *p, off_t size)
 
 	if (p->max_messages <= 0 && p->max_bytes <= 0)
 		return;
-	/* by path: this delivery's maildir_put() checked the folder */
-	path = xstrjoin(p->root, "/", p->folder, "/" LEDGER, (char *)NULL);
+	path = ledger_path(p);
 	(void)maildir_size_add(AT_FDCWD, path, (long long)size, 1);
 	free(path);
 }

@@ -1558,13 +1558,13 @@ assess(const struct sent_src *src, int rc, const struct sf_file *f,
 }
 
 /*
- * Whether the index has a journal beside it.  Its own frame: the 4 KiB
- * path would otherwise sit in sent_query()'s, above every lookup, and
- * put the lookups' frames on pages of the stack that a delivery has not
- * touched yet (a page fault each).
+ * Whether the index has a journal beside it (backstop record wrote one).
+ * Its own frame: the 4 KiB path would otherwise sit in its callers', above
+ * every lookup, and put the lookups' frames on pages of the stack that a
+ * delivery has not touched yet (a page fault each).
  */
-static int __attribute__((noinline))
-has_journal(const char *index)
+int __attribute__((noinline))
+sent_has_journal(const char *index)
 {
 	struct stat	 st;
 	char		 jpath[4200];
@@ -1605,7 +1605,7 @@ sent_query(const struct sent_src *src, struct sent_query *q, long budget_ms)
 	if (rc == 1)
 		sf_close(&f);
 	/* nothing to build from: no folder, no journal */
-	if (!build || (q->absent && !has_journal(src->index)))
+	if (!build || (q->absent && !sent_has_journal(src->index)))
 		return 0;
 	/* an index is mode 600 (sf_open() checks): so is this one */
 	if ((memfd = memfd_create("backstop-sent", MFD_CLOEXEC)) != -1 &&

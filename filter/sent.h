@@ -72,6 +72,7 @@ struct sent_query {
 	char		 why[400];	/* why not current; what was done */
 };
 int	 sent_query(const struct sent_src *, struct sent_query *, long);
+int	 sent_has_journal(const char *);
 long	 sent_refresh(const struct sent_src *, char *, size_t);
 int	 sent_index_foreign(const char *, char *, size_t);
 int	 sent_status(const struct sent_src *, struct sent_query *);
