@@ -337,6 +337,23 @@ BACKSTOP_TEST_INJECT=crash "$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/dsn-forge
 is "$(sed -n '$p' "$Q/maildirsize")" "$(wc -c < "$FIX/dsn-forged.eml" | tr -d ' ') 1" \
     "quota, the guard's rescue: a last line cut short, ours is a line of its own"
 rm -f "$Q"/new/*
+# a usage line that is not two numbers, or holds one out of range, is a
+# broken file (maildirquota(7)): counted again from the disk, not summed
+for bad in '12 x' '99999999999999999999 1' '1 -99999999999999999999' '- 1'; do
+	printf '100000S\n0 0\n%s\n' "$bad" > "$Q/maildirsize"
+	"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml"
+	is "$(cat "$Q/maildirsize")" "100000S
+0 0
+$hsize 1" "quota: a usage line '$bad' has maildirsize recounted"
+	rm -f "$Q"/new/*
+done
+# blanks and signs as strtoll() reads them are a usage line like any other
+printf '100000S\n\t+0  -0 \n' > "$Q/maildirsize"
+"$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml"
+is "$(cat "$Q/maildirsize")" "100000S
+	+0  -0 
+$hsize 1" "quota: a usage line with blanks and signs is kept, the message added"
+rm -f "$Q"/new/*
 # no maildirsize: no quota, none made
 rm -f "$Q/maildirsize"
 "$BACKSTOP" deliver -d "$Q" -r "$R" < "$FIX/ham-plain.eml"; ok $? "no maildirsize: exit 0"
